@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Data flows one way: Trajectories (import) → Prepare → TrainingSets (build) → Engine (runs a
+// validated pipeline) → the `skillforge` executable. `Pipelines` owns the spec and its diagnostics.
+let package = Package(
+    name: "skillforge",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "skillforge", targets: ["skillforge"]),
+        .library(name: "SkillforgeKit", targets: ["Trajectories", "Pipelines", "Prepare", "TrainingSets", "Engine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        .target(name: "Trajectories", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Pipelines", dependencies: ["Yams"]),
+        .target(name: "Prepare", dependencies: ["Trajectories"]),
+        .target(name: "TrainingSets", dependencies: ["Trajectories"]),
+        .target(name: "SampleCorpus", dependencies: ["Trajectories"]),
+        .target(name: "CPlatform"),
+        .target(name: "Engine", dependencies: ["Trajectories", "Pipelines", "Prepare", "TrainingSets", "CPlatform"]),
+        .executableTarget(name: "skillforge", dependencies: [
+            "Engine", "Pipelines", "Trajectories", "SampleCorpus",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "TrajectoriesTests", dependencies: ["Trajectories"]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines"]),
+        .testTarget(name: "PrepareTests", dependencies: ["Prepare", "Trajectories"]),
+        .testTarget(name: "TrainingSetsTests", dependencies: ["TrainingSets", "Trajectories"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "SampleCorpus", "Trajectories", "Pipelines"],
+                    resources: [.copy("Fixtures")]),
+    ],
+    swiftLanguageModes: [.v6]
+)

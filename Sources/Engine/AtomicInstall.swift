@@ -1,0 +1,65 @@
+import CPlatform
+import Foundation
+
+/// Moves a finished directory into place so that readers see either the old complete version or the
+/// new complete one, never a mixture: an atomic exchange where the filesystem supports it, otherwise
+/// two renames with the old version kept aside until the new one is in place.
+enum AtomicInstall {
+    static func install(_ staged: URL, at destination: URL) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if !fm.fileExists(atPath: destination.path) {
+            try rename(staged, destination)
+            return
+        }
+        if skillforge_rename_exchange(staged.path, destination.path) == 0 {
+            // `staged` now holds the previous version.
+            try? fm.removeItem(at: staged)
+            return
+        }
+        let aside = destination.deletingLastPathComponent()
+            .appendingPathComponent(".\(destination.lastPathComponent).old-\(getpid())")
+        try? fm.removeItem(at: aside)
+        try rename(destination, aside)
+        do {
+            try rename(staged, destination)
+        } catch {
+            try? rename(aside, destination)
+            throw error
+        }
+        try? fm.removeItem(at: aside)
+    }
+
+    static func rename(_ from: URL, _ to: URL) throws {
+        if Foundation.rename(from.path, to.path) != 0 {
+            throw EngineError.io("cannot move \(from.path) to \(to.path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Writes `data` to `url` through a temporary file and a rename.
+    static func write(_ data: Data, to url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try data.write(to: url, options: .atomic)
+    }
+}
+
+public enum EngineError: Error, CustomStringConvertible, Sendable {
+    case io(String)
+    case tooManyBadRecords(pipeline: String, bad: Int, total: Int, limit: Double)
+    case undetectedFormat(file: String, tried: [String])
+    case conflictingOutputs(String)
+    case inputUnreadable(file: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .io(let m): return m
+        case .tooManyBadRecords(let p, let bad, let total, let limit):
+            let pct = total == 0 ? 0 : Double(bad) * 100 / Double(total)
+            return "\(p): \(bad) of \(total) input records were quarantined (\(String(format: "%.1f", pct))%), above max_bad_fraction \(limit); previous outputs were left untouched. See the quarantine list above, fix the inputs or raise max_bad_fraction in the pipeline."
+        case .undetectedFormat(let f, let tried):
+            return "\(f): cannot detect the trajectory format (tried: \(tried.joined(separator: ", "))); set 'format:' on the input or convert the file with 'skillforge import'"
+        case .conflictingOutputs(let m): return m
+        case .inputUnreadable(let f, let r): return "\(f): cannot read input: \(r)"
+        }
+    }
+}

@@ -1,0 +1,327 @@
+import Foundation
+import Pipelines
+import Prepare
+import TrainingSets
+import Trajectories
+
+/// What one pipeline build produced.
+public struct BuildResult: Sendable, Codable {
+    public struct DatasetResult: Sendable, Codable {
+        public var name: String
+        public var path: String
+        public var records: Int
+        public var splits: [String: Int]
+        public var skipped: [String: Int]
+    }
+
+    public var pipeline: String
+    public var file: String
+    public var inputFiles: Int
+    public var recordsRead: Int
+    public var quarantined: [QuarantineEntry]
+    /// UTF-8 repairs (lines whose invalid bytes were replaced).
+    public var repairedLines: Int
+    public var outcomesJoined: Int
+    public var prepare: [StepStats]
+    public var datasets: [DatasetResult]
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case pipeline, file, inputFiles = "input_files", recordsRead = "records_read", quarantined,
+             repairedLines = "repaired_lines", outcomesJoined = "outcomes_joined", prepare, datasets, seconds
+    }
+}
+
+/// Runs validated pipelines: reads inputs streaming, prepares, builds every output into a staging
+/// directory and moves finished outputs into `out/` atomically. A failed or killed build leaves the
+/// previous outputs as they were.
+public final class BuildRunner {
+    public struct Options: Sendable {
+        public var outDirectory: URL
+        public var progress: ProgressHandler?
+        /// Lines per parallel batch.
+        public var batchLines: Int
+
+        public init(outDirectory: URL, progress: ProgressHandler? = nil, batchLines: Int = 2048) {
+            self.outDirectory = outDirectory
+            self.progress = progress
+            self.batchLines = batchLines
+        }
+    }
+
+    public let options: Options
+
+    public init(options: Options) { self.options = options }
+
+    /// Refuses pipelines that would write the same output directory.
+    public static func checkConflicts(_ specs: [PipelineSpec]) throws {
+        var owner: [String: String] = [:]
+        for spec in specs {
+            for o in spec.outputs {
+                if let other = owner[o.name] {
+                    throw EngineError.conflictingOutputs(
+                        "output '\(o.name)' is defined by both \(other) and \(spec.file); both would write out/datasets/\(o.name) — rename one")
+                }
+                owner[o.name] = spec.file
+            }
+        }
+    }
+
+    /// Display form of a path: relative to the current directory when inside it, so that manifests
+    /// are the same on every clone.
+    static func displayPath(_ path: String) -> String {
+        let cwd = FileManager.default.currentDirectoryPath
+        let std = (path as NSString).standardizingPath
+        if std.hasPrefix(cwd + "/") { return String(std.dropFirst(cwd.count + 1)) }
+        return std
+    }
+
+    static func hash<T: Encodable>(_ value: T) -> String {
+        ContentHash.sha256((try? JSONCoding.encoder.encode(value)) ?? Data())
+    }
+
+    // MARK: Steps from the spec
+
+    static func makeSteps(_ specs: [PrepareStepSpec]) -> [PrepareStep] {
+        specs.map { spec in
+            switch spec {
+            case .redact(let r):
+                return .redact(SecretRedactor(secrets: r.secrets, emails: r.emails))
+            case .filter(let f):
+                return .filter(TrajectoryFilter(
+                    statuses: f.outcome.map { Set($0.compactMap(Outcome.Status.init(rawValue:))) },
+                    minReward: f.minReward, maxReward: f.maxReward, minSteps: f.minSteps, maxSteps: f.maxSteps,
+                    tools: f.tools.map(Set.init), taskRegex: f.taskRegex))
+            case .dedupe(let d):
+                let key: Deduplicator.Key = d.by == .task ? .task : .content
+                let method: Deduplicator.Method = d.method == .exact
+                    ? .exact : .minhash(threshold: d.threshold, permutations: d.permutations, shingle: d.shingle)
+                return .dedupe(Deduplicator(key: key, method: method))
+            }
+        }
+    }
+
+    /// Shared steps with redaction first unless the pipeline configures redaction itself.
+    static func sharedSteps(_ spec: PipelineSpec) -> [PrepareStepSpec] {
+        let hasRedact = spec.prepare.contains { if case .redact = $0 { return true } else { return false } }
+        return hasRedact ? spec.prepare : [.redact(RedactSpec())] + spec.prepare
+    }
+
+    // MARK: Build
+
+    struct ResolvedInput {
+        var path: String
+        var display: String
+        var format: String
+        var outcomes: OutcomeTable?
+        var bytes: Int64
+    }
+
+    struct OutputState {
+        var spec: OutputSpec
+        var chain: PrepareChain
+        var renderer: TrajectorySFT
+        var writer: DatasetWriter
+        var splitter: Splitter
+        var configHash: String
+    }
+
+    public func run(_ spec: PipelineSpec) throws -> BuildResult {
+        let started = Date()
+        let fm = FileManager.default
+        let out = options.outDirectory
+        let stagingRoot = out.appendingPathComponent(".staging/\(spec.name)")
+        try fm.createDirectory(at: stagingRoot, withIntermediateDirectories: true)
+        Self.removeStaleStaging(in: stagingRoot)
+        let staging = stagingRoot.appendingPathComponent("\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try fm.createDirectory(at: staging, withIntermediateDirectories: true)
+        defer {
+            try? fm.removeItem(at: staging)
+            // Leave no empty staging folders behind (rmdir fails harmlessly while another build uses them).
+            rmdir(stagingRoot.path)
+            rmdir(stagingRoot.deletingLastPathComponent().path)
+        }
+
+        // Resolve inputs (validation already proved each glob matches).
+        var inputs: [ResolvedInput] = []
+        var seen = Set<String>()
+        var quarantine: [QuarantineEntry] = []
+        for input in spec.inputs {
+            var table: OutcomeTable?
+            if let o = input.outcomes {
+                let full = o.hasPrefix("/") ? o : (spec.baseDirectory as NSString).appendingPathComponent(o)
+                let t = try OutcomeTable(path: full, displayPath: Self.displayPath(full))
+                quarantine += t.quarantined
+                table = t
+            }
+            for path in Glob.expand(input.path, base: spec.baseDirectory) where seen.insert(path).inserted {
+                if let t = table, (path as NSString).standardizingPath == (t.file as NSString).standardizingPath { continue }
+                var format = input.format
+                if format == "auto" {
+                    guard let detected = try FormatDetector.detect(path: path) else {
+                        throw EngineError.undetectedFormat(file: Self.displayPath(path), tried: FormatDetector.knownFormats)
+                    }
+                    format = detected
+                }
+                let size = (try? fm.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+                inputs.append(ResolvedInput(path: path, display: Self.displayPath(path), format: format,
+                                            outcomes: table, bytes: size ?? 0))
+            }
+        }
+        let totalBytes = inputs.reduce(Int64(0)) { $0 + $1.bytes }
+        options.progress?(.pipelineStarted(name: spec.name, files: inputs.count, bytes: totalBytes))
+
+        // Preparation and outputs.
+        let shared = PrepareChain(steps: Self.makeSteps(Self.sharedSteps(spec)))
+        let sharedSpec = Self.sharedSteps(spec)
+        var outputs: [OutputState] = []
+        for o in spec.outputs {
+            struct OutputConfig: Encodable {
+                var seed: UInt64
+                var inputs: [InputSpec]
+                var prepare: [PrepareStepSpec]
+                var output: OutputSpec
+            }
+            let configHash = Self.hash(OutputConfig(seed: spec.seed, inputs: spec.inputs, prepare: sharedSpec, output: o))
+            let format = RecordFormat(rawValue: o.format.rawValue)!
+            let desc = DatasetWriter.Description(
+                name: o.name, style: o.style.rawValue, format: format, license: o.license, pipeline: spec.name,
+                configHash: configHash, toolVersion: SkillforgeVersion.current, seed: spec.seed,
+                summary: "Agent trajectories rendered as tool-calling conversations (`\(o.style.rawValue)`), one record per trajectory, built by skillforge.")
+            let writer = try DatasetWriter(directory: staging.appendingPathComponent("datasets/\(o.name)"), description: desc)
+            outputs.append(OutputState(
+                spec: o, chain: PrepareChain(steps: Self.makeSteps(o.prepare)),
+                renderer: TrajectorySFT(options: .init(format: format, system: o.system, includeThoughts: o.includeThoughts)),
+                writer: writer, splitter: Splitter(seed: spec.seed, testFraction: o.testFraction), configHash: configHash))
+        }
+
+        // Stream every input.
+        var recordsRead = 0
+        var repaired = 0
+        var joined = 0
+        var bytesDone: Int64 = 0
+        var inputInfos: [Manifest.InputInfo] = []
+        for input in inputs {
+            options.progress?(.fileStarted(path: input.display, bytes: input.bytes))
+            let (sha, bytes) = try Self.hashInput(input)
+            var fileRecords = 0
+            var fileBad = 0
+            let reader: LineReader
+            do { reader = try LineReader(path: input.path) } catch {
+                throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
+            }
+            var consumed: Int64 = 0
+            while let batch = try reader.nextBatch(maxLines: options.batchLines) {
+                let display = input.display
+                let decoded = Parallel.map(batch.lines) { line in
+                    NativeReader.decode(batch.bytes[line.range], file: display, line: line.number)
+                }
+                var trajectories: [Trajectory] = []
+                trajectories.reserveCapacity(decoded.count)
+                for d in decoded {
+                    switch d {
+                    case .trajectory(var t, let fixed):
+                        if fixed { repaired += 1 }
+                        if let table = input.outcomes, table.join(&t) { joined += 1 }
+                        trajectories.append(t)
+                    case .quarantined(let q):
+                        quarantine.append(q)
+                        fileBad += 1
+                    }
+                }
+                fileRecords += trajectories.count
+                recordsRead += trajectories.count
+                let prepared = shared.process(trajectories)
+                for i in outputs.indices {
+                    try feed(prepared, into: &outputs[i])
+                }
+                consumed += Int64(batch.bytes.count + batch.lines.count)
+                options.progress?(.advanced(bytesRead: bytesDone + min(consumed, input.bytes), bytesTotal: totalBytes,
+                                            records: recordsRead))
+            }
+            bytesDone += input.bytes
+            inputInfos.append(.init(file: input.display, format: input.format, sha256: sha, bytes: bytes,
+                                    records: fileRecords, quarantined: fileBad))
+        }
+
+        // Too much bad input fails the build before anything is installed.
+        let bad = inputInfos.reduce(0) { $0 + $1.quarantined }
+        let total = recordsRead + bad
+        if total > 0, Double(bad) / Double(total) > spec.maxBadFraction {
+            throw EngineError.tooManyBadRecords(pipeline: spec.name, bad: bad, total: total, limit: spec.maxBadFraction)
+        }
+
+        // Finish every dataset in staging, then install them.
+        options.progress?(.stageStarted("write"))
+        let redactor = SecretRedactor()
+        quarantine = quarantine.map { q in
+            var q = q
+            var c: [String: Int] = [:]
+            q.reason = redactor.redact(q.reason, counts: &c)
+            q.excerpt = q.excerpt.map { redactor.redact($0, counts: &c) }
+            return q
+        }
+        var results: [BuildResult.DatasetResult] = []
+        for o in outputs {
+            let stats = (shared.stats + o.chain.stats).map { s -> JSONValue in
+                (try? JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(s))) ?? .null
+            }
+            let manifest = try o.writer.finish(inputs: inputInfos, prepare: stats)
+            results.append(.init(name: o.spec.name, path: Self.displayPath(out.appendingPathComponent("datasets/\(o.spec.name)").path),
+                                 records: manifest.records, splits: manifest.splits.mapValues(\.records),
+                                 skipped: manifest.skipped))
+        }
+        let result = BuildResult(pipeline: spec.name, file: spec.file, inputFiles: inputs.count, recordsRead: recordsRead,
+                                 quarantined: quarantine, repairedLines: repaired, outcomesJoined: joined,
+                                 prepare: shared.stats, datasets: results,
+                                 seconds: Date().timeIntervalSince(started))
+        let report = staging.appendingPathComponent("report")
+        try fm.createDirectory(at: report, withIntermediateDirectories: true)
+        var summary = try JSONCoding.prettyEncoder.encode(result)
+        summary.append(0x0A)
+        try summary.write(to: report.appendingPathComponent("summary.json"))
+        var qdata = Data()
+        for q in quarantine {
+            qdata.append(try JSONCoding.line(q))
+            qdata.append(0x0A)
+        }
+        try qdata.write(to: report.appendingPathComponent("quarantine.jsonl"))
+
+        for o in outputs {
+            try AtomicInstall.install(o.writer.directory, at: out.appendingPathComponent("datasets/\(o.spec.name)"))
+        }
+        try AtomicInstall.install(report, at: out.appendingPathComponent("report/\(spec.name)"))
+        options.progress?(.pipelineFinished(name: spec.name))
+        return result
+    }
+
+    private func feed(_ records: [Trajectory], into o: inout OutputState) throws {
+        let kept = o.chain.process(records)
+        let renderer = o.renderer
+        let rendered = Parallel.map(kept) { t -> Result<Data, SkipReason> in
+            do { return try renderer.render(t) } catch { return .failure(SkipReason("render_error")) }
+        }
+        for (t, r) in zip(kept, rendered) {
+            switch r {
+            case .success(let line): try o.writer.write(line, split: o.splitter.split(t))
+            case .failure(let skip): o.writer.skip(skip.reason)
+            }
+        }
+    }
+
+    static func hashInput(_ input: ResolvedInput) throws -> (String, Int64) {
+        do { return try ContentHash.sha256(fileAt: input.path) } catch {
+            throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
+        }
+    }
+
+    /// Removes staging directories (`<pid>-<random>`) left by builds whose process is gone.
+    static func removeStaleStaging(in root: URL) {
+        let fm = FileManager.default
+        guard let entries = try? fm.contentsOfDirectory(atPath: root.path) else { return }
+        for e in entries {
+            if let pidText = e.split(separator: "-").first, let pid = Int32(pidText), pid != getpid(), kill(pid, 0) == 0 { continue }
+            try? fm.removeItem(at: root.appendingPathComponent(e))
+        }
+    }
+}

@@ -1,0 +1,453 @@
+import Foundation
+import Yams
+
+/// Reads a pipeline file and validates all of it before anything runs. Every problem found is
+/// reported, each with the file, line and column of the YAML node it concerns.
+public enum PipelineLoader {
+    /// Input formats a pipeline may name (`auto` detects by content).
+    public static let inputFormats = ["auto", "native"]
+    /// Pipeline files larger than this are refused before parsing.
+    public static let maxFileBytes = 1 << 20
+
+    /// Loads and validates `path`. Throws `SpecError` with every diagnostic when anything is wrong.
+    /// - Parameter checkPaths: verify that input globs match files and side files exist.
+    public static func load(path: String, checkPaths: Bool = true) throws -> PipelineSpec {
+        let url = URL(fileURLWithPath: path)
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw SpecError([Diagnostic(file: path, line: 1, column: 1,
+                                        message: "cannot read pipeline file: \((error as NSError).localizedDescription)")])
+        }
+        if data.count > maxFileBytes {
+            throw SpecError([Diagnostic(file: path, line: 1, column: 1,
+                                        message: "pipeline file is \(data.count) bytes; the limit is \(maxFileBytes)")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw SpecError([Diagnostic(file: path, line: 1, column: 1, message: "pipeline file is not valid UTF-8")])
+        }
+        let base = url.deletingLastPathComponent().path
+        return try parse(yaml: text, file: path, baseDirectory: base, checkPaths: checkPaths)
+    }
+
+    /// Validates YAML text as a pipeline (`file` is used in diagnostics only).
+    public static func parse(yaml: String, file: String, baseDirectory: String,
+                             checkPaths: Bool = true) throws -> PipelineSpec {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw SpecError([yamlDiagnostic(error, file: file)])
+        } catch {
+            throw SpecError([Diagnostic(file: file, line: 1, column: 1, message: "\(error)")])
+        }
+        let reader = SpecReader(file: file, baseDirectory: baseDirectory, checkPaths: checkPaths)
+        guard let root else {
+            throw SpecError([Diagnostic(file: file, line: 1, column: 1, message: "pipeline file is empty")])
+        }
+        let spec = reader.pipeline(root)
+        if !reader.diagnostics.isEmpty || spec == nil {
+            throw SpecError(reader.diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
+        }
+        return spec!
+    }
+
+    static func yamlDiagnostic(_ error: YamlError, file: String) -> Diagnostic {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            var msg = "YAML syntax error: \(problem)"
+            if let context { msg += " (\(context.text) at line \(context.mark.line))" }
+            return Diagnostic(file: file, line: mark.line, column: mark.column, message: msg)
+        case .reader(let problem, _, _, _):
+            return Diagnostic(file: file, line: 1, column: 1, message: "YAML reader error: \(problem)")
+        default:
+            return Diagnostic(file: file, line: 1, column: 1, message: "YAML error: \(error)")
+        }
+    }
+}
+
+/// Walks the YAML node tree, collecting diagnostics instead of stopping at the first.
+final class SpecReader {
+    let file: String
+    let baseDirectory: String
+    let checkPaths: Bool
+    private(set) var diagnostics: [Diagnostic] = []
+    /// Bounds the walk so that alias-heavy documents cannot make validation explode.
+    private var budget = 100_000
+
+    init(file: String, baseDirectory: String, checkPaths: Bool) {
+        self.file = file
+        self.baseDirectory = baseDirectory
+        self.checkPaths = checkPaths
+    }
+
+    // MARK: Diagnostics
+
+    func error(_ node: Node?, _ message: String) {
+        let mark = node?.mark
+        diagnostics.append(Diagnostic(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
+    }
+
+    // MARK: Generic readers
+
+    typealias Entry = (key: String, keyNode: Node, value: Node)
+
+    /// The entries of a mapping, after checking for unknown, duplicate and missing keys.
+    func mapping(_ node: Node, _ what: String, allowed: [String], required: [String] = []) -> [String: Entry]? {
+        budget -= 1
+        guard budget > 0 else {
+            if budget == 0 { error(node, "document is too large or uses too many aliases") }
+            return nil
+        }
+        guard case .mapping(let m) = node else {
+            error(node, "\(what) must be a mapping, found \(describe(node))")
+            return nil
+        }
+        var out: [String: Entry] = [:]
+        for (k, v) in m {
+            guard case .scalar(let ks) = k else {
+                error(k, "\(what): keys must be plain strings")
+                continue
+            }
+            let key = ks.string
+            if out[key] != nil {
+                error(k, "duplicate key '\(key)' in \(what) (first defined at line \(out[key]!.keyNode.mark?.line ?? 0))")
+                continue
+            }
+            if !allowed.contains(key) {
+                error(k, "unknown key '\(key)' in \(what)\(Suggest.didYouMean(key, allowed))")
+                continue
+            }
+            out[key] = (key, k, v)
+        }
+        for r in required where out[r] == nil {
+            error(node, "\(what) is missing required key '\(r)'")
+        }
+        return out
+    }
+
+    func isNull(_ node: Node) -> Bool {
+        if case .scalar(let s) = node { return s.style == .plain && node.null != nil }
+        return false
+    }
+
+    func describe(_ node: Node) -> String {
+        switch node {
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        case .scalar(let s):
+            if s.style == .plain {
+                if node.null != nil { return "nothing" }
+                if node.bool != nil { return "a boolean '\(s.string)'" }
+                if node.int != nil { return "an integer '\(s.string)'" }
+                if node.float != nil { return "a number '\(s.string)'" }
+            }
+            return "the string '\(s.string)'"
+        }
+    }
+
+    func string(_ e: Entry?, nonEmpty: Bool = true) -> String? {
+        guard let e else { return nil }
+        guard case .scalar(let s) = e.value, !isNull(e.value) else {
+            error(e.value, "'\(e.key)' must be a string, found \(describe(e.value))")
+            return nil
+        }
+        if nonEmpty && s.string.isEmpty {
+            error(e.value, "'\(e.key)' must not be empty")
+            return nil
+        }
+        return s.string
+    }
+
+    func int(_ e: Entry?, range: ClosedRange<Int>? = nil) -> Int? {
+        guard let e else { return nil }
+        guard case .scalar(let s) = e.value, s.style == .plain, let v = Int(s.string) else {
+            error(e.value, "'\(e.key)' must be an integer, found \(describe(e.value))")
+            return nil
+        }
+        if let range, !range.contains(v) {
+            error(e.value, "'\(e.key)' must be between \(range.lowerBound) and \(range.upperBound), found \(v)")
+            return nil
+        }
+        return v
+    }
+
+    func double(_ e: Entry?, range: ClosedRange<Double>? = nil, what: String? = nil) -> Double? {
+        guard let e else { return nil }
+        guard case .scalar(let s) = e.value, s.style == .plain, let v = Double(s.string), v.isFinite else {
+            error(e.value, "'\(e.key)' must be a number, found \(describe(e.value))")
+            return nil
+        }
+        if let range, !range.contains(v) {
+            error(e.value, "'\(e.key)' must be \(what ?? "between \(range.lowerBound) and \(range.upperBound)"), found \(s.string)")
+            return nil
+        }
+        return v
+    }
+
+    func bool(_ e: Entry?) -> Bool? {
+        guard let e else { return nil }
+        guard case .scalar(let s) = e.value, s.style == .plain, let b = Bool(s.string.lowercased()) else {
+            error(e.value, "'\(e.key)' must be true or false, found \(describe(e.value))")
+            return nil
+        }
+        return b
+    }
+
+    /// A list of strings; a single string is accepted as a one-element list.
+    func stringList(_ e: Entry?) -> [String]? {
+        guard let e else { return nil }
+        if case .scalar = e.value, !isNull(e.value) { return string(e).map { [$0] } }
+        guard case .sequence(let seq) = e.value else {
+            error(e.value, "'\(e.key)' must be a list of strings, found \(describe(e.value))")
+            return nil
+        }
+        var out: [String] = []
+        for item in seq {
+            guard case .scalar(let s) = item, !isNull(item), !s.string.isEmpty else {
+                error(item, "'\(e.key)' items must be non-empty strings, found \(describe(item))")
+                continue
+            }
+            out.append(s.string)
+        }
+        return out
+    }
+
+    func choice<T: RawRepresentable & CaseIterable>(_ e: Entry?, _ type: T.Type) -> T? where T.RawValue == String {
+        guard let raw = string(e), let e else { return nil }
+        if let v = T(rawValue: raw) { return v }
+        let all = T.allCases.map(\.rawValue)
+        error(e.value, "unknown \(e.key) '\(raw)'\(Suggest.didYouMean(raw, all))")
+        return nil
+    }
+
+    // MARK: Pipeline
+
+    static let topKeys = ["version", "name", "seed", "inputs", "prepare", "outputs", "max_bad_fraction"]
+
+    func pipeline(_ root: Node) -> PipelineSpec? {
+        guard let top = mapping(root, "the pipeline", allowed: Self.topKeys, required: ["version", "inputs", "outputs"]) else {
+            return nil
+        }
+        var version = 1
+        if let v = int(top["version"]) {
+            if v != 1 { error(top["version"]!.value, "unsupported pipeline version \(v) (this skillforge reads version 1)") }
+            version = v
+        }
+        let defaultName = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        var name = defaultName
+        if let n = string(top["name"]) {
+            if n.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]*$"#, options: .regularExpression) == nil {
+                error(top["name"]!.value, "name '\(n)' may use only letters, digits, '.', '_' and '-'")
+            } else {
+                name = n
+            }
+        }
+        var seed: UInt64 = 0
+        if let e = top["seed"] {
+            if case .scalar(let s) = e.value, s.style == .plain, let v = UInt64(s.string) {
+                seed = v
+            } else {
+                error(e.value, "'seed' must be a non-negative integer, found \(describe(e.value))")
+            }
+        }
+        let maxBad = double(top["max_bad_fraction"], range: 0...1, what: "between 0 and 1") ?? 0.05
+        let inputs = top["inputs"].map(inputList) ?? []
+        let prepare = top["prepare"].map { prepareList($0.value, "prepare") } ?? []
+        let outputs = top["outputs"].map(outputMap) ?? []
+        return PipelineSpec(version: version, name: name, seed: seed, inputs: inputs, prepare: prepare,
+                            outputs: outputs, maxBadFraction: maxBad, file: file, baseDirectory: baseDirectory)
+    }
+
+    // MARK: Inputs
+
+    func inputList(_ e: Entry) -> [InputSpec] {
+        guard case .sequence(let seq) = e.value else {
+            error(e.value, "'inputs' must be a list of inputs (each with a 'path'), found \(describe(e.value))")
+            return []
+        }
+        if seq.isEmpty { error(e.value, "'inputs' must name at least one input") }
+        return seq.compactMap(input)
+    }
+
+    func input(_ node: Node) -> InputSpec? {
+        guard let m = mapping(node, "an input", allowed: ["path", "format", "outcomes"], required: ["path"]) else {
+            return nil
+        }
+        let format = string(m["format"]) ?? "auto"
+        if let e = m["format"], !PipelineLoader.inputFormats.contains(format) {
+            error(e.value, "unknown format '\(format)'\(Suggest.didYouMean(format, PipelineLoader.inputFormats))")
+        }
+        let outcomes = string(m["outcomes"])
+        guard let path = string(m["path"]) else { return nil }
+        if checkPaths {
+            if Glob.expand(path, base: baseDirectory).isEmpty {
+                error(m["path"]!.value, "input '\(path)' matches no files (paths are relative to \(displayBase))")
+            }
+            if let o = outcomes, let oe = m["outcomes"] {
+                let full = o.hasPrefix("/") ? o : (baseDirectory as NSString).appendingPathComponent(o)
+                var isDir: ObjCBool = false
+                if !FileManager.default.fileExists(atPath: full, isDirectory: &isDir) || isDir.boolValue {
+                    error(oe.value, "outcomes file '\(o)' does not exist (paths are relative to \(displayBase))")
+                }
+            }
+        }
+        return InputSpec(path: path, format: format, outcomes: outcomes)
+    }
+
+    var displayBase: String {
+        let dir = (file as NSString).deletingLastPathComponent
+        return dir.isEmpty ? "the pipeline file's directory" : "'\(dir)/'"
+    }
+
+    // MARK: Prepare steps
+
+    static let stepKinds = ["redact", "filter", "dedupe"]
+
+    func prepareList(_ node: Node, _ what: String) -> [PrepareStepSpec] {
+        if isNull(node) { return [] }
+        guard case .sequence(let seq) = node else {
+            error(node, "'\(what)' must be a list of steps (e.g. '- redact: {secrets: true}'), found \(describe(node))")
+            return []
+        }
+        return seq.compactMap(step)
+    }
+
+    func step(_ node: Node) -> PrepareStepSpec? {
+        // `- redact` alone is allowed and means the defaults.
+        if case .scalar(let s) = node, Self.stepKinds.contains(s.string) {
+            return defaultStep(s.string)
+        }
+        guard case .mapping(let m) = node else {
+            error(node, "a prepare step must be one of \(Self.stepKinds.joined(separator: ", ")), found \(describe(node))")
+            return nil
+        }
+        guard m.count == 1, let (k, v) = m.first(where: { _ in true }), case .scalar(let ks) = k else {
+            error(node, "each prepare step is a mapping with exactly one key (\(Self.stepKinds.joined(separator: ", ")))")
+            return nil
+        }
+        let kind = ks.string
+        switch kind {
+        case "redact": return redact(v)
+        case "filter": return filter(v)
+        case "dedupe": return dedupe(v)
+        default:
+            error(k, "unknown prepare step '\(kind)'\(Suggest.didYouMean(kind, Self.stepKinds))")
+            return nil
+        }
+    }
+
+    func defaultStep(_ kind: String) -> PrepareStepSpec {
+        switch kind {
+        case "redact": return .redact(RedactSpec())
+        case "filter": return .filter(FilterSpec())
+        default: return .dedupe(DedupeSpec())
+        }
+    }
+
+    func redact(_ node: Node) -> PrepareStepSpec? {
+        if isNull(node) { return .redact(RedactSpec()) }
+        if case .scalar(let s) = node, s.style == .plain, let b = Bool(s.string.lowercased()) {
+            return .redact(RedactSpec(secrets: b, emails: false))
+        }
+        guard let m = mapping(node, "'redact'", allowed: ["secrets", "emails"]) else { return nil }
+        return .redact(RedactSpec(secrets: bool(m["secrets"]) ?? true, emails: bool(m["emails"]) ?? false))
+    }
+
+    static let statuses = ["success", "failure", "partial", "unknown"]
+
+    func filter(_ node: Node) -> PrepareStepSpec? {
+        guard let m = mapping(node, "'filter'", allowed: ["outcome", "min_reward", "max_reward", "min_steps",
+                                                         "max_steps", "tools", "task_regex"]) else { return nil }
+        var f = FilterSpec()
+        if let list = stringList(m["outcome"]) {
+            for s in list where !Self.statuses.contains(s) {
+                error(m["outcome"]!.value, "unknown outcome status '\(s)'\(Suggest.didYouMean(s, Self.statuses))")
+            }
+            f.outcome = list
+        }
+        f.minReward = double(m["min_reward"])
+        f.maxReward = double(m["max_reward"])
+        f.minSteps = int(m["min_steps"], range: 0...1_000_000)
+        f.maxSteps = int(m["max_steps"], range: 0...1_000_000)
+        if let lo = f.minReward, let hi = f.maxReward, lo > hi {
+            error(m["max_reward"]!.value, "'max_reward' (\(hi)) is below 'min_reward' (\(lo)): nothing would pass")
+        }
+        if let lo = f.minSteps, let hi = f.maxSteps, lo > hi {
+            error(m["max_steps"]!.value, "'max_steps' (\(hi)) is below 'min_steps' (\(lo)): nothing would pass")
+        }
+        f.tools = stringList(m["tools"])
+        if let re = string(m["task_regex"]) {
+            do {
+                _ = try NSRegularExpression(pattern: re)
+                f.taskRegex = re
+            } catch {
+                self.error(m["task_regex"]!.value, "'task_regex' is not a valid regular expression: \(re)")
+            }
+        }
+        return .filter(f)
+    }
+
+    func dedupe(_ node: Node) -> PrepareStepSpec? {
+        if isNull(node) { return .dedupe(DedupeSpec()) }
+        guard let m = mapping(node, "'dedupe'", allowed: ["by", "method", "threshold", "permutations", "shingle"]) else {
+            return nil
+        }
+        let method = choice(m["method"], DedupeSpec.Method.self) ?? .minhash
+        let by = choice(m["by"], DedupeSpec.Key.self) ?? (method == .exact ? .content : .task)
+        var d = DedupeSpec(by: by, method: method)
+        if let t = double(m["threshold"], range: 0.05...1, what: "between 0.05 and 1") { d.threshold = t }
+        if let p = int(m["permutations"], range: 16...1024) { d.permutations = p }
+        if let s = int(m["shingle"], range: 1...32) { d.shingle = s }
+        if method == .exact, let e = m["threshold"] {
+            error(e.keyNode, "'threshold' applies only to 'method: minhash' (exact dedupe compares hashes)")
+        }
+        return .dedupe(d)
+    }
+
+    // MARK: Outputs
+
+    static let outputKeys = ["style", "format", "test_split", "system", "include_thoughts", "license", "prepare"]
+
+    func outputMap(_ e: Entry) -> [OutputSpec] {
+        guard case .mapping(let m) = e.value else {
+            error(e.value, "'outputs' must be a mapping of output name to settings, found \(describe(e.value))")
+            return []
+        }
+        if m.count == 0 { error(e.value, "'outputs' must define at least one output") }
+        var seen: [String: Int] = [:]
+        var out: [OutputSpec] = []
+        for (k, v) in m {
+            guard case .scalar(let ks) = k else { error(k, "output names must be strings"); continue }
+            let name = ks.string
+            if let line = seen[name] {
+                error(k, "duplicate output name '\(name)' (first defined at line \(line))")
+                continue
+            }
+            seen[name] = k.mark?.line ?? 0
+            if name.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]*$"#, options: .regularExpression) == nil {
+                error(k, "output name '\(name)' may use only letters, digits, '.', '_' and '-' (it names a directory)")
+                continue
+            }
+            if let o = output(name: name, node: v) { out.append(o) }
+        }
+        return out
+    }
+
+    func output(name: String, node: Node) -> OutputSpec? {
+        guard let m = mapping(node, "output '\(name)'", allowed: Self.outputKeys, required: ["style"]) else { return nil }
+        let style = choice(m["style"], OutputSpec.Style.self)
+        let format = choice(m["format"], OutputSpec.RecordFormat.self) ?? .messages
+        let test = double(m["test_split"], range: 0...0.9, what: "between 0 and 0.9") ?? 0.1
+        let system = string(m["system"])
+        let thoughts = bool(m["include_thoughts"]) ?? true
+        let license = string(m["license"]) ?? "other"
+        let prepare = m["prepare"].map { prepareList($0.value, "outputs.\(name).prepare") } ?? []
+        guard let style else { return nil }
+        return OutputSpec(name: name, style: style, format: format, testFraction: test, system: system,
+                          includeThoughts: thoughts, license: license, prepare: prepare)
+    }
+}

@@ -1,0 +1,135 @@
+/// A validated pipeline: what to read, how to prepare it and what to build. Produced only by
+/// `PipelineLoader`, so every value here has passed validation. `Codable` gives the canonical form
+/// hashed into manifests and caches.
+public struct PipelineSpec: Sendable, Hashable, Codable {
+    public var version: Int
+    public var name: String
+    /// Every seeded choice (splits, sampling) derives from this.
+    public var seed: UInt64
+    public var inputs: [InputSpec]
+    /// Shared preparation, applied to every trajectory before any output sees it.
+    public var prepare: [PrepareStepSpec]
+    public var outputs: [OutputSpec]
+    /// The build fails when more than this fraction of input records is quarantined.
+    public var maxBadFraction: Double
+
+    /// Path of the pipeline file as the user named it (diagnostics and reports use it).
+    public var file: String
+    /// Directory relative paths in the file are resolved against (the file's own directory).
+    public var baseDirectory: String
+
+    /// The parts of the spec that decide output bytes (file location excluded).
+    public struct Semantic: Codable, Hashable, Sendable {
+        public var version: Int
+        public var name: String
+        public var seed: UInt64
+        public var inputs: [InputSpec]
+        public var prepare: [PrepareStepSpec]
+        public var outputs: [OutputSpec]
+        public var maxBadFraction: Double
+    }
+
+    public var semantic: Semantic {
+        Semantic(version: version, name: name, seed: seed, inputs: inputs, prepare: prepare, outputs: outputs,
+                 maxBadFraction: maxBadFraction)
+    }
+}
+
+public struct InputSpec: Sendable, Hashable, Codable {
+    /// Glob relative to the pipeline file's directory (`**` matches any depth).
+    public var path: String
+    /// `auto` or a format name from `PipelineLoader.inputFormats`.
+    public var format: String
+    /// Optional side file (JSONL or CSV of id → status/reward) joined onto trajectories by id.
+    public var outcomes: String?
+}
+
+public enum PrepareStepSpec: Sendable, Hashable, Codable {
+    case redact(RedactSpec)
+    case filter(FilterSpec)
+    case dedupe(DedupeSpec)
+
+    public var kind: String {
+        switch self {
+        case .redact: return "redact"
+        case .filter: return "filter"
+        case .dedupe: return "dedupe"
+        }
+    }
+}
+
+public struct RedactSpec: Sendable, Hashable, Codable {
+    /// Cloud keys, API tokens, private keys, JWTs, bearer headers, password assignments, URL passwords.
+    public var secrets: Bool = true
+    /// Email addresses (off by default: they are often part of the task).
+    public var emails: Bool = false
+
+    public init(secrets: Bool = true, emails: Bool = false) {
+        self.secrets = secrets
+        self.emails = emails
+    }
+}
+
+public struct FilterSpec: Sendable, Hashable, Codable {
+    /// Keep only these outcome statuses.
+    public var outcome: [String]?
+    public var minReward: Double?
+    public var maxReward: Double?
+    public var minSteps: Int?
+    public var maxSteps: Int?
+    /// Keep trajectories that used at least one of these tools.
+    public var tools: [String]?
+    /// Keep trajectories whose task matches this regular expression (ICU syntax).
+    public var taskRegex: String?
+
+    public init() {}
+}
+
+public struct DedupeSpec: Sendable, Hashable, Codable {
+    public enum Key: String, Sendable, Hashable, Codable, CaseIterable { case task, content }
+    public enum Method: String, Sendable, Hashable, Codable, CaseIterable { case exact, minhash }
+
+    /// What is compared: the task text, or the whole trajectory (task and actions).
+    public var by: Key
+    public var method: Method
+    /// Estimated Jaccard similarity at or above which two records are near-duplicates (minhash).
+    public var threshold: Double
+    /// MinHash permutations (signature length).
+    public var permutations: Int
+    /// Character shingle length for MinHash.
+    public var shingle: Int
+
+    public init(by: Key = .task, method: Method = .minhash, threshold: Double = 0.85, permutations: Int = 128,
+                shingle: Int = 5) {
+        self.by = by
+        self.method = method
+        self.threshold = threshold
+        self.permutations = permutations
+        self.shingle = shingle
+    }
+}
+
+public struct OutputSpec: Sendable, Hashable, Codable {
+    public enum Style: String, Sendable, Hashable, Codable, CaseIterable {
+        case trajectorySFT = "trajectory-sft"
+    }
+
+    public enum RecordFormat: String, Sendable, Hashable, Codable, CaseIterable {
+        case messages, sharegpt, alpaca
+    }
+
+    /// The key under `outputs:`; also the dataset's directory name.
+    public var name: String
+    public var style: Style
+    public var format: RecordFormat
+    /// Fraction of records assigned (by seeded hash of the trajectory id) to the test split.
+    public var testFraction: Double
+    /// Optional system prompt placed first in each conversation.
+    public var system: String?
+    /// Keep the agent's thoughts as assistant text.
+    public var includeThoughts: Bool
+    /// Licence written into the dataset card.
+    public var license: String
+    /// Preparation applied only to this output, after the shared steps.
+    public var prepare: [PrepareStepSpec]
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Trajectories
+
+/// Replaces secrets with typed placeholders such as `[REDACTED:aws-access-key]`.
+///
+/// Each rule is guarded by cheap substring triggers, so the regular expressions only run on text that
+/// could contain what they look for.
+public struct SecretRedactor: Sendable {
+    public struct Rule: Sendable {
+        public let kind: String
+        let triggers: [String]
+        let regex: Regex
+        /// Capture group holding the secret (0 = the whole match).
+        let group: Int
+    }
+
+    /// `NSRegularExpression` is documented thread-safe for matching; this box says so to Swift 6.
+    final class Regex: @unchecked Sendable {
+        let re: NSRegularExpression
+        init(_ pattern: String) {
+            // The patterns are constants of this file; a bad one is a programming error caught by tests.
+            re = try! NSRegularExpression(pattern: pattern)
+        }
+    }
+
+    public let rules: [Rule]
+
+    public init(secrets: Bool = true, emails: Bool = false) {
+        var r: [Rule] = []
+        if secrets { r += Self.secretRules }
+        if emails { r.append(Rule(kind: "email", triggers: ["@"], regex: Regex(#"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"#), group: 0)) }
+        rules = r
+    }
+
+    public static func placeholder(_ kind: String) -> String { "[REDACTED:\(kind)]" }
+
+    /// Secret kinds this redactor recognises, in the order they are applied.
+    public static var secretKinds: [String] { secretRules.map(\.kind) }
+
+    static let secretRules: [Rule] = {
+        func rule(_ kind: String, _ triggers: [String], _ pattern: String, group: Int = 0) -> Rule {
+            Rule(kind: kind, triggers: triggers, regex: Regex(pattern), group: group)
+        }
+        let ciPassword = ["password", "PASSWORD", "Password", "passwd", "PASSWD", "secret", "SECRET", "Secret",
+                          "token", "TOKEN", "Token", "api_key", "API_KEY", "apikey", "APIKEY", "ApiKey", "api-key",
+                          "access_key", "ACCESS_KEY", "_PWD", "_pwd"]
+        return [
+            // Order matters: specific token shapes first, generic assignments last.
+            rule("private-key", ["PRIVATE KEY"],
+                 #"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\]*)"#),
+            rule("aws-access-key", ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA"],
+                 #"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"#),
+            rule("aws-secret-key", ["aws_secret", "AWS_SECRET", "secret_access_key", "SECRET_ACCESS_KEY", "SecretAccessKey"],
+                 #"(?i)(?:aws_?secret_?access_?key|aws_?secret_?key|secretaccesskey)["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"#, group: 1),
+            rule("gcp-api-key", ["AIza"], #"\bAIza[0-9A-Za-z_\-]{35}"#),
+            rule("gcp-service-account-key", ["private_key_id"],
+                 #""private_key_id"\s*:\s*"([0-9a-f]{40})""#, group: 1),
+            rule("anthropic-key", ["sk-ant-"], #"\bsk-ant-[A-Za-z0-9_\-]{20,}"#),
+            rule("openai-key", ["sk-"], #"\bsk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"#),
+            rule("github-token", ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
+                 #"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"#),
+            rule("slack-token", ["xox"], #"\bxox[abposre]-[A-Za-z0-9-]{10,}"#),
+            rule("slack-webhook", ["hooks.slack.com"], #"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+"#),
+            rule("jwt", ["eyJ"], #"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"#),
+            rule("bearer-token", ["bearer", "Bearer", "BEARER"], #"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]{16,}=*)"#, group: 1),
+            rule("url-password", ["://"], #"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@"'<>]+:([^\s@/"'<>]+)@"#, group: 1),
+            // KEY=value (shell, .env): always a secret when the name says so.
+            rule("password", ciPassword,
+                 #"(?i)\b[A-Z0-9_]*(?:PASSWORD|PASSWD|_PWD|SECRET|TOKEN|API_?KEY|ACCESS_KEY)\s*=\s*["']?([^\s"'&;,]{3,})"#, group: 1),
+            // "key": "value" (JSON, quoted YAML): quoted values are secrets whatever they look like.
+            rule("password", ciPassword,
+                 #"(?i)\b[A-Za-z0-9_]*(?:password|passwd|secret|token|api_?key|apikey|access_key)["']?\s*:\s*(["'])([^"'\s]{3,})\1"#, group: 2),
+            // key: value (unquoted YAML, logs): only values that do not look like an ordinary word.
+            rule("password", ciPassword,
+                 #"(?i)\b[A-Za-z0-9_]*(?:password|passwd|secret|api_?key|apikey|access_key)\s*:\s*((?=(?-i:[^\s"',}]*[0-9A-Z!@#$%^*+/._-]))[^\s"',}]{4,})"#, group: 1),
+            // --password VALUE / --token=VALUE command-line flags.
+            rule("password", ["--pass", "--token", "--api-key", "--secret"],
+                 #"--(?:password|passwd|token|api-key|secret)(?:=|\s+)["']?([^\s"']{3,})"#, group: 1),
+        ]
+    }()
+
+    /// Redacts `text`, adding one count per replaced secret to `counts[kind]`.
+    public func redact(_ text: String, counts: inout [String: Int]) -> String {
+        if text.isEmpty { return text }
+        var current = text
+        for rule in rules {
+            guard rule.triggers.contains(where: { current.contains($0) }) else { continue }
+            let ns = current as NSString
+            let matches = rule.regex.re.matches(in: current, range: NSRange(location: 0, length: ns.length))
+            if matches.isEmpty { continue }
+            let placeholder = Self.placeholder(rule.kind)
+            var pieces: [String] = []
+            var cursor = 0
+            var replaced = 0
+            for m in matches {
+                let r = m.range(at: rule.group)
+                guard r.location != NSNotFound, r.length > 0 else { continue }
+                let value = ns.substring(with: r)
+                if value.hasPrefix("[REDACTED") { continue }
+                pieces.append(ns.substring(with: NSRange(location: cursor, length: r.location - cursor)))
+                pieces.append(placeholder)
+                cursor = r.location + r.length
+                replaced += 1
+            }
+            if replaced == 0 { continue }
+            pieces.append(ns.substring(from: cursor))
+            current = pieces.joined()
+            counts[rule.kind, default: 0] += replaced
+        }
+        return current
+    }
+
+    /// Redacts every free-text field of a trajectory (task, thoughts, tool inputs, commands,
+    /// observations, answer, outcome detail, meta).
+    public func redact(_ t: Trajectory, counts: inout [String: Int]) -> Trajectory {
+        if rules.isEmpty { return t }
+        var out = t
+        func r(_ s: String) -> String { redact(s, counts: &counts) }
+        out.task = r(t.task)
+        out.answer = t.answer.map(r)
+        out.outcome.detail = t.outcome.detail.map(r)
+        for i in out.steps.indices {
+            out.steps[i].thought = out.steps[i].thought.map(r)
+            if var a = out.steps[i].action {
+                a.input = a.input.mapStrings(r)
+                a.command = a.command.map(r)
+                out.steps[i].action = a
+            }
+            if var o = out.steps[i].observation {
+                o.content = r(o.content)
+                out.steps[i].observation = o
+            }
+        }
+        out.meta = t.meta.mapValues { $0.mapStrings(r) }
+        return out
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Trajectories
+
+/// Everything a dataset's manifest records about how it was made.
+public struct Manifest: Sendable, Hashable, Codable {
+    public struct SplitInfo: Sendable, Hashable, Codable {
+        public var file: String
+        public var records: Int
+        public var bytes: Int64
+        public var sha256: String
+    }
+
+    public struct InputInfo: Sendable, Hashable, Codable {
+        public var file: String
+        public var format: String
+        public var sha256: String
+        public var bytes: Int64
+        public var records: Int
+        public var quarantined: Int
+        public init(file: String, format: String, sha256: String, bytes: Int64, records: Int, quarantined: Int) {
+            self.file = file
+            self.format = format
+            self.sha256 = sha256
+            self.bytes = bytes
+            self.records = records
+            self.quarantined = quarantined
+        }
+    }
+
+    public var name: String
+    public var style: String
+    public var format: String
+    public var pipeline: String
+    public var configHash: String
+    public var toolVersion: String
+    public var seed: UInt64
+    public var records: Int
+    public var splits: [String: SplitInfo]
+    /// Trajectories that reached this output but produced no record, by reason.
+    public var skipped: [String: Int]
+    public var inputs: [InputInfo]
+    /// Per-step statistics of the preparation this output saw (shared steps, then its own).
+    public var prepare: [JSONValue]
+
+    enum CodingKeys: String, CodingKey {
+        case name, style, format, pipeline, configHash = "config_hash", toolVersion = "tool_version", seed, records,
+             splits, skipped, inputs, prepare
+    }
+}
+
+/// Streams records of one dataset into split files in a staging directory, then writes the
+/// manifest and the dataset card. Nothing here is visible under `out/` until the engine moves the
+/// finished directory into place.
+public final class DatasetWriter {
+    public struct Description: Sendable {
+        public var name: String
+        public var style: String
+        public var format: RecordFormat
+        public var license: String
+        public var pipeline: String
+        public var configHash: String
+        public var toolVersion: String
+        public var seed: UInt64
+        public var summary: String
+
+        public init(name: String, style: String, format: RecordFormat, license: String, pipeline: String,
+                    configHash: String, toolVersion: String, seed: UInt64, summary: String) {
+            self.name = name
+            self.style = style
+            self.format = format
+            self.license = license
+            self.pipeline = pipeline
+            self.configHash = configHash
+            self.toolVersion = toolVersion
+            self.seed = seed
+            self.summary = summary
+        }
+    }
+
+    public static let splitOrder = ["train", "test"]
+
+    public let directory: URL
+    public let description: Description
+    private var handles: [String: FileHandle] = [:]
+    private var counts: [String: Int] = [:]
+    public private(set) var skipped: [String: Int] = [:]
+
+    public init(directory: URL, description: Description) throws {
+        self.directory = directory
+        self.description = description
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    public func write(_ line: Data, split: String) throws {
+        let handle: FileHandle
+        if let h = handles[split] {
+            handle = h
+        } else {
+            let url = directory.appendingPathComponent("\(split).jsonl")
+            FileManager.default.createFile(atPath: url.path, contents: nil)
+            guard let h = FileHandle(forWritingAtPath: url.path) else {
+                throw ReadError.cannotOpen(path: url.path, reason: "cannot create dataset file")
+            }
+            handles[split] = h
+            handle = h
+        }
+        var data = line
+        data.append(0x0A)
+        try handle.write(contentsOf: data)
+        counts[split, default: 0] += 1
+    }
+
+    public func skip(_ reason: String) { skipped[reason, default: 0] += 1 }
+
+    /// Closes the split files and writes `manifest.json` and the dataset card `README.md`.
+    @discardableResult
+    public func finish(inputs: [Manifest.InputInfo], prepare: [JSONValue]) throws -> Manifest {
+        for (_, h) in handles {
+            try h.synchronize()
+            try h.close()
+        }
+        handles = [:]
+        var splits: [String: Manifest.SplitInfo] = [:]
+        for split in Self.splitOrder.filter({ counts[$0] != nil }) + counts.keys.sorted().filter({ !Self.splitOrder.contains($0) }) {
+            let file = "\(split).jsonl"
+            let (sha, bytes) = try ContentHash.sha256(fileAt: directory.appendingPathComponent(file).path)
+            splits[split] = .init(file: file, records: counts[split]!, bytes: bytes, sha256: sha)
+        }
+        let d = description
+        let manifest = Manifest(name: d.name, style: d.style, format: d.format.rawValue, pipeline: d.pipeline,
+                                configHash: d.configHash, toolVersion: d.toolVersion, seed: d.seed,
+                                records: counts.values.reduce(0, +), splits: splits, skipped: skipped,
+                                inputs: inputs, prepare: prepare)
+        var json = try JSONCoding.prettyEncoder.encode(manifest)
+        json.append(0x0A)
+        try json.write(to: directory.appendingPathComponent("manifest.json"), options: .atomic)
+        let card = DatasetCard.render(manifest: manifest, license: d.license, summary: d.summary)
+        try Data(card.utf8).write(to: directory.appendingPathComponent("README.md"), options: .atomic)
+        return manifest
+    }
+}

@@ -1,0 +1,101 @@
+import Crypto
+import Foundation
+
+/// SHA-256 helpers: manifests, config hashes and exact-duplicate keys all use these.
+public enum ContentHash {
+    public static func sha256(_ data: Data) -> String {
+        hex(SHA256.hash(data: data))
+    }
+
+    public static func sha256(_ text: String) -> String {
+        sha256(Data(text.utf8))
+    }
+
+    /// Streams a file through SHA-256 (bounded memory).
+    public static func sha256(fileAt path: String) throws -> (hex: String, bytes: Int64) {
+        guard let h = FileHandle(forReadingAtPath: path) else {
+            throw ReadError.cannotOpen(path: path, reason: "cannot open for hashing")
+        }
+        defer { try? h.close() }
+        var hasher = SHA256()
+        var total: Int64 = 0
+        while true {
+            let chunk = try h.read(upToCount: 1 << 20) ?? Data()
+            if chunk.isEmpty { break }
+            total += Int64(chunk.count)
+            hasher.update(data: chunk)
+        }
+        return (hex(hasher.finalize()), total)
+    }
+
+    private static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        for b in digest {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Deterministic 64-bit hashing (Swift's `Hasher` is seeded per process and must not decide outputs).
+public enum StableHash {
+    /// FNV-1a over UTF-8 bytes.
+    public static func fnv1a(_ bytes: some Sequence<UInt8>, seed: UInt64 = 0xcbf29ce484222325) -> UInt64 {
+        var h = seed
+        for b in bytes {
+            h ^= UInt64(b)
+            h = h &* 0x100000001b3
+        }
+        return h
+    }
+
+    public static func fnv1a(_ text: String, seed: UInt64 = 0xcbf29ce484222325) -> UInt64 {
+        fnv1a(text.utf8, seed: seed)
+    }
+
+    /// SplitMix64 finaliser: spreads the bits of `x` (used to mix a seed into hashes).
+    public static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9e3779b97f4a7c15
+        z = (z ^ (z >> 30)) &* 0xbf58476d1ce4e5b9
+        z = (z ^ (z >> 27)) &* 0x94d049bb133111eb
+        return z ^ (z >> 31)
+    }
+
+}
+
+/// A small deterministic PRNG (SplitMix64) for every seeded choice skillforge makes.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9e3779b97f4a7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58476d1ce4e5b9
+        z = (z ^ (z >> 27)) &* 0x94d049bb133111eb
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform integer in 0..<n, by our own arithmetic so results never depend on the standard
+    /// library's sampling algorithm.
+    public mutating func below(_ n: Int) -> Int {
+        precondition(n > 0)
+        return Int(next().multipliedFullWidth(by: UInt64(n)).high)
+    }
+
+    /// Uniform Double in [0, 1).
+    public mutating func unit() -> Double {
+        Double(next() >> 11) * 0x1.0p-53
+    }
+
+    public mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
+
+    /// Fisher–Yates shuffle.
+    public mutating func shuffle<T>(_ items: inout [T]) {
+        guard items.count > 1 else { return }
+        for i in stride(from: items.count - 1, to: 0, by: -1) {
+            items.swapAt(i, below(i + 1))
+        }
+    }
+}

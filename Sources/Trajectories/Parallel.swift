@@ -1,0 +1,28 @@
+import Foundation
+
+/// Order-preserving parallel map over the machine's cores. Results come back in input order, so
+/// callers get deterministic output however the work was scheduled.
+public enum Parallel {
+    public static var workers: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    public static func map<T: Sendable, R: Sendable>(_ items: [T], minChunk: Int = 16,
+                                                     _ transform: @Sendable (T) -> R) -> [R] {
+        let n = items.count
+        if n == 0 { return [] }
+        let chunks = min(workers * 4, max(1, n / minChunk))
+        if chunks <= 1 { return items.map(transform) }
+        let results = UnsafeMutableBufferPointer<R>.allocate(capacity: n)
+        defer { results.deallocate() }
+        nonisolated(unsafe) let out = results
+        items.withUnsafeBufferPointer { input in
+            nonisolated(unsafe) let input = input
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let lo = n * c / chunks, hi = n * (c + 1) / chunks
+                for i in lo..<hi { (out.baseAddress! + i).initialize(to: transform(input[i])) }
+            }
+        }
+        let array = Array(results)
+        _ = results.deinitialize()
+        return array
+    }
+}

@@ -1,0 +1,34 @@
+import Engine
+import Foundation
+import Prepare
+
+/// The human-readable end-of-build summary.
+enum Summary {
+    static func print(_ r: BuildResult, verbose: Bool) {
+        var lines: [String] = []
+        lines.append("\(Terminal.green("built")) \(r.pipeline) in \(String(format: "%.2f", r.seconds))s: \(r.recordsRead) trajectories from \(r.inputFiles) file(s)"
+            + (r.outcomesJoined > 0 ? ", \(r.outcomesJoined) outcomes joined" : "")
+            + (r.repairedLines > 0 ? ", \(r.repairedLines) line(s) with invalid UTF-8 repaired" : ""))
+        for s in r.prepare { lines.append("  " + describe(s)) }
+        for d in r.datasets {
+            let splits = d.splits.keys.sorted(by: >).map { "\($0) \(d.splits[$0]!)" }.joined(separator: ", ")
+            var line = "  dataset \(d.name): \(d.records) records (\(splits)) → \(d.path)"
+            if !d.skipped.isEmpty { line += "; no record for " + d.skipped.map { "\($1) (\($0))" }.sorted().joined(separator: ", ") }
+            lines.append(line)
+        }
+        if !r.quarantined.isEmpty {
+            lines.append("  \(Terminal.yellow("quarantined")) \(r.quarantined.count) record(s) (out/report/\(r.pipeline)/quarantine.jsonl):")
+            for q in r.quarantined.prefix(verbose ? Int.max : 10) { lines.append("    \(q.location): \(q.reason)") }
+            if !verbose && r.quarantined.count > 10 { lines.append("    … \(r.quarantined.count - 10) more (use --verbose)") }
+        }
+        Terminal.err(lines.joined(separator: "\n"))
+    }
+
+    static func describe(_ s: StepStats) -> String {
+        var text = "\(s.step): \(s.recordsIn) in → \(s.recordsOut) out"
+        if !s.counts.isEmpty {
+            text += " (" + s.counts.keys.sorted().map { "\($0) \(s.counts[$0]!)" }.joined(separator: ", ") + ")"
+        }
+        return text
+    }
+}

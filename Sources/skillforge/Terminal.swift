@@ -1,0 +1,19 @@
+import Foundation
+
+/// Terminal facts: colour only on a TTY, never with NO_COLOR or TERM=dumb.
+enum Terminal {
+    static let isTTY = isatty(STDERR_FILENO) == 1
+    static let color: Bool = {
+        let env = ProcessInfo.processInfo.environment
+        return isTTY && env["NO_COLOR"] == nil && env["TERM"] != "dumb"
+    }()
+
+    static func paint(_ text: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+    static func red(_ t: String) -> String { paint(t, "31") }
+    static func green(_ t: String) -> String { paint(t, "32") }
+    static func yellow(_ t: String) -> String { paint(t, "33") }
+    static func bold(_ t: String) -> String { paint(t, "1") }
+
+    static func err(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+    static func out(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+}
