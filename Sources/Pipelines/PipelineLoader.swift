@@ -38,7 +38,7 @@ public enum PipelineLoader {
         do {
             root = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
-            throw SpecError([yamlDiagnostic(error, file: file)])
+            throw SpecError([yamlDiagnostic(error, file: file, yaml: yaml)])
         } catch {
             throw SpecError([Diagnostic(file: file, line: 1, column: 1, message: "\(error)")])
         }
@@ -53,13 +53,45 @@ public enum PipelineLoader {
         return spec!
     }
 
-    static func yamlDiagnostic(_ error: YamlError, file: String) -> Diagnostic {
+    /// Yams reports duplicate keys at the mapping; find the second occurrence of the key itself in a
+    /// block mapping that starts at `mark` (falls back to the mapping's position).
+    static func locateDuplicate(key: String, in mark: Mark, yaml: String) -> (line: Int, column: Int, first: Int?) {
+        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+        let column = mark.column
+        var seen: [Int] = []
+        var index = mark.line - 1
+        while index < lines.count {
+            let text = Array(lines[index])
+            let indent = text.prefix { $0 == " " }.count
+            let trimmed = String(text.dropFirst(indent))
+            if index > mark.line - 1, !trimmed.isEmpty, !trimmed.hasPrefix("#"), indent < column - 1 { break }
+            var body = text.count >= column ? String(text.dropFirst(column - 1)) : ""
+            if index == mark.line - 1 && body.hasPrefix("- ") { body = String(body.dropFirst(2)) }
+            if body.hasPrefix("\(key):") || body.hasPrefix("\"\(key)\":") || body.hasPrefix("'\(key)':") {
+                seen.append(index + 1)
+                if seen.count == 2 {
+                    let col = index == mark.line - 1 && text.dropFirst(column - 1).starts(with: ["-", " "]) ? column + 2 : column
+                    return (index + 1, col, seen[0])
+                }
+            }
+            index += 1
+        }
+        return (mark.line, mark.column, nil)
+    }
+
+    static func yamlDiagnostic(_ error: YamlError, file: String, yaml: String) -> Diagnostic {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
             var msg = "YAML syntax error: \(problem)"
             if let context { msg += " (\(context.text) at line \(context.mark.line))" }
             return Diagnostic(file: file, line: mark.line, column: mark.column, message: msg)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let key = duplicates.sorted().first ?? "?"
+            let (line, column, first) = locateDuplicate(key: key, in: context.mark, yaml: yaml)
+            var msg = "duplicate key '\(key)'"
+            if let first { msg += " (first defined at line \(first))" }
+            return Diagnostic(file: file, line: line, column: column, message: msg)
         case .reader(let problem, _, _, _):
             return Diagnostic(file: file, line: 1, column: 1, message: "YAML reader error: \(problem)")
         default:
@@ -111,11 +143,8 @@ final class SpecReader {
                 error(k, "\(what): keys must be plain strings")
                 continue
             }
+            // Duplicate keys never get here: Yams refuses them while composing (see `locateDuplicate`).
             let key = ks.string
-            if out[key] != nil {
-                error(k, "duplicate key '\(key)' in \(what) (first defined at line \(out[key]!.keyNode.mark?.line ?? 0))")
-                continue
-            }
             if !allowed.contains(key) {
                 error(k, "unknown key '\(key)' in \(what)\(Suggest.didYouMean(key, allowed))")
                 continue
@@ -364,8 +393,10 @@ final class SpecReader {
                                                          "max_steps", "tools", "task_regex"]) else { return nil }
         var f = FilterSpec()
         if let list = stringList(m["outcome"]) {
-            for s in list where !Self.statuses.contains(s) {
-                error(m["outcome"]!.value, "unknown outcome status '\(s)'\(Suggest.didYouMean(s, Self.statuses))")
+            let nodes: [Node]
+            if case .sequence(let seq) = m["outcome"]!.value { nodes = Array(seq) } else { nodes = [m["outcome"]!.value] }
+            for (s, node) in zip(list, nodes) where !Self.statuses.contains(s) {
+                error(node, "unknown outcome status '\(s)'\(Suggest.didYouMean(s, Self.statuses))")
             }
             f.outcome = list
         }
@@ -418,16 +449,10 @@ final class SpecReader {
             return []
         }
         if m.count == 0 { error(e.value, "'outputs' must define at least one output") }
-        var seen: [String: Int] = [:]
         var out: [OutputSpec] = []
         for (k, v) in m {
             guard case .scalar(let ks) = k else { error(k, "output names must be strings"); continue }
             let name = ks.string
-            if let line = seen[name] {
-                error(k, "duplicate output name '\(name)' (first defined at line \(line))")
-                continue
-            }
-            seen[name] = k.mark?.line ?? 0
             if name.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]*$"#, options: .regularExpression) == nil {
                 error(k, "output name '\(name)' may use only letters, digits, '.', '_' and '-' (it names a directory)")
                 continue

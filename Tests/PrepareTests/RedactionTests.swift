@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+@testable import Prepare
+import Trajectories
+
+@Suite struct RedactionTests {
+    let redactor = SecretRedactor()
+
+    func redact(_ s: String, emails: Bool = false) -> (String, [String: Int]) {
+        var counts: [String: Int] = [:]
+        let r = (emails ? SecretRedactor(secrets: true, emails: true) : redactor).redact(s, counts: &counts)
+        return (r, counts)
+    }
+
+    // Every secret kind, in a realistic context; the value must disappear and the placeholder name the kind.
+    @Test(arguments: [
+        ("aws-access-key", "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
+        ("aws-secret-key", "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+        ("gcp-api-key", "key=AIzaSyA1234567890abcdefghijklmnopqrstuv&q=x", "AIzaSyA1234567890abcdefghijklmnopqrstuv"),
+        ("gcp-service-account-key", #"{"type": "service_account", "private_key_id": "0123456789abcdef0123456789abcdef01234567"}"#, "0123456789abcdef0123456789abcdef01234567"),
+        ("openai-key", "OPENAI=sk-proj-abcdefghijklmnopqrstuvwxyz012345", "sk-proj-abcdefghijklmnopqrstuvwxyz012345"),
+        ("openai-key", "client = OpenAI(api_key='sk-abcdefghijklmnopqrstuvwxyzABCDEF')", "sk-abcdefghijklmnopqrstuvwxyzABCDEF"),
+        ("anthropic-key", "sk-ant-api03-abcdefghijklmnopqrstuvwxyz-0123456789", "sk-ant-api03-abcdefghijklmnopqrstuvwxyz-0123456789"),
+        ("github-token", "git clone https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/o/r", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
+        ("github-token", "GH=github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz"),
+        ("slack-token", "token: xoxb-123456789012-abcdefABCDEF", "xoxb-123456789012-abcdefABCDEF"),
+        ("slack-webhook", "curl -X POST https://hooks.slack.com/services/T000/B000/XXXXabcd", "hooks.slack.com/services/T000/B000/XXXXabcd"),
+        ("private-key", "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\nabc+/=\n-----END RSA PRIVATE KEY-----\nafter", "MIIEowIBAAKCAQEA7"),
+        ("private-key", "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkq\\nhkiG9w0", "MIIEvQIBADANBgkq"),
+        ("jwt", "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "eyJhbGciOiJIUzI1NiJ9"),
+        ("bearer-token", "Authorization: Bearer 0123456789abcdefABCDEF.xyz", "0123456789abcdefABCDEF.xyz"),
+        ("url-password", "DATABASE_URL=postgres://admin:Sup3rS3cret@db:5432/app", "Sup3rS3cret"),
+        ("password", "DB_PASSWORD=hunter2", "hunter2"),
+        ("password", #"{"password": "correcthorsebattery"}"#, "correcthorsebattery"),
+        ("password", "password: Tr0ub4dor&3", "Tr0ub4dor&3"),
+        ("password", "mysql --password=s3cr3tpw -u root", "s3cr3tpw"),
+        ("password", "API_KEY=abc123def456", "abc123def456"),
+    ])
+    func secretKindIsRedacted(kind: String, text: String, secret: String) {
+        let (out, counts) = redact(text)
+        #expect(!out.contains(secret), "\(kind) survived: \(out)")
+        #expect(out.contains("[REDACTED:\(kind)]"), "expected a \(kind) placeholder in: \(out)")
+        #expect(counts[kind, default: 0] >= 1)
+    }
+
+    @Test(arguments: [
+        "Please implement the password reset flow for the login page.",
+        "PWD=/home/agent/project",
+        "max_tokens=1024 and temperature=0.2",
+        "The token budget is exhausted.",
+        "pip install scikit-learn; import sklearn as sk-learn-alias",
+        "She was the bearer of bad news.",
+        "Contact support@example.com if the build fails.",
+        "password: required",
+        "git log --oneline | head -5",
+        "commit 9fceb02d0ae598e95dc970b74767f19372d61af8",
+        "https://github.com/acme/app/pull/42",
+        "the secret: keep functions small",
+        "sha256: 3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b",
+    ])
+    func ordinaryTextIsLeftAlone(text: String) {
+        let (out, counts) = redact(text)
+        #expect(out == text)
+        #expect(counts.isEmpty)
+    }
+
+    @Test func emailsOnlyWhenAsked() {
+        #expect(redact("mail alice@example.org").0 == "mail alice@example.org")
+        let (out, counts) = redact("mail alice@example.org now", emails: true)
+        #expect(out == "mail [REDACTED:email] now")
+        #expect(counts == ["email": 1])
+    }
+
+    @Test func redactionIsIdempotent() {
+        let once = redact("AKIAIOSFODNN7EXAMPLE and DB_PASSWORD=hunter2").0
+        let (twice, counts) = redact(once)
+        #expect(twice == once)
+        #expect(counts.isEmpty)
+    }
+
+    @Test func everyTrajectoryFieldIsRedacted() {
+        let key = "AKIAIOSFODNN7EXAMPLE"
+        let t = Trajectory(
+            id: "t", task: "use \(key)",
+            steps: [Step(index: 0, thought: "the key is \(key)",
+                         action: Action(tool: "bash", input: .object(["command": .string("echo \(key)"), "nested": .array([.string(key)])]),
+                                        command: "echo \(key)"),
+                         observation: Observation(content: key))],
+            answer: key, outcome: Outcome(status: .success, detail: key), meta: ["note": .string(key)])
+        var counts: [String: Int] = [:]
+        let r = redactor.redact(t, counts: &counts)
+        let line = String(decoding: try! NativeWriter.line(r), as: UTF8.self)
+        #expect(!line.contains(key))
+        #expect(counts["aws-access-key"] == 9)
+    }
+}
+
+@Suite struct FilterTests {
+    func traj(_ status: Outcome.Status, steps: Int, reward: Double? = nil, tool: String = "bash", task: String = "Fix it") -> Trajectory {
+        Trajectory(id: UUID().uuidString, task: task,
+                   steps: (0..<steps).map { Step(index: $0, action: Action(tool: tool)) },
+                   outcome: Outcome(status: status, reward: reward))
+    }
+
+    @Test func eachCriterion() {
+        let f = TrajectoryFilter(statuses: [.success, .partial], minReward: 0.5, minSteps: 2, maxSteps: 5,
+                                 tools: ["bash"], taskRegex: "^Fix")
+        #expect(f.rejection(traj(.success, steps: 3, reward: 1)) == nil)
+        #expect(f.rejection(traj(.failure, steps: 3, reward: 1)) == "outcome")
+        #expect(f.rejection(traj(.success, steps: 3, reward: 0.2)) == "reward")
+        #expect(f.rejection(traj(.success, steps: 3, reward: nil)) == "reward")
+        #expect(f.rejection(traj(.success, steps: 1, reward: 1)) == "steps")
+        #expect(f.rejection(traj(.success, steps: 9, reward: 1)) == "steps")
+        #expect(f.rejection(traj(.success, steps: 3, reward: 1, tool: "python")) == "tools")
+        #expect(f.rejection(traj(.success, steps: 3, reward: 1, task: "Add a flag")) == "task_regex")
+        #expect(TrajectoryFilter().rejection(traj(.unknown, steps: 0)) == nil)
+    }
+}
+
+@Suite struct DedupeTests {
+    func t(_ id: String, _ task: String) -> Trajectory { Trajectory(id: id, task: task, outcome: Outcome(status: .success)) }
+
+    @Test func nearDuplicatesAreRemovedAndDistinctTasksKept() {
+        let records = [
+            t("a", "Fix the failing test test_parse_date in dateutil/tests/test_parser.py without changing the test."),
+            t("b", "Add a --dry-run option to the exporter command-line tool in exporter/cli.py."),
+            t("c", "Fix the failing test test_parse_date in dateutil/tests/test_parser.py without changing the test"),
+            t("d", "fix the failing test  test_parse_date in dateutil/tests/test_parser.py, without changing the test!"),
+            t("e", "Compute the mean and median of the column price in data/orders.csv and write them to report.json."),
+            t("f", "Add a --dry-run option to the exporter command-line tool in exporter/cli.py. Thanks."),
+            t("g", "Fix the failing test test_slugify in billing/tests/test_money.py without changing the test."),
+            t("h", "Compute the mean and median of the column latency_ms in data/requests.csv and write them to report.json."),
+        ]
+        let chain = PrepareChain(steps: [.dedupe(Deduplicator(key: .task, method: .minhash(threshold: 0.85, permutations: 128, shingle: 5)))])
+        let kept = chain.process(records)
+        #expect(kept.map(\.id) == ["a", "b", "e", "g", "h"])
+        #expect(chain.stats[0].counts["duplicates"] == 3)
+        #expect(chain.stats[0].examples == ["c → a", "d → a", "f → b"])
+    }
+
+    @Test func keptRecordIsTheFirstAcrossBatches() {
+        let d = Deduplicator(key: .task, method: .exact)
+        let chain = PrepareChain(steps: [.dedupe(d)])
+        #expect(chain.process([t("1", "same task"), t("2", "other")]).map(\.id) == ["1", "2"])
+        #expect(chain.process([t("3", "same  task"), t("4", "new")]).map(\.id) == ["4"])
+    }
+
+    @Test func exactContentIgnoresIdsButNotSteps() {
+        let d = Deduplicator(key: .content, method: .exact)
+        var a = t("a", "task")
+        a.steps = [Step(index: 0, action: Action(tool: "bash", command: "ls"))]
+        var b = a
+        b.id = "b"
+        b.source = Source(format: "native", file: "other.jsonl", line: 9)
+        var c = a
+        c.id = "c"
+        c.steps[0].action?.command = "ls -la"
+        #expect(d.admit(d.fingerprint(a), id: a.id) == nil)
+        #expect(d.admit(d.fingerprint(b), id: b.id) == "a")
+        #expect(d.admit(d.fingerprint(c), id: c.id) == nil)
+    }
+
+    @Test func minhashEstimatesJaccard() {
+        let mh = MinHasher(permutations: 256, shingle: 5)
+        let x = "the quick brown fox jumps over the lazy dog and keeps running through the forest"
+        #expect(MinHasher.similarity(mh.signature(of: x), mh.signature(of: x)) == 1)
+        let sx = mh.shingles(of: x), sy = mh.shingles(of: x + " at night")
+        let jaccard = Double(sx.intersection(sy).count) / Double(sx.union(sy).count)
+        let est = MinHasher.similarity(mh.signature(of: x), mh.signature(of: x + " at night"))
+        #expect(abs(est - jaccard) < 0.1, "estimate \(est) vs true \(jaccard)")
+        #expect(MinHasher.similarity(mh.signature(of: x), mh.signature(of: "completely unrelated sentence about databases")) < 0.2)
+    }
+}
