@@ -30,7 +30,7 @@ let package = Package(
         .testTarget(name: "TrajectoriesTests", dependencies: ["Trajectories"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines"]),
         .testTarget(name: "PrepareTests", dependencies: ["Prepare", "Trajectories"]),
-        .testTarget(name: "TrainingSetsTests", dependencies: ["TrainingSets", "Trajectories"]),
+        .testTarget(name: "TrainingSetsTests", dependencies: ["TrainingSets", "Trajectories", "Yams"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "SampleCorpus", "Trajectories", "Pipelines"],
                     resources: [.copy("Fixtures")]),
     ],
