@@ -16,7 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
-        .target(name: "Trajectories", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Trajectories", dependencies: [.product(name: "Crypto", package: "swift-crypto"), "Yams"]),
         .target(name: "Pipelines", dependencies: ["Yams"]),
         .target(name: "Prepare", dependencies: ["Trajectories"]),
         .target(name: "TrainingSets", dependencies: ["Trajectories"]),

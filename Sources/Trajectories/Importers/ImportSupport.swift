@@ -1,0 +1,270 @@
+import Foundation
+import Yams
+
+/// What reading one file in a foreign format produced: trajectories, quarantined records, and a count
+/// of everything deliberately left out (images, thinking blocks, progress noise…), so that nothing
+/// disappears without a trace.
+public struct ImportResult: Sendable {
+    public var format: String
+    public var trajectories: [Trajectory] = []
+    public var quarantined: [QuarantineEntry] = []
+    /// Items dropped on purpose, by kind.
+    public var dropped: [String: Int] = [:]
+    /// Text that was changed to make it safe to keep (truncated observations, ANSI escapes…), by kind.
+    public var cleaned: [String: Int] = [:]
+
+    public init(format: String) { self.format = format }
+
+    mutating func drop(_ kind: String, _ n: Int = 1) { if n > 0 { dropped[kind, default: 0] += n } }
+    mutating func merge(_ other: ImportResult) {
+        trajectories += other.trajectories
+        quarantined += other.quarantined
+        dropped.merge(other.dropped, uniquingKeysWith: +)
+        cleaned.merge(other.cleaned, uniquingKeysWith: +)
+    }
+}
+
+/// Options every importer honours.
+public struct ImportOptions: Sendable, Hashable {
+    /// Observations longer than this (in UTF-8 bytes) keep their head and tail around a marker.
+    public var maxObservationBytes: Int
+    /// Keep model thinking blocks as thoughts (dropped and counted by default).
+    public var keepThinking: Bool
+
+    public init(maxObservationBytes: Int = 64 << 10, keepThinking: Bool = false) {
+        self.maxObservationBytes = maxObservationBytes
+        self.keepThinking = keepThinking
+    }
+}
+
+/// A file's content, parsed once: a whole JSON (or YAML) document, or JSON Lines.
+public enum ParsedFile: Sendable {
+    case document(JSONValue)
+    case lines([(line: Int, value: JSONValue)], bad: [QuarantineEntry])
+}
+
+public enum ImportError: Error, CustomStringConvertible, Sendable {
+    case unreadable(file: String, reason: String)
+    case unknownFormat(file: String, tried: [String])
+    case notThisFormat(file: String, format: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let f, let r): return "\(f): cannot read: \(r)"
+        case .unknownFormat(let f, let tried):
+            return "\(f): not a trajectory format skillforge knows (tried: \(tried.joined(separator: ", "))); name one with --from / format:, or convert the file first"
+        case .notThisFormat(let f, let format, let r): return "\(f): is not \(format): \(r)"
+        }
+    }
+}
+
+enum FileParser {
+    /// Parses `path`: YAML by extension, JSON when the whole file is one value, else JSON Lines
+    /// (each bad line quarantined with its number).
+    static func parse(path: String, display: String) throws -> ParsedFile {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ImportError.unreadable(file: display, reason: (error as NSError).localizedDescription)
+        }
+        let lower = path.lowercased()
+        if lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") {
+            let text = String(decoding: data, as: UTF8.self)
+            do {
+                guard let any = try Yams.load(yaml: text) else { return .document(.null) }
+                return .document(JSONValue(any: any))
+            } catch {
+                throw ImportError.notThisFormat(file: display, format: "YAML", reason: "\(error)")
+            }
+        }
+        let bytes = [UInt8](data)
+        let first = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }
+        if first == UInt8(ascii: "[") || first == UInt8(ascii: "{") {
+            let fixed = UTF8Repair.repairIfNeeded(bytes[...]).map { Data($0) } ?? data
+            if let v = try? JSONCoding.decoder.decode(JSONValue.self, from: fixed), !(isLikelyJSONL(bytes) && v.objectValue != nil) {
+                return .document(v)
+            }
+        }
+        var values: [(Int, JSONValue)] = []
+        var bad: [QuarantineEntry] = []
+        var lineNo = 0
+        var start = 0
+        func take(_ end: Int) {
+            lineNo += 1
+            var slice = bytes[start..<end]
+            if slice.last == 0x0D { slice = slice.dropLast() }
+            start = end + 1
+            if slice.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+            let fixed = UTF8Repair.repairIfNeeded(slice).map { Data($0) } ?? Data(slice)
+            if let v = try? JSONCoding.decoder.decode(JSONValue.self, from: fixed) {
+                values.append((lineNo, v))
+            } else {
+                bad.append(QuarantineEntry(file: display, line: lineNo, reason: "invalid JSON: " + JSONShape.diagnose(slice),
+                                           excerpt: QuarantineEntry.excerpt(of: slice)))
+            }
+        }
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == 0x0A { take(i) }
+            i += 1
+        }
+        if start < bytes.count { take(bytes.count) }
+        return .lines(values.map { (line: $0.0, value: $0.1) }, bad: bad)
+    }
+
+    /// A file whose first line is itself a complete object is JSON Lines even if it has one line.
+    static func isLikelyJSONL(_ bytes: [UInt8]) -> Bool {
+        guard let nl = bytes.firstIndex(of: 0x0A) else { return false }
+        let rest = bytes[(nl + 1)...]
+        return rest.contains { $0 == UInt8(ascii: "{") }
+            && (try? JSONCoding.decoder.decode(JSONValue.self, from: Data(bytes[..<nl]))) != nil
+    }
+}
+
+extension JSONValue {
+    /// Converts what Yams or JSONSerialization produce.
+    init(any: Any) {
+        switch any {
+        case let s as String: self = .string(s)
+        case let b as Bool: self = .bool(b)
+        case let i as Int: self = .int(Int64(i))
+        case let d as Double: self = .double(d)
+        case let a as [Any]: self = .array(a.map(JSONValue.init(any:)))
+        case let o as [String: Any]: self = .object(o.mapValues(JSONValue.init(any:)))
+        case let o as [AnyHashable: Any]:
+            var out: [String: JSONValue] = [:]
+            for (k, v) in o { out["\(k.base)"] = JSONValue(any: v) }
+            self = .object(out)
+        case let date as Date: self = .string(ISO8601DateFormatter().string(from: date))
+        case let data as Data: self = .string(data.base64EncodedString())
+        default: self = .null
+        }
+    }
+
+    var arrayValue: [JSONValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
+    var intValue: Int? {
+        switch self {
+        case .int(let i): return Int(i)
+        case .double(let d) where d == d.rounded(): return Int(d)
+        case .string(let s): return Int(s)
+        default: return nil
+        }
+    }
+
+    var doubleValue: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        case .string(let s): return Double(s)
+        default: return nil
+        }
+    }
+
+    var boolValue: Bool? {
+        switch self {
+        case .bool(let b): return b
+        case .string(let s): return Bool(s.lowercased())
+        default: return nil
+        }
+    }
+
+    /// Text of a value that may be a string, a list of content parts or an object with `text`.
+    var text: String? {
+        switch self {
+        case .string(let s): return s
+        case .array(let parts):
+            let texts = parts.compactMap { p -> String? in
+                if let s = p.stringValue { return s }
+                if let t = p["text"]?.stringValue { return t }
+                return nil
+            }
+            return texts.isEmpty ? nil : texts.joined(separator: "\n")
+        case .object(let o): return o["text"]?.stringValue ?? o["content"]?.text
+        default: return nil
+        }
+    }
+
+    /// A JSON value that may arrive as a string holding JSON (possibly twice encoded).
+    var decodedIfString: JSONValue {
+        var v = self
+        for _ in 0..<2 {
+            guard case .string(let s) = v else { break }
+            let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard trimmed.hasPrefix("{") || trimmed.hasPrefix("[") || trimmed.hasPrefix("\""),
+                  let parsed = try? JSONCoding.decoder.decode(JSONValue.self, from: Data(trimmed.utf8)) else { break }
+            v = parsed
+        }
+        return v
+    }
+}
+
+/// Makes foreign text safe to keep: CRLF normalised, ANSI escapes stripped, embedded base64 images
+/// and oversized observations bounded. Each change is counted in the import result.
+struct TextCleaner {
+    let options: ImportOptions
+
+    func clean(_ text: String, observation: Bool, into result: inout ImportResult) -> String {
+        var s = text
+        if s.contains("\r") {
+            s = s.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        }
+        if s.contains("\u{1B}") {
+            let before = s
+            s = Self.stripANSI(s)
+            if s != before { result.cleaned["ansi_escapes", default: 0] += 1 }
+        }
+        if s.contains(";base64,") {
+            let (t, n) = Self.dropDataURIs(s)
+            s = t
+            result.drop("base64_image", n)
+        }
+        if observation, s.utf8.count > options.maxObservationBytes {
+            s = Self.truncate(s, limit: options.maxObservationBytes)
+            result.cleaned["truncated_observation", default: 0] += 1
+        }
+        return s
+    }
+
+    static func stripANSI(_ s: String) -> String {
+        var out = String.UnicodeScalarView()
+        var it = s.unicodeScalars.makeIterator()
+        while let c = it.next() {
+            guard c == "\u{1B}" else { out.append(c); continue }
+            guard let n = it.next() else { break }
+            if n == "[" {  // CSI: parameters then a final byte in @…~
+                while let x = it.next() { if (0x40...0x7E).contains(x.value) { break } }
+            } else if n == "]" {  // OSC: until BEL or ESC \
+                while let x = it.next() { if x == "\u{7}" || x == "\u{1B}" { break } }
+            }
+        }
+        return String(out)
+    }
+
+    static func dropDataURIs(_ s: String) -> (String, Int) {
+        guard let re = try? NSRegularExpression(pattern: #"data:[a-zA-Z0-9.+/-]+;base64,[A-Za-z0-9+/=]{16,}"#) else { return (s, 0) }
+        let ns = s as NSString
+        let matches = re.matches(in: s, range: NSRange(location: 0, length: ns.length))
+        guard !matches.isEmpty else { return (s, 0) }
+        var out = ""
+        var cursor = 0
+        for m in matches {
+            out += ns.substring(with: NSRange(location: cursor, length: m.range.location - cursor))
+            out += "[image dropped: \(m.range.length) base64 characters]"
+            cursor = m.range.location + m.range.length
+        }
+        out += ns.substring(from: cursor)
+        return (out, matches.count)
+    }
+
+    /// Keeps the head and the tail (where errors and results usually are) around a marker.
+    static func truncate(_ s: String, limit: Int) -> String {
+        let bytes = Array(s.utf8)
+        let head = limit * 2 / 3, tail = limit / 3
+        let headText = String(decoding: bytes[..<head], as: UTF8.self)
+        let tailText = String(decoding: bytes[(bytes.count - tail)...], as: UTF8.self)
+        return headText + "\n[… \(bytes.count - head - tail) bytes truncated by skillforge …]\n" + tailText
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+
+/// One foreign trajectory format.
+public protocol FormatImporter: Sendable {
+    /// The name used in `format:` and `--from`.
+    var name: String { get }
+    /// True when the parsed content has this format's shape (detection is by content, not extension).
+    func recognizes(_ file: ParsedFile, path: String) -> Bool
+    func importFile(_ file: ParsedFile, path: String, display: String, options: ImportOptions) -> ImportResult
+}
+
+/// The registry of importers and the entry point for reading any supported file.
+public enum Importers {
+    /// In detection order: the most specific shapes first.
+    public static let all: [any FormatImporter] = [
+        NativeImporter(), SparkImporter(), OpenHandsOutputImporter(), ClaudeCodeImporter(), ATIFImporter(),
+        SWEAgentImporter(), MiniSWEAgentImporter(), GeminiCLIImporter(), OpenHandsEventsImporter(),
+        ShareGPTImporter(), APIExchangeImporter(dialect: nil),
+    ]
+
+    /// Importers that can only be chosen by name (they narrow a detected format to one dialect).
+    static let explicitOnly: [any FormatImporter] = APIExchangeImporter.Dialect.allCases.map { APIExchangeImporter(dialect: $0) }
+
+    public static var names: [String] { (all + explicitOnly).map(\.name) }
+
+    public static func named(_ name: String) -> (any FormatImporter)? { (all + explicitOnly).first { $0.name == name } }
+
+    /// Which format a file is in, or nil when none recognises it.
+    public static func detect(path: String, display: String) throws -> String? {
+        let parsed = try FileParser.parse(path: path, display: display)
+        return all.first { $0.recognizes(parsed, path: path) }?.name
+    }
+
+    /// Imports `path` as `format` (`auto` detects). Throws when the file cannot be read or, with
+    /// `auto`, no format matches; record-level problems are quarantined in the result instead.
+    public static func importFile(path: String, display: String, format: String = "auto",
+                                  options: ImportOptions = ImportOptions()) throws -> ImportResult {
+        if format == "native" { return NativeImporter().importNative(path: path, display: display) }
+        let parsed = try FileParser.parse(path: path, display: display)
+        let importer: any FormatImporter
+        if format == "auto" {
+            guard let found = all.first(where: { $0.recognizes(parsed, path: path) }) else {
+                throw ImportError.unknownFormat(file: display, tried: all.map(\.name))
+            }
+            importer = found
+        } else {
+            guard let named = named(format) else { throw ImportError.unknownFormat(file: display, tried: names) }
+            guard named.recognizes(parsed, path: path) else {
+                throw ImportError.notThisFormat(file: display, format: format, reason: "its content does not have the expected shape")
+            }
+            importer = named
+        }
+        var result = importer.importFile(parsed, path: path, display: display, options: options)
+        if case .lines(_, let bad) = parsed { result.quarantined = bad + result.quarantined }
+        return result
+    }
+
+    static func stem(_ path: String) -> String {
+        var name = (path as NSString).lastPathComponent
+        for ext in [".jsonl", ".json", ".traj", ".yaml", ".yml"] where name.lowercased().hasSuffix(ext) {
+            name = String(name.dropLast(ext.count))
+        }
+        return name
+    }
+
+    /// The JSON objects of a file: the document's elements or object, or the JSON Lines values.
+    static func objects(_ file: ParsedFile) -> [JSONValue] {
+        switch file {
+        case .document(let v): return v.arrayValue ?? [v]
+        case .lines(let ls, _): return ls.map(\.value)
+        }
+    }
+}
+
+/// skillforge's own JSON Lines (see README "Native trajectory format").
+struct NativeImporter: FormatImporter {
+    let name = "native"
+
+    func recognizes(_ file: ParsedFile, path: String) -> Bool {
+        let first: JSONValue
+        switch file {
+        case .lines(let ls, _): guard let f = ls.first?.value else { return false }; first = f
+        case .document(let v): guard v.objectValue != nil else { return false }; first = v
+        }
+        return first["schema"]?.stringValue == nativeSchemaTag
+            || (first["id"] != nil && first["task"] != nil && first["steps"] != nil)
+    }
+
+    func importFile(_ file: ParsedFile, path: String, display: String, options: ImportOptions) -> ImportResult {
+        importNative(path: path, display: display)
+    }
+
+    func importNative(path: String, display: String) -> ImportResult {
+        var r = ImportResult(format: name)
+        do {
+            let (ts, bad) = try NativeReader.read(path: path, displayPath: display)
+            r.trajectories = ts
+            r.quarantined = bad
+        } catch {
+            r.quarantined.append(QuarantineEntry(file: display, reason: "\(error)"))
+        }
+        return r
+    }
+}
