@@ -115,7 +115,7 @@ struct ShareGPTImporter: FormatImporter {
     }
 
     func recognizes(_ file: ParsedFile, path: String) -> Bool {
-        Importers.objects(file).first.flatMap(Self.turns) != nil
+        Importers.objects(file).prefix(20).contains { Self.turns($0) != nil }
     }
 
     func importFile(_ file: ParsedFile, path: String, display: String, options: ImportOptions) -> ImportResult {

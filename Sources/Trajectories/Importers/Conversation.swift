@@ -20,6 +20,10 @@ struct Conversation {
 
     mutating func user(_ text: String) {
         let t = cleaner.clean(text, observation: false, into: &result)
+        if t.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            result.drop("empty_user_message")
+            return
+        }
         if task == nil {
             task = t
             return

@@ -27,6 +27,7 @@ public enum Importers {
 
     /// Which format a file is in, or nil when none recognises it.
     public static func detect(path: String, display: String) throws -> String? {
+        if (try? FormatDetector.detect(path: path)) == "native" { return "native" }
         let parsed = try FileParser.parse(path: path, display: display)
         return all.first { $0.recognizes(parsed, path: path) }?.name
     }
@@ -35,7 +36,10 @@ public enum Importers {
     /// `auto`, no format matches; record-level problems are quarantined in the result instead.
     public static func importFile(path: String, display: String, format: String = "auto",
                                   options: ImportOptions = ImportOptions()) throws -> ImportResult {
-        if format == "native" { return NativeImporter().importNative(path: path, display: display) }
+        // Native files are streamed by their own reader; the cheap head check avoids parsing them twice.
+        if format == "native" || (format == "auto" && (try? FormatDetector.detect(path: path)) == "native") {
+            return NativeImporter().importNative(path: path, display: display)
+        }
         let parsed = try FileParser.parse(path: path, display: display)
         let importer: any FormatImporter
         if format == "auto" {
@@ -51,7 +55,7 @@ public enum Importers {
             importer = named
         }
         var result = importer.importFile(parsed, path: path, display: display, options: options)
-        if case .lines(_, let bad) = parsed { result.quarantined = bad + result.quarantined }
+        if case .lines(_, let bad) = parsed, !(importer is NativeImporter) { result.quarantined = bad + result.quarantined }
         return result
     }
 

@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+@testable import Trajectories
+
+/// What a real file must import as. The numbers were read from the files themselves (counting each
+/// format's own call and result records with a separate script), not from the importer's output.
+struct Expected: CustomTestStringConvertible, Sendable {
+    var file: String
+    var format: String?          // nil: the file is not a trajectory and must be refused
+    var trajectories = 0
+    var calls = 0
+    var results = 0
+    var outcomes: [String: Int] = [:]
+    var taskPrefix: String? = nil
+    var testDescription: String { file }
+}
+
+let expectations: [Expected] = [
+    .init(file: "trajectories/anthropic-messages/092be1de-d3f8-4c22-a4ea-a7ad54689836.json", format: "anthropic-messages",
+          trajectories: 1, calls: 3, results: 1, outcomes: ["unknown": 1], taskPrefix: "What is the weather in SF, NY, and London"),
+    .init(file: "trajectories/anthropic-messages/555fb399-a54c-455b-9ac5-2c9673f18e12.json", format: "anthropic-messages",
+          trajectories: 1, calls: 1, results: 1, outcomes: ["unknown": 1], taskPrefix: "What is the weather in SF?"),
+    .init(file: "trajectories/anthropic-messages/f59a9391-643b-422c-96dc-1f28bc7ea4d7.json", format: "anthropic-messages",
+          trajectories: 1, calls: 0, results: 0, outcomes: ["unknown": 1], taskPrefix: "What's the weather in SF in Celsius?"),
+    .init(file: "trajectories/atif/hello-world-context-summarization-linear-history.trajectory.cont-1.json", format: "atif",
+          trajectories: 1, calls: 2, results: 2, outcomes: ["unknown": 1], taskPrefix: "Create a file called hello.txt"),
+    .init(file: "trajectories/atif/hello-world-context-summarization-linear-history.trajectory.json", format: "atif",
+          trajectories: 1, calls: 3, results: 3, outcomes: ["unknown": 1], taskPrefix: "Create a file called hello.txt"),
+    .init(file: "trajectories/atif/hello-world-context-summarization.trajectory.summarization-1-summary.json", format: "atif",
+          trajectories: 1, calls: 0, results: 0, outcomes: ["unknown": 1], taskPrefix: "Create a file called hello.txt"),
+    .init(file: "trajectories/atif/hello-world-invalid-json.trajectory.json", format: "atif",
+          trajectories: 1, calls: 3, results: 3, outcomes: ["unknown": 1], taskPrefix: "Create a file called hello.txt"),
+    .init(file: "trajectories/atif/hello-world.trajectory.json", format: "atif",
+          trajectories: 1, calls: 2, results: 1, outcomes: ["unknown": 1], taskPrefix: "Create a file called hello.txt"),
+    .init(file: "trajectories/claude-code/daaain_representative_messages.jsonl", format: "claude-code",
+          trajectories: 1, calls: 2, results: 2, outcomes: ["unknown": 1]),
+    .init(file: "trajectories/claude-code/daaain_session_b.jsonl", format: "claude-code",
+          trajectories: 1, calls: 0, results: 0, outcomes: ["unknown": 1], taskPrefix: "This is from a different session file"),
+    .init(file: "trajectories/claude-code/daaain_todowrite_examples.jsonl", format: "claude-code",
+          trajectories: 1, calls: 3, results: 3, outcomes: ["unknown": 1]),
+    .init(file: "trajectories/claude-code/schemas/v2.1.1.session.schema.json", format: nil),
+    .init(file: "trajectories/claude-code/schemas/v2.1.144.session.schema.json", format: nil),
+    .init(file: "trajectories/claude-code/simonw_sample_session.json", format: "claude-code",
+          trajectories: 1, calls: 12, results: 12, outcomes: ["unknown": 1], taskPrefix: "Create a simple Python function to add two numbers"),
+    .init(file: "trajectories/claude-code/simonw_sample_session.jsonl", format: "claude-code",
+          trajectories: 1, calls: 2, results: 2, outcomes: ["unknown": 1], taskPrefix: "Create a hello world function"),
+    .init(file: "trajectories/gemini-cli/harbor-rfc-gemini-cli-trajectory.json", format: "gemini-cli",
+          trajectories: 1, calls: 0, results: 0, outcomes: ["unknown": 1], taskPrefix: "Create a file called hello.txt"),
+    .init(file: "trajectories/mind2web/online-mind2web_browser_use_task_result.json", format: nil),
+    .init(file: "trajectories/mini-swe-agent/harbor-rfc-mini-swe-agent-trajectory.json", format: "mini-swe-agent",
+          trajectories: 1, calls: 3, results: 3, outcomes: ["unknown": 1], taskPrefix: "Create a file called hello.txt"),
+    .init(file: "trajectories/mini-swe-agent/local.traj.json", format: "mini-swe-agent",
+          trajectories: 1, calls: 2, results: 2, outcomes: ["unknown": 1], taskPrefix: "Blah blah blah"),
+    .init(file: "trajectories/mini-swe-agent/results.json", format: nil),
+    .init(file: "trajectories/openai-chat/pydantic-ai_test_compatible_api_with_tool_calls_without_id.yaml", format: "openai-chat",
+          trajectories: 1, calls: 1, results: 1, outcomes: ["unknown": 1]),
+    .init(file: "trajectories/openai-chat/pydantic-ai_test_image_url_tool_response.yaml", format: "openai-chat",
+          trajectories: 1, calls: 1, results: 1, outcomes: ["unknown": 1]),
+    .init(file: "trajectories/openai-chat/pydantic-ai_test_multiple_agent_tool_calls.yaml", format: "api-exchange",
+          trajectories: 2, calls: 3, results: 3, outcomes: ["unknown": 2]),
+    .init(file: "trajectories/openhands/basic.json", format: "openhands",
+          trajectories: 1, calls: 1, results: 1, outcomes: ["unknown": 1], taskPrefix: "Please create a simple 2048 game"),
+    .init(file: "trajectories/openhands/basic_interactions.json", format: "openhands",
+          trajectories: 1, calls: 0, results: 0, outcomes: ["unknown": 1], taskPrefix: "what's 1+1?"),
+    .init(file: "trajectories/openhands/harbor-rfc-openhands_trajectory.json", format: "openhands",
+          trajectories: 1, calls: 1, results: 1, outcomes: ["unknown": 1], taskPrefix: "Create a file called hello.txt"),
+    .init(file: "trajectories/openhands/multi_swe_bench_output.jsonl", format: "openhands-output",
+          trajectories: 3, calls: 101, results: 101, outcomes: ["unknown": 3]),
+    .init(file: "trajectories/sharegpt-llamafactory/glaive_toolcall_en_demo.json", format: "sharegpt",
+          trajectories: 300, calls: 211, results: 211, outcomes: ["unknown": 300]),
+    .init(file: "trajectories/swe-agent/6e44b9__sweagenttestrepo-1c2844.traj", format: "swe-agent",
+          trajectories: 1, calls: 5, results: 5, outcomes: ["unknown": 1]),
+    .init(file: "trajectories/swe-agent/all_preds.jsonl", format: nil),
+    .init(file: "trajectories/swe-agent/function_calling_simple.traj", format: "swe-agent",
+          trajectories: 1, calls: 5, results: 5, outcomes: ["unknown": 1], taskPrefix: "SyntaxError: invalid syntax"),
+    .init(file: "trajectories/swe-agent/marshmallow-1867.function_calling_replace.traj", format: "swe-agent",
+          trajectories: 1, calls: 11, results: 11, outcomes: ["unknown": 1], taskPrefix: "TimeDelta serialization precision"),
+    .init(file: "trajectories/swe-agent/pydicom__pydicom-1458.traj", format: "swe-agent",
+          trajectories: 1, calls: 12, results: 12, outcomes: ["unknown": 1]),
+    .init(file: "trajectories/swe-agent/swe-agent__test-repo-i1.traj", format: "swe-agent",
+          trajectories: 1, calls: 5, results: 5, outcomes: ["unknown": 1]),
+    .init(file: "spark/citation-check/trajectory.jsonl", format: "spark", trajectories: 1, calls: 7, results: 7,
+          outcomes: ["success": 1], taskPrefix: "You are helping a research team verify the integrity"),
+    .init(file: "spark/energy-market-pricing/trajectory.jsonl", format: "spark", trajectories: 1, calls: 27, results: 27, outcomes: ["success": 1]),
+    .init(file: "spark/exceltable-in-ppt/trajectory.jsonl", format: "spark", trajectories: 2, calls: 16, results: 16,
+          outcomes: ["failure": 1, "success": 1]),
+    .init(file: "spark/find-topk-similiar-chemicals/trajectory.jsonl", format: "spark", trajectories: 3, calls: 76, results: 76,
+          outcomes: ["failure": 3]),
+    .init(file: "spark/fix-build-agentops/trajectory.jsonl", format: "spark", trajectories: 1, calls: 72, results: 72, outcomes: ["success": 1]),
+    .init(file: "spark/fix-build-google-auto/trajectory.jsonl", format: "spark", trajectories: 4, calls: 199, results: 199,
+          outcomes: ["failure": 3, "success": 1]),
+    .init(file: "spark/lean4-proof/trajectory.jsonl", format: "spark", trajectories: 2, calls: 22, results: 22,
+          outcomes: ["failure": 1, "success": 1]),
+    .init(file: "spark/mhc-layer-impl/trajectory.jsonl", format: "spark", trajectories: 2, calls: 0, results: 0, outcomes: ["failure": 2]),
+    .init(file: "spark/quantum-numerical-simulation/trajectory.jsonl", format: "spark", trajectories: 10, calls: 94, results: 94,
+          outcomes: ["failure": 9, "unknown": 1]),
+    .init(file: "spark/r2r-mpc-control/trajectory.jsonl", format: "spark", trajectories: 4, calls: 78, results: 78,
+          outcomes: ["failure": 3, "success": 1]),
+    .init(file: "spark/software-dependency-audit/trajectory.jsonl", format: "spark", trajectories: 1, calls: 10, results: 10,
+          outcomes: ["success": 1]),
+    .init(file: "spark/trend-anomaly-causal-inference/trajectory.jsonl", format: "spark", trajectories: 2, calls: 57, results: 57,
+          outcomes: ["partial": 1, "success": 1]),
+]
+
+@Suite struct RealFileImportTests {
+    @Test(arguments: expectations)
+    func importsAsExpected(_ e: Expected) throws {
+        guard let path = SharedData.path(e.file) else { return }
+        guard let format = e.format else {
+            #expect(throws: ImportError.self) { _ = try Importers.importFile(path: path, display: e.file) }
+            return
+        }
+        let apiDialects: Set<String> = ["openai-chat", "anthropic-messages", "gemini-api", "api-exchange"]
+        #expect(try Importers.detect(path: path, display: e.file) == (apiDialects.contains(format) ? "api-exchange" : format))
+        let r = try Importers.importFile(path: path, display: e.file)
+        #expect(r.format == format)
+        #expect(r.trajectories.count == e.trajectories)
+        #expect(r.quarantined.isEmpty, "\(r.quarantined)")
+        let actions = r.trajectories.flatMap(\.steps).filter { $0.action != nil }
+        #expect(actions.count == e.calls)
+        #expect(actions.filter { $0.observation != nil }.count == e.results)
+        // Calls that have no result are counted, never silent.
+        #expect((r.dropped["tool_call_without_result"] ?? 0) == e.calls - e.results)
+        let outcomes = Dictionary(grouping: r.trajectories, by: { $0.outcome.status.rawValue }).mapValues(\.count)
+        #expect(outcomes == e.outcomes)
+        if let prefix = e.taskPrefix { #expect(r.trajectories.first?.task.hasPrefix(prefix) == true, "task: \(r.trajectories.first?.task.prefix(120) ?? "")") }
+        for t in r.trajectories {
+            #expect(!t.id.isEmpty && !t.task.isEmpty)
+            #expect(t.steps.map(\.index) == Array(t.steps.indices))
+            #expect(t.source?.file == e.file)
+        }
+        #expect(Set(r.trajectories.map(\.id)).count == r.trajectories.count, "ids must be unique within a file")
+    }
+
+    @Test func everySharedFileHasAnExpectation() {
+        guard SharedData.path("trajectories") != nil else { return }
+        let files = SharedData.files(under: "trajectories") + SharedData.files(under: "spark").filter { $0.hasSuffix("trajectory.jsonl") }
+        #expect(Set(files) == Set(expectations.map(\.file)))
+    }
+
+    @Test func importNativeImportRoundTripKeepsTheModel() throws {
+        guard SharedData.available else { _ = SharedData.path("trajectories"); return }
+        let dir = try tempDir()
+        for e in expectations where e.format != nil {
+            let r = try Importers.importFile(path: SharedData.root.appendingPathComponent(e.file).path, display: e.file)
+            let url = dir.appendingPathComponent("rt.jsonl")
+            let w = try NativeWriter(url: url)
+            for t in r.trajectories { try w.write(t) }
+            try w.close()
+            let back = try Importers.importFile(path: url.path, display: "rt.jsonl", format: "auto")
+            #expect(back.format == "native" || r.trajectories.isEmpty)
+            #expect(back.trajectories == r.trajectories, "\(e.file)")
+        }
+    }
+
+    @Test func sparkAttemptsCarryMemosAndTaskKeys() throws {
+        guard let path = SharedData.path("spark/fix-build-google-auto/trajectory.jsonl") else { return }
+        let r = try Importers.importFile(path: path, display: "x")
+        #expect(r.trajectories.map(\.attempt) == [1, 2, 3, 4])
+        #expect(Set(r.trajectories.map(\.taskKey)) == ["fix-build-google-auto"])
+        #expect(r.trajectories[0].meta["memo"]?.stringValue?.contains("Exploration Memo") == true)
+        #expect(r.trajectories[0].outcome.tests == TestCounts(passed: 0, failed: 3))
+        // codex wraps commands in a login shell; the command is what ran inside it.
+        #expect(r.trajectories[0].steps.first?.action?.command?.hasPrefix("/bin/bash") == false)
+    }
+}
