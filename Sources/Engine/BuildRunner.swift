@@ -22,13 +22,16 @@ public struct BuildResult: Sendable, Codable {
     /// UTF-8 repairs (lines whose invalid bytes were replaced).
     public var repairedLines: Int
     public var outcomesJoined: Int
+    /// What importers of foreign formats left out on purpose (images, thinking, noise events), by kind.
+    public var droppedByImport: [String: Int]
     public var prepare: [StepStats]
     public var datasets: [DatasetResult]
     public var seconds: Double
 
     enum CodingKeys: String, CodingKey {
         case pipeline, file, inputFiles = "input_files", recordsRead = "records_read", quarantined,
-             repairedLines = "repaired_lines", outcomesJoined = "outcomes_joined", prepare, datasets, seconds
+             repairedLines = "repaired_lines", outcomesJoined = "outcomes_joined", droppedByImport = "dropped_by_import",
+             prepare, datasets, seconds
     }
 }
 
@@ -115,6 +118,7 @@ public final class BuildRunner {
         var format: String
         var outcomes: OutcomeTable?
         var bytes: Int64
+        var importOptions: ImportOptions
     }
 
     struct OutputState {
@@ -158,14 +162,20 @@ public final class BuildRunner {
                 if let t = table, (path as NSString).standardizingPath == (t.file as NSString).standardizingPath { continue }
                 var format = input.format
                 if format == "auto" {
-                    guard let detected = try FormatDetector.detect(path: path) else {
-                        throw EngineError.undetectedFormat(file: Self.displayPath(path), tried: FormatDetector.knownFormats)
+                    let detected: String?
+                    do { detected = try Importers.detect(path: path, display: Self.displayPath(path)) } catch {
+                        throw EngineError.inputUnreadable(file: Self.displayPath(path), reason: "\(error)")
+                    }
+                    guard let detected else {
+                        throw EngineError.undetectedFormat(file: Self.displayPath(path), tried: Importers.all.map(\.name))
                     }
                     format = detected
                 }
                 let size = (try? fm.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
                 inputs.append(ResolvedInput(path: path, display: Self.displayPath(path), format: format,
-                                            outcomes: table, bytes: size ?? 0))
+                                            outcomes: table, bytes: size ?? 0,
+                                            importOptions: ImportOptions(maxObservationBytes: input.maxObservationBytes,
+                                                                         keepThinking: input.keepThinking)))
             }
         }
         let totalBytes = inputs.reduce(Int64(0)) { $0 + $1.bytes }
@@ -200,6 +210,7 @@ public final class BuildRunner {
         var repaired = 0
         var joined = 0
         var bytesDone: Int64 = 0
+        var droppedByImport: [String: Int] = [:]
         var inputInfos: [Manifest.InputInfo] = []
         for input in inputs {
             options.progress?(.fileStarted(path: input.display, bytes: input.bytes))
@@ -211,33 +222,62 @@ public final class BuildRunner {
                 throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
             }
             var consumed: Int64 = 0
-            while let batch = try reader.nextBatch(maxLines: options.batchLines) {
-                let display = input.display
-                let decoded = Parallel.map(batch.lines) { line in
-                    NativeReader.decode(batch.bytes[line.range], file: display, line: line.number)
-                }
-                var trajectories: [Trajectory] = []
-                trajectories.reserveCapacity(decoded.count)
-                for d in decoded {
-                    switch d {
-                    case .trajectory(var t, let fixed):
-                        if fixed { repaired += 1 }
-                        if let table = input.outcomes, table.join(&t) { joined += 1 }
-                        trajectories.append(t)
-                    case .quarantined(let q):
-                        quarantine.append(q)
-                        fileBad += 1
-                    }
+            func prepareAndFeed(_ batch: [Trajectory]) throws {
+                var trajectories = batch
+                for i in trajectories.indices {
+                    if let table = input.outcomes, table.join(&trajectories[i]) { joined += 1 }
                 }
                 fileRecords += trajectories.count
                 recordsRead += trajectories.count
                 let prepared = shared.process(trajectories)
-                for i in outputs.indices {
-                    try feed(prepared, into: &outputs[i])
+                for i in outputs.indices { try feed(prepared, into: &outputs[i]) }
+            }
+            if input.format == "native" {
+                let reader: LineReader
+                do { reader = try LineReader(path: input.path) } catch {
+                    throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
                 }
-                consumed += Int64(batch.bytes.count + batch.lines.count)
-                options.progress?(.advanced(bytesRead: bytesDone + min(consumed, input.bytes), bytesTotal: totalBytes,
-                                            records: recordsRead))
+                while let batch = try reader.nextBatch(maxLines: options.batchLines) {
+                    let display = input.display
+                    let decoded = Parallel.map(batch.lines) { line in
+                        NativeReader.decode(batch.bytes[line.range], file: display, line: line.number)
+                    }
+                    var trajectories: [Trajectory] = []
+                    trajectories.reserveCapacity(decoded.count)
+                    for d in decoded {
+                        switch d {
+                        case .trajectory(let t, let fixed):
+                            if fixed { repaired += 1 }
+                            trajectories.append(t)
+                        case .quarantined(let q):
+                            quarantine.append(q)
+                            fileBad += 1
+                        }
+                    }
+                    try prepareAndFeed(trajectories)
+                    consumed += Int64(batch.bytes.count + batch.lines.count)
+                    options.progress?(.advanced(bytesRead: bytesDone + min(consumed, input.bytes), bytesTotal: totalBytes,
+                                                records: recordsRead))
+                }
+            } else {
+                // Foreign formats are documents (or sessions) read whole by their importer, then fed in batches.
+                let imported: ImportResult
+                do {
+                    imported = try Importers.importFile(path: input.path, display: input.display, format: input.format,
+                                                        options: input.importOptions)
+                } catch {
+                    throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
+                }
+                quarantine += imported.quarantined
+                fileBad += imported.quarantined.count
+                for (kind, n) in imported.dropped { droppedByImport[kind, default: 0] += n }
+                var start = 0
+                while start < imported.trajectories.count {
+                    let end = min(start + options.batchLines, imported.trajectories.count)
+                    try prepareAndFeed(Array(imported.trajectories[start..<end]))
+                    start = end
+                }
+                options.progress?(.advanced(bytesRead: bytesDone + input.bytes, bytesTotal: totalBytes, records: recordsRead))
             }
             bytesDone += input.bytes
             inputInfos.append(.init(file: input.display, format: input.format, sha256: sha, bytes: bytes,
@@ -273,6 +313,7 @@ public final class BuildRunner {
         }
         let result = BuildResult(pipeline: spec.name, file: spec.file, inputFiles: inputs.count, recordsRead: recordsRead,
                                  quarantined: quarantine, repairedLines: repaired, outcomesJoined: joined,
+                                 droppedByImport: droppedByImport,
                                  prepare: shared.stats, datasets: results,
                                  seconds: Date().timeIntervalSince(started))
         let report = staging.appendingPathComponent("report")

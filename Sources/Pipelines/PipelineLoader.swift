@@ -5,7 +5,10 @@ import Yams
 /// reported, each with the file, line and column of the YAML node it concerns.
 public enum PipelineLoader {
     /// Input formats a pipeline may name (`auto` detects by content).
-    public static let inputFormats = ["auto", "native"]
+    /// (Kept in step with `Importers.names` by a test; this module does not depend on the importers.)
+    public static let inputFormats = ["auto", "native", "spark", "openhands-output", "claude-code", "atif", "swe-agent",
+                                      "mini-swe-agent", "gemini-cli", "openhands", "sharegpt", "api-exchange",
+                                      "openai-chat", "anthropic-messages", "gemini-api"]
     /// Pipeline files larger than this are refused before parsing.
     public static let maxFileBytes = 1 << 20
 
@@ -303,7 +306,8 @@ final class SpecReader {
     }
 
     func input(_ node: Node) -> InputSpec? {
-        guard let m = mapping(node, "an input", allowed: ["path", "format", "outcomes"], required: ["path"]) else {
+        guard let m = mapping(node, "an input", allowed: ["path", "format", "outcomes", "max_observation_bytes", "keep_thinking"],
+                              required: ["path"]) else {
             return nil
         }
         let format = string(m["format"]) ?? "auto"
@@ -324,7 +328,10 @@ final class SpecReader {
                 }
             }
         }
-        return InputSpec(path: path, format: format, outcomes: outcomes)
+        var spec = InputSpec(path: path, format: format, outcomes: outcomes)
+        if let n = int(m["max_observation_bytes"], range: 1024...(1 << 30)) { spec.maxObservationBytes = n }
+        if let k = bool(m["keep_thinking"]) { spec.keepThinking = k }
+        return spec
     }
 
     var displayBase: String {

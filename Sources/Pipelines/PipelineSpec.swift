@@ -40,8 +40,12 @@ public struct InputSpec: Sendable, Hashable, Codable {
     public var path: String
     /// `auto` or a format name from `PipelineLoader.inputFormats`.
     public var format: String
-    /// Optional side file (JSONL or CSV of id → status/reward) joined onto trajectories by id.
+    /// Optional side file (JSONL or CSV of id → status/reward, or a Harbor result.json) joined by id.
     public var outcomes: String?
+    /// Foreign formats: observations longer than this keep head and tail around a marker.
+    public var maxObservationBytes: Int = 64 << 10
+    /// Foreign formats: keep model thinking blocks as thoughts instead of dropping them.
+    public var keepThinking: Bool = false
 }
 
 public enum PrepareStepSpec: Sendable, Hashable, Codable {

@@ -12,6 +12,23 @@ public struct SecretRedactor: Sendable {
         let regex: Regex
         /// Capture group holding the secret (0 = the whole match).
         let group: Int
+        /// For assignment-shaped rules: false when the value is code, not a secret.
+        var checksValue = false
+    }
+
+    /// `api_key=api_key`, `password: Optional[str] = None`, `PASSWORD=$DB_PASS`, `token=self.token`:
+    /// assignments whose value is a name, a type or a reference are code, not secrets.
+    static func looksLikeCode(value: String, key: String) -> Bool {
+        let v = value.lowercased()
+        if ["none", "null", "nil", "true", "false", "undefined", "str", "string", "optional", "bool", "int", "bytes",
+            "required", "secret", "password", "token"].contains(v) { return true }
+        for prefix in ["$", "%", "<", "{", "[", "(", "os.", "self.", "this.", "process.", "env.", "config.", "settings.",
+                       "args.", "options.", "kwargs", "params.", "request."] where v.hasPrefix(prefix) { return true }
+        if v.contains("(") || v.contains("[") { return true }
+        // The value repeats (part of) the key: `api_key=api_key`, `DB_PASSWORD=password`.
+        let key = key.lowercased()
+        let bare = v.trimmingCharacters(in: CharacterSet(charactersIn: "_-.,;"))
+        return !bare.isEmpty && bare.count >= 3 && key.contains(bare)
     }
 
     /// `NSRegularExpression` is documented thread-safe for matching; this box says so to Swift 6.
@@ -39,7 +56,7 @@ public struct SecretRedactor: Sendable {
 
     static let secretRules: [Rule] = {
         func rule(_ kind: String, _ triggers: [String], _ pattern: String, group: Int = 0) -> Rule {
-            Rule(kind: kind, triggers: triggers, regex: Regex(pattern), group: group)
+            Rule(kind: kind, triggers: triggers, regex: Regex(pattern), group: group, checksValue: kind == "password")
         }
         let ciPassword = ["password", "PASSWORD", "Password", "passwd", "PASSWD", "secret", "SECRET", "Secret",
                           "token", "TOKEN", "Token", "api_key", "API_KEY", "apikey", "APIKEY", "ApiKey", "api-key",
@@ -97,6 +114,7 @@ public struct SecretRedactor: Sendable {
                 guard r.location != NSNotFound, r.length > 0 else { continue }
                 let value = ns.substring(with: r)
                 if value.hasPrefix("[REDACTED") { continue }
+                if rule.checksValue, Self.looksLikeCode(value: value, key: ns.substring(with: NSRange(location: m.range.location, length: r.location - m.range.location))) { continue }
                 pieces.append(ns.substring(with: NSRange(location: cursor, length: r.location - cursor)))
                 pieces.append(placeholder)
                 cursor = r.location + r.length

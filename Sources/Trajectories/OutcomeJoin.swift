@@ -20,7 +20,34 @@ public struct OutcomeTable: Sendable {
 
     public init(path: String, displayPath: String) throws {
         file = displayPath
-        if path.lowercased().hasSuffix(".csv") { try loadCSV(path) } else { try loadJSONL(path) }
+        let lower = path.lowercased()
+        if lower.hasSuffix(".csv") { try loadCSV(path) }
+        else if lower.hasSuffix(".json") { try loadHarborResults(path) }
+        else { try loadJSONL(path) }
+    }
+
+    /// Harbor `result.json` (one trial, or a list of them): `verifier_result.rewards.reward` is the
+    /// verifier's pass rate, so 1 is success, 0 failure and anything between partial. The entry is
+    /// joined by the trial name, the task name or the result id, whichever the trajectory uses.
+    private mutating func loadHarborResults(_ path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ReadError.cannotOpen(path: path, reason: "cannot read outcomes file")
+        }
+        guard let doc = try? JSONCoding.decoder.decode(JSONValue.self, from: data) else {
+            quarantined.append(QuarantineEntry(file: file, reason: "invalid JSON: \(JSONShape.diagnose([UInt8](data)[...]))"))
+            return
+        }
+        for (i, trial) in (doc.arrayValue ?? [doc]).enumerated() {
+            guard let reward = trial["verifier_result"]?["rewards"]?["reward"]?.doubleValue else {
+                quarantined.append(QuarantineEntry(file: file, index: i, reason: "no verifier_result.rewards.reward in this result"))
+                continue
+            }
+            let status: Outcome.Status = reward >= 1 ? .success : (reward <= 0 ? .failure : .partial)
+            let entry = Entry(status: status, reward: reward, detail: "harbor verifier reward \(reward)")
+            for key in ["trial_name", "task_name", "id"] {
+                if let id = trial[key]?.stringValue, entries[id] == nil { entries[id] = entry }
+            }
+        }
     }
 
     /// Applies the side file's outcome to `t`. Fields the side file does not state are left as they were.

@@ -1,5 +1,7 @@
 import Foundation
+import Pipelines
 import Testing
+import Trajectories
 
 /// The executable's contract: exit codes and error text a user or a nightly job depends on.
 @Suite struct CLITests {
@@ -45,5 +47,12 @@ import Testing
         let results = try #require(try JSONSerialization.jsonObject(with: Data(text[start...].utf8)) as? [[String: Any]])
         #expect(results.first?["pipeline"] as? String == "sample")
         #expect((results.first?["datasets"] as? [[String: Any]])?.count == 2)
+    }
+}
+
+/// The spec loader lists input formats without depending on the importers; keep them in step.
+@Suite struct FormatListTests {
+    @Test func pipelineFormatsAreExactlyTheImporters() {
+        #expect(PipelineLoader.inputFormats == ["auto"] + Importers.names)
     }
 }

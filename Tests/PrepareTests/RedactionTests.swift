@@ -35,6 +35,8 @@ import Trajectories
         ("password", "password: Tr0ub4dor&3", "Tr0ub4dor&3"),
         ("password", "mysql --password=s3cr3tpw -u root", "s3cr3tpw"),
         ("password", "API_KEY=abc123def456", "abc123def456"),
+        ("password", "DEEPSEEK_API_KEY=ds-9f8e7d6c5b4a39281706\nLC_CTYPE=C", "ds-9f8e7d6c5b4a39281706"),
+        ("password", "agentops.init(api_key=\"7c4b2e9a-1d3f-4a5b-8c6d-0e1f2a3b4c5d\")", "7c4b2e9a-1d3f-4a5b-8c6d-0e1f2a3b4c5d"),
     ])
     func secretKindIsRedacted(kind: String, text: String, secret: String) {
         let (out, counts) = redact(text)
@@ -57,6 +59,13 @@ import Trajectories
         "https://github.com/acme/app/pull/42",
         "the secret: keep functions small",
         "sha256: 3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b",
+        "c = Client(api_key=api_key, endpoint=endpoint)",
+        "def init(api_key: Optional[str] = None, tags=None):",
+        "self.config = Configuration(api_key=self.api_key)",
+        "export DB_PASSWORD=$DB_PASS_FROM_VAULT",
+        "token = os.environ['GITHUB_TOKEN']",
+        "CI_DEPLOY_PASSWORD=[secure]",
+        "password=None",
     ])
     func ordinaryTextIsLeftAlone(text: String) {
         let (out, counts) = redact(text)
