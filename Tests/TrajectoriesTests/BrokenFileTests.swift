@@ -111,3 +111,15 @@ import Testing
         #expect(t.answer == "There is a.txt.")
     }
 }
+
+@Suite struct UTF8ImportTests {
+    @Test func invalidUTF8InAForeignFormatIsRepairedAndCounted() throws {
+        var bytes = Array(#"{"type":"user","message":{"role":"user","content":"caf"#.utf8) + [0xE9] + Array(#" task"}}"#.utf8)
+        bytes += Array("\n".utf8) + Array(#"{"type":"assistant","message":{"role":"assistant","content":"ok"}}"#.utf8)
+        let url = try tempDir().appendingPathComponent("s.jsonl")
+        try Data(bytes).write(to: url)
+        let r = try Importers.importFile(path: url.path, display: "s.jsonl")
+        #expect(r.trajectories.first?.task == "caf\u{FFFD} task")
+        #expect(r.cleaned["invalid_utf8_repaired"] == 1)
+    }
+}

@@ -62,6 +62,17 @@ enum FileParser {
     /// Parses `path`: YAML by extension, JSON when the whole file is one value, else JSON Lines
     /// (each bad line quarantined with its number).
     static func parse(path: String, display: String) throws -> ParsedFile {
+        try parseCounting(path: path, display: display).file
+    }
+
+    /// Parses and reports how many places had invalid UTF-8 replaced (the whole document counts once).
+    static func parseCounting(path: String, display: String) throws -> (file: ParsedFile, repairs: Int) {
+        var repairs = 0
+        let file = try parseFile(path: path, display: display, repairs: &repairs)
+        return (file, repairs)
+    }
+
+    private static func parseFile(path: String, display: String, repairs: inout Int) throws -> ParsedFile {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw ImportError.unreadable(file: display, reason: (error as NSError).localizedDescription)
@@ -79,8 +90,10 @@ enum FileParser {
         let bytes = [UInt8](data)
         let first = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }
         if first == UInt8(ascii: "[") || first == UInt8(ascii: "{") {
-            let fixed = UTF8Repair.repairIfNeeded(bytes[...]).map { Data($0) } ?? data
+            let repaired = UTF8Repair.repairIfNeeded(bytes[...])
+            let fixed = repaired.map { Data($0) } ?? data
             if let v = try? JSONCoding.decoder.decode(JSONValue.self, from: fixed), !(isLikelyJSONL(bytes) && v.objectValue != nil) {
+                if repaired != nil { repairs += 1 }
                 return .document(v)
             }
         }
@@ -94,8 +107,10 @@ enum FileParser {
             if slice.last == 0x0D { slice = slice.dropLast() }
             start = end + 1
             if slice.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-            let fixed = UTF8Repair.repairIfNeeded(slice).map { Data($0) } ?? Data(slice)
+            let repaired = UTF8Repair.repairIfNeeded(slice)
+            let fixed = repaired.map { Data($0) } ?? Data(slice)
             if let v = try? JSONCoding.decoder.decode(JSONValue.self, from: fixed) {
+                if repaired != nil { repairs += 1 }
                 values.append((lineNo, v))
             } else {
                 bad.append(QuarantineEntry(file: display, line: lineNo, reason: "invalid JSON: " + JSONShape.diagnose(slice),

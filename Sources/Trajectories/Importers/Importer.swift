@@ -40,7 +40,7 @@ public enum Importers {
         if format == "native" || (format == "auto" && (try? FormatDetector.detect(path: path)) == "native") {
             return NativeImporter().importNative(path: path, display: display)
         }
-        let parsed = try FileParser.parse(path: path, display: display)
+        let (parsed, repairs) = try FileParser.parseCounting(path: path, display: display)
         let importer: any FormatImporter
         if format == "auto" {
             guard let found = all.first(where: { $0.recognizes(parsed, path: path) }) else {
@@ -56,6 +56,7 @@ public enum Importers {
         }
         var result = importer.importFile(parsed, path: path, display: display, options: options)
         if case .lines(_, let bad) = parsed, !(importer is NativeImporter) { result.quarantined = bad + result.quarantined }
+        if repairs > 0 { result.cleaned["invalid_utf8_repaired", default: 0] += repairs }
         return result
     }
 
