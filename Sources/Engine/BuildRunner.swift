@@ -124,10 +124,33 @@ public final class BuildRunner {
     struct OutputState {
         var spec: OutputSpec
         var chain: PrepareChain
-        var renderer: TrajectorySFT
+        var builder: any DatasetBuilder
         var writer: DatasetWriter
-        var splitter: Splitter
         var configHash: String
+    }
+
+    static func summary(_ o: OutputSpec) -> String {
+        switch o.style {
+        case .trajectorySFT:
+            return "Agent trajectories rendered as tool-calling conversations (`trajectory-sft`), one record per trajectory, built by skillforge."
+        case .conifer:
+            return "Conifer-style instruction-following data (arXiv 2404.02823) built by skillforge from successful agent trajectories: verifiable constraints in five categories (format, tool use, content, process, numeric), recombined into difficulty levels 1–\(o.levels), ordered easy to hard, with internal and external process feedback. Every constraint carries its checker and passes on the reference; `skillforge check-constraints` re-runs them."
+        }
+    }
+
+    static func makeBuilder(_ o: OutputSpec, seed: UInt64, writer: DatasetWriter) -> any DatasetBuilder {
+        let splitter = Splitter(seed: seed, testFraction: o.testFraction)
+        switch o.style {
+        case .trajectorySFT:
+            let format = RecordFormat(rawValue: o.format.rawValue)!
+            return SFTBuilder(renderer: TrajectorySFT(options: .init(format: format, system: o.system, includeThoughts: o.includeThoughts)),
+                              writer: writer, splitter: splitter)
+        case .conifer:
+            return ConiferBuilder(options: .init(levels: o.levels, internalFeedback: o.feedback.contains(.internal),
+                                                 externalFeedback: o.feedback.contains(.external), easyToHard: o.easyToHard,
+                                                 system: o.system, seed: seed),
+                                  writer: writer, splitter: splitter)
+        }
     }
 
     public func run(_ spec: PipelineSpec) throws -> BuildResult {
@@ -196,13 +219,11 @@ public final class BuildRunner {
             let format = RecordFormat(rawValue: o.format.rawValue)!
             let desc = DatasetWriter.Description(
                 name: o.name, style: o.style.rawValue, format: format, license: o.license, pipeline: spec.name,
-                configHash: configHash, toolVersion: SkillforgeVersion.current, seed: spec.seed,
-                summary: "Agent trajectories rendered as tool-calling conversations (`\(o.style.rawValue)`), one record per trajectory, built by skillforge.")
+                configHash: configHash, toolVersion: SkillforgeVersion.current, seed: spec.seed, summary: Self.summary(o))
             let writer = try DatasetWriter(directory: staging.appendingPathComponent("datasets/\(o.name)"), description: desc)
-            outputs.append(OutputState(
-                spec: o, chain: PrepareChain(steps: Self.makeSteps(o.prepare)),
-                renderer: TrajectorySFT(options: .init(format: format, system: o.system, includeThoughts: o.includeThoughts)),
-                writer: writer, splitter: Splitter(seed: spec.seed, testFraction: o.testFraction), configHash: configHash))
+            outputs.append(OutputState(spec: o, chain: PrepareChain(steps: Self.makeSteps(o.prepare)),
+                                       builder: Self.makeBuilder(o, seed: spec.seed, writer: writer),
+                                       writer: writer, configHash: configHash))
         }
 
         // Stream every input.
@@ -306,7 +327,8 @@ public final class BuildRunner {
             let stats = (shared.stats + o.chain.stats).map { s -> JSONValue in
                 (try? JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(s))) ?? .null
             }
-            let manifest = try o.writer.finish(inputs: inputInfos, prepare: stats)
+            let styleStats = try o.builder.finish()
+            let manifest = try o.writer.finish(inputs: inputInfos, prepare: stats, stats: styleStats)
             results.append(.init(name: o.spec.name, path: Self.displayPath(out.appendingPathComponent("datasets/\(o.spec.name)").path),
                                  records: manifest.records, splits: manifest.splits.mapValues(\.records),
                                  skipped: manifest.skipped))
@@ -337,17 +359,7 @@ public final class BuildRunner {
     }
 
     private func feed(_ records: [Trajectory], into o: inout OutputState) throws {
-        let kept = o.chain.process(records)
-        let renderer = o.renderer
-        let rendered = Parallel.map(kept) { t -> Result<Data, SkipReason> in
-            do { return try renderer.render(t) } catch { return .failure(SkipReason("render_error")) }
-        }
-        for (t, r) in zip(kept, rendered) {
-            switch r {
-            case .success(let line): try o.writer.write(line, split: o.splitter.split(t))
-            case .failure(let skip): o.writer.skip(skip.reason)
-            }
-        }
+        try o.builder.add(o.chain.process(records))
     }
 
     static func hashInput(_ input: ResolvedInput) throws -> (String, Int64) {

@@ -448,7 +448,12 @@ final class SpecReader {
 
     // MARK: Outputs
 
-    static let outputKeys = ["style", "format", "test_split", "system", "include_thoughts", "license", "prepare"]
+    static let commonOutputKeys = ["style", "format", "test_split", "system", "license", "prepare"]
+    static let styleKeys: [OutputSpec.Style: [String]] = [
+        .trajectorySFT: ["include_thoughts"],
+        .conifer: ["levels", "feedback", "easy_to_hard"],
+    ]
+    static var outputKeys: [String] { commonOutputKeys + styleKeys.values.flatMap { $0 } }
 
     func outputMap(_ e: Entry) -> [OutputSpec] {
         guard case .mapping(let m) = e.value else {
@@ -472,14 +477,36 @@ final class SpecReader {
     func output(name: String, node: Node) -> OutputSpec? {
         guard let m = mapping(node, "output '\(name)'", allowed: Self.outputKeys, required: ["style"]) else { return nil }
         let style = choice(m["style"], OutputSpec.Style.self)
+        if let style {
+            // Keys of other styles are mistakes here, not silently ignored options.
+            let own = Set(Self.commonOutputKeys + (Self.styleKeys[style] ?? []))
+            for (key, entry) in m where !own.contains(key) {
+                error(entry.keyNode, "'\(key)' does not apply to style '\(style.rawValue)' (its keys: \((Self.styleKeys[style] ?? []).joined(separator: ", ")))")
+            }
+        }
         let format = choice(m["format"], OutputSpec.RecordFormat.self) ?? .messages
+        if style == .conifer, format != .messages, let e = m["format"] {
+            error(e.value, "style 'conifer' writes messages records ({prompt, messages}); remove 'format' or set it to messages")
+        }
         let test = double(m["test_split"], range: 0...0.9, what: "between 0 and 0.9") ?? 0.1
         let system = string(m["system"])
         let thoughts = bool(m["include_thoughts"]) ?? true
         let license = string(m["license"]) ?? "other"
         let prepare = m["prepare"].map { prepareList($0.value, "outputs.\(name).prepare") } ?? []
         guard let style else { return nil }
-        return OutputSpec(name: name, style: style, format: format, testFraction: test, system: system,
-                          includeThoughts: thoughts, license: license, prepare: prepare)
+        var o = OutputSpec(name: name, style: style, format: format, testFraction: test, system: system,
+                           includeThoughts: thoughts, license: license, prepare: prepare)
+        if let l = int(m["levels"], range: 1...10) { o.levels = l }
+        if let f = m["feedback"] {
+            var kinds: [OutputSpec.Feedback] = []
+            for raw in stringList(f) ?? [] {
+                if let k = OutputSpec.Feedback(rawValue: raw) { kinds.append(k) }
+                else { error(f.value, "unknown feedback '\(raw)'\(Suggest.didYouMean(raw, OutputSpec.Feedback.allCases.map(\.rawValue)))") }
+            }
+            o.feedback = kinds
+        }
+        if let e = bool(m["easy_to_hard"]) { o.easyToHard = e }
+        return o
     }
+
 }

@@ -116,7 +116,10 @@ public struct DedupeSpec: Sendable, Hashable, Codable {
 public struct OutputSpec: Sendable, Hashable, Codable {
     public enum Style: String, Sendable, Hashable, Codable, CaseIterable {
         case trajectorySFT = "trajectory-sft"
+        case conifer
     }
+
+    public enum Feedback: String, Sendable, Hashable, Codable, CaseIterable { case `internal`, external }
 
     public enum RecordFormat: String, Sendable, Hashable, Codable, CaseIterable {
         case messages, sharegpt, alpaca
@@ -136,4 +139,10 @@ public struct OutputSpec: Sendable, Hashable, Codable {
     public var license: String
     /// Preparation applied only to this output, after the shared steps.
     public var prepare: [PrepareStepSpec]
+    /// conifer: difficulty levels 1…levels.
+    public var levels: Int = 5
+    /// conifer: which process-feedback records to make.
+    public var feedback: [Feedback] = [.internal, .external]
+    /// conifer: chain each seed's levels into one multi-turn record.
+    public var easyToHard: Bool = true
 }

@@ -118,7 +118,17 @@ struct Family: Sendable {
         ] },
         verifyPass: { p in bash("Run the originally failing test once more.", "python -m pytest \(p["pkg"]!)/tests/test_\(p["mod"]!).py -k test_\(p["fn"]!) -q", "1 passed in 0.12s") },
         verifyFail: { p in bash("Run the originally failing test once more.", "python -m pytest \(p["pkg"]!)/tests/test_\(p["mod"]!).py -k test_\(p["fn"]!) -q", "AssertionError: assert 3 == 4\n1 failed in 0.20s", exit: 1) },
-        answer: { p in "Fixed `\(p["fn"]!)` in `\(p["pkg"]!)/\(p["mod"]!).py`: it now counts a trailing empty field, so `test_\(p["fn"]!)` passes and the other 11 tests in the module still pass." }
+        answer: { p in """
+            Fixed `\(p["fn"]!)` in `\(p["pkg"]!)/\(p["mod"]!).py`: it now counts a trailing empty field.
+
+            ```python
+            def \(p["fn"]!)(value):
+                return len(value.split(',')) + value.endswith(',')
+            ```
+
+            - `test_\(p["fn"]!)` passes
+            - the other 11 tests in the module still pass
+            """ }
     )
 
     static let flags = ["dry-run", "verbose", "json", "limit", "since", "no-color", "output", "retries"]
@@ -171,7 +181,11 @@ struct Family: Sendable {
         ] },
         verifyPass: { p in bash("Check the report.", "cat report.json", "{\"mean\": \(p["mean"]!), \"median\": \(p["median"]!)}") },
         verifyFail: { p in bash("Check the report.", "cat report.json", "cat: report.json: No such file or directory", exit: 1) },
-        answer: { p in "report.json holds mean \(p["mean"]!) and median \(p["median"]!) of \(p["col"]!) (empty cells skipped)." }
+        answer: { p in """
+            ```json
+            {"column": "\(p["col"]!)", "mean": \(p["mean"]!), "median": \(p["median"]!), "skipped_empty_cells": true}
+            ```
+            """ }
     )
 
     static let renameSymbol = Family(
@@ -240,7 +254,13 @@ struct Family: Sendable {
         ] },
         verifyPass: { p in bash("Check the schema.", "sqlite3 dev.db '.schema \(p["table"]!)'", "CREATE TABLE \(p["table"]!) (id INTEGER PRIMARY KEY, \(p["col"]!) TEXT NULL);") },
         verifyFail: { p in bash("Check the schema.", "sqlite3 dev.db '.schema \(p["table"]!)'", "CREATE TABLE \(p["table"]!) (id INTEGER PRIMARY KEY);", exit: 1) },
-        answer: { p in "Added migrations/\(p["num"]!)_add_\(p["col"]!).sql (`ALTER TABLE \(p["table"]!) ADD COLUMN \(p["col"]!) TEXT NULL`) and applied it to dev.db." }
+        answer: { p in """
+            Added `migrations/\(p["num"]!)_add_\(p["col"]!).sql` and applied it to `dev.db`:
+
+            ```sql
+            ALTER TABLE \(p["table"]!) ADD COLUMN \(p["col"]!) TEXT NULL;
+            ```
+            """ }
     )
 
     static let libraries = [("requests", "2.31.0", "2.32.3"), ("pydantic", "1.10.13", "2.7.1"), ("numpy", "1.26.4", "2.0.1"),

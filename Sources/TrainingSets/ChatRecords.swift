@@ -18,6 +18,8 @@ public struct Provenance: Sendable, Hashable, Codable {
     public var steps: [Int]
     public var source: String?
     public var outcome: String
+    /// External feedback records: the failed attempt the weaker answer came from.
+    public var weakTrajectoryID: String?
 
     public init(trajectory t: Trajectory) {
         trajectoryID = t.id
@@ -26,7 +28,9 @@ public struct Provenance: Sendable, Hashable, Codable {
         outcome = t.outcome.status.rawValue
     }
 
-    enum CodingKeys: String, CodingKey { case trajectoryID = "trajectory_id", steps, source, outcome }
+    enum CodingKeys: String, CodingKey {
+        case trajectoryID = "trajectory_id", steps, source, outcome, weakTrajectoryID = "weak_trajectory_id"
+    }
 }
 
 // MARK: OpenAI / TRL messages

@@ -41,10 +41,12 @@ public struct Manifest: Sendable, Hashable, Codable {
     public var inputs: [InputInfo]
     /// Per-step statistics of the preparation this output saw (shared steps, then its own).
     public var prepare: [JSONValue]
+    /// Style-specific statistics (records per level, constraints per category, …).
+    public var stats: [String: JSONValue]
 
     enum CodingKeys: String, CodingKey {
         case name, style, format, pipeline, configHash = "config_hash", toolVersion = "tool_version", seed, records,
-             splits, skipped, inputs, prepare
+             splits, skipped, inputs, prepare, stats
     }
 }
 
@@ -114,7 +116,7 @@ public final class DatasetWriter {
 
     /// Closes the split files and writes `manifest.json` and the dataset card `README.md`.
     @discardableResult
-    public func finish(inputs: [Manifest.InputInfo], prepare: [JSONValue]) throws -> Manifest {
+    public func finish(inputs: [Manifest.InputInfo], prepare: [JSONValue], stats: [String: JSONValue] = [:]) throws -> Manifest {
         for (_, h) in handles {
             try h.synchronize()
             try h.close()
@@ -130,7 +132,7 @@ public final class DatasetWriter {
         let manifest = Manifest(name: d.name, style: d.style, format: d.format.rawValue, pipeline: d.pipeline,
                                 configHash: d.configHash, toolVersion: d.toolVersion, seed: d.seed,
                                 records: counts.values.reduce(0, +), splits: splits, skipped: skipped,
-                                inputs: inputs, prepare: prepare)
+                                inputs: inputs, prepare: prepare, stats: stats)
         var json = try JSONCoding.prettyEncoder.encode(manifest)
         json.append(0x0A)
         try json.write(to: directory.appendingPathComponent("manifest.json"), options: .atomic)

@@ -31,7 +31,8 @@ import Trajectories
         #expect(h1 == (try treeHashes(out2.appendingPathComponent("datasets"))))
         #expect(Set(h1.keys) == ["trajectories/train.jsonl", "trajectories/test.jsonl", "trajectories/manifest.json",
                                  "trajectories/README.md", "trajectories-sharegpt/train.jsonl", "trajectories-sharegpt/test.jsonl",
-                                 "trajectories-sharegpt/manifest.json", "trajectories-sharegpt/README.md"])
+                                 "trajectories-sharegpt/manifest.json", "trajectories-sharegpt/README.md",
+                                 "instruct/train.jsonl", "instruct/test.jsonl", "instruct/manifest.json", "instruct/README.md"])
         // Malformed lines are quarantined with their line numbers; the repaired line is counted.
         #expect(r.quarantined.map(\.location).sorted() == [
             "pipelines/samples/part-01.jsonl:121", "pipelines/samples/part-01.jsonl:61",

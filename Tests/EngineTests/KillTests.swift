@@ -24,7 +24,7 @@ import Testing
         let (status, log) = try run(bin, ["build", "p.yaml", "--out", "out", "-q"], cwd: dir)
         #expect(status == 0, "\(log)")
         let reference = try treeHashes(datasets)
-        #expect(reference.count == 8)
+        #expect(reference.count == 12)
 
         // Ten kill points across reading, preparing, writing and installing.
         for delay in [0.05, 0.15, 0.4, 0.8, 1.2, 1.8, 2.5, 3.3, 4.2, 5.5] {
@@ -32,7 +32,7 @@ import Testing
             let now = try treeHashes(datasets)
             #expect(now == reference, "after kill at \(delay)s: \(Set(now.keys).symmetricDifference(reference.keys))")
             let names = try FileManager.default.contentsOfDirectory(atPath: datasets.path).sorted()
-            #expect(names == ["trajectories", "trajectories-sharegpt"], "stray entries after kill at \(delay)s: \(names)")
+            #expect(names == ["instruct", "trajectories", "trajectories-sharegpt"], "stray entries after kill at \(delay)s: \(names)")
         }
 
         // The next build resumes cleanly and gives the same bytes.

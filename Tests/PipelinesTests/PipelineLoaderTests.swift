@@ -138,7 +138,7 @@ outputs:
         prepare:
           - filter: {min_steps: many}
         outputs:
-          a: {style: conifer, test_split: 2}
+          a: {style: confier, test_split: 2}
         """
         let found = try diagnostics(yaml)
         #expect(found.count == 7, "got: \(found)")

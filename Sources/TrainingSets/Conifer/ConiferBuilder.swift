@@ -1,0 +1,258 @@
+import Foundation
+import Trajectories
+
+/// The `conifer` style (Conifer, arXiv 2404.02823): from each successful trajectory, a pool of
+/// verified constraints, recombined into difficulty levels 1…L; records per level, an easy-to-hard
+/// multi-turn record chaining the levels, and process feedback — internal (how each constraint was met)
+/// and external (Conifer's 4 turns: request → weaker answer from a failed attempt of the same task →
+/// critique of exactly the failed checks + "Please give a revised version." → the reference).
+public final class ConiferBuilder: DatasetBuilder {
+    public struct Options: Sendable {
+        public var levels: Int
+        public var internalFeedback: Bool
+        public var externalFeedback: Bool
+        public var easyToHard: Bool
+        public var system: String?
+        public var seed: UInt64
+
+        public init(levels: Int = 5, internalFeedback: Bool = true, externalFeedback: Bool = true, easyToHard: Bool = true,
+                    system: String? = nil, seed: UInt64 = 0) {
+            self.levels = levels
+            self.internalFeedback = internalFeedback
+            self.externalFeedback = externalFeedback
+            self.easyToHard = easyToHard
+            self.system = system
+            self.seed = seed
+        }
+    }
+
+    /// Marks the internal-feedback appendix; audits check the response before it.
+    public static let feedbackMarker = "\n\n---\nHow each constraint was met:\n"
+    public static let revisePrompt = "Please give a revised version."
+
+    let options: Options
+    let writer: DatasetWriter
+    let splitter: Splitter
+    /// Every trajectory of the build, by task family, in input order (references and weak answers
+    /// may come in any order, so the family must be complete before records are made).
+    private var families: [String: [Trajectory]] = [:]
+    private var familyOrder: [String] = []
+    private var stats = Stats()
+
+    struct Stats {
+        var recordsPerLevel: [Int: Int] = [:]
+        var recordsPerKind: [String: Int] = [:]
+        var constraintsPerCategory: [String: Int] = [:]
+        var candidates = 0
+        var rejected = 0
+        var references = 0
+        var skipped: [String: Int] = [:]
+    }
+
+    public init(options: Options, writer: DatasetWriter, splitter: Splitter) {
+        self.options = options
+        self.writer = writer
+        self.splitter = splitter
+    }
+
+    static func family(_ t: Trajectory) -> String { t.taskKey ?? t.task }
+
+    public func add(_ batch: [Trajectory]) throws {
+        for t in batch {
+            let key = Self.family(t)
+            if families[key] == nil { familyOrder.append(key) }
+            families[key, default: []].append(t)
+        }
+    }
+
+    struct Pending {
+        var level: Int
+        var kindOrder: Int
+        var sequence: Int
+        var split: String
+        var line: Data
+    }
+
+    public func finish() throws -> [String: JSONValue] {
+        var pending: [Pending] = []
+        var sequence = 0
+        for key in familyOrder {
+            let members = families[key]!
+            let weak = members.filter { $0.outcome.status == .failure || $0.outcome.status == .partial }
+            for ref in members where ref.outcome.status == .success {
+                stats.references += 1
+                for (level, kindOrder, record) in try records(for: ref, weak: weak) {
+                    pending.append(Pending(level: level, kindOrder: kindOrder, sequence: sequence, split: splitter.split(ref),
+                                           line: record))
+                    sequence += 1
+                }
+            }
+        }
+        // Curriculum order: easy to hard across the whole file.
+        pending.sort { ($0.level, $0.kindOrder, $0.sequence) < ($1.level, $1.kindOrder, $1.sequence) }
+        for p in pending { try writer.write(p.line, split: p.split) }
+        for (reason, n) in stats.skipped { for _ in 0..<n { writer.skip(reason) } }
+        func keyed(_ d: [Int: Int]) -> JSONValue { .object(Dictionary(uniqueKeysWithValues: d.map { ("\($0.key)", JSONValue.int(Int64($0.value))) })) }
+        func named(_ d: [String: Int]) -> JSONValue { .object(d.mapValues { JSONValue.int(Int64($0)) }) }
+        return [
+            "references": .int(Int64(stats.references)),
+            "records_per_level": keyed(stats.recordsPerLevel),
+            "records_per_kind": named(stats.recordsPerKind),
+            "constraints_per_category": named(stats.constraintsPerCategory),
+            "candidate_constraints": .int(Int64(stats.candidates)),
+            "rejected_candidates": .int(Int64(stats.rejected)),
+            "rejected_share": .double(stats.candidates == 0 ? 0 : (Double(stats.rejected) / Double(stats.candidates) * 10000).rounded() / 10000),
+        ]
+    }
+
+    // MARK: Levels
+
+    /// Constraint sets for levels 1…L: level 1 uses one or two categories, each next level adds one or
+    /// two constraints (a new category while any is left). Stops early when the pool runs out.
+    static func levels(from pool: [Constraint], count: Int, rng: inout SeededGenerator) -> [[Constraint]] {
+        var byCategory: [Constraint.Category: [Constraint]] = [:]
+        for c in pool { byCategory[c.category, default: []].append(c) }
+        var categories = Constraint.Category.allCases.filter { byCategory[$0] != nil }
+        rng.shuffle(&categories)
+        for k in categories { rng.shuffle(&byCategory[k]!) }
+        var used: [Constraint.Category] = []
+        var current: [Constraint] = []
+        var out: [[Constraint]] = []
+        func takeNew() -> Bool {
+            guard let cat = categories.first(where: { !used.contains($0) && !(byCategory[$0]?.isEmpty ?? true) }) else { return false }
+            used.append(cat)
+            current.append(byCategory[cat]!.removeFirst())
+            return true
+        }
+        func takeMore() -> Bool {
+            guard let cat = used.first(where: { !(byCategory[$0]?.isEmpty ?? true) }) else { return false }
+            current.append(byCategory[cat]!.removeFirst())
+            return true
+        }
+        for level in 1...max(1, count) {
+            let adds = 1 + rng.below(2)
+            var added = 0
+            for _ in 0..<adds where takeNew() || (level > 1 && takeMore()) { added += 1 }
+            if added == 0 { break }
+            out.append(current)
+        }
+        return out
+    }
+
+    static let phrasings: [@Sendable (String, [String]) -> String] = [
+        { task, cs in task + "\n\nConstraints:\n" + cs.map { "- " + $0 }.joined(separator: "\n") },
+        { task, cs in task + "\n\nWhile doing this, follow these rules:\n" + cs.enumerated().map { "\($0 + 1). \($1)" }.joined(separator: "\n") },
+        { task, cs in "Task: " + task + "\nRequirements: " + cs.joined(separator: " ") },
+        { task, cs in task + "\n\nYour work will be checked against the following:\n" + cs.map { "* " + $0 }.joined(separator: "\n") },
+    ]
+
+    // MARK: Records
+
+    /// (level, kind order, JSON line) for every record made from one reference.
+    func records(for ref: Trajectory, weak: [Trajectory]) throws -> [(Int, Int, Data)] {
+        let pool = ConstraintMiner.pool(for: ref)
+        stats.candidates += pool.kept.count + pool.rejected.count
+        stats.rejected += pool.rejected.count
+        var rng = SeededGenerator(seed: options.seed ^ StableHash.fnv1a(ref.id))
+        let levels = Self.levels(from: pool.kept, count: options.levels, rng: &rng)
+        guard !levels.isEmpty else { stats.skipped["no_constraints", default: 0] += 1; return [] }
+        let response = CheckedResponse(trajectory: ref)
+        let transcript = TrajectorySFT(options: .init(format: .messages, includeThoughts: true)).messages(ref).messages
+        // The reference's tool-calling turns (between the task and the final answer).
+        let finalText = response.text
+        guard !finalText.isEmpty else { stats.skipped["no_final_response", default: 0] += 1; return [] }
+        let process = Self.process(transcript, finalText: finalText)
+        var out: [(Int, Int, Data)] = []
+        let phrase = Self.phrasings[rng.below(Self.phrasings.count)]
+        let prompts = levels.map { phrase(ref.task, $0.map(\.text)) }
+
+        func system() -> [ChatMessage] { options.system.map { [ChatMessage(role: "system", content: $0)] } ?? [] }
+        func record(kind: String, level: Int, constraints: [Constraint], prompt: String, messages: [ChatMessage],
+                    critique: [String]? = nil, weakID: String? = nil) throws -> Data {
+            var provenance = Provenance(trajectory: ref)
+            provenance.weakTrajectoryID = weakID
+            let r = ConiferRecord(prompt: prompt, messages: system() + messages, level: level, kind: kind,
+                                  constraints: constraints, critique: critique, provenance: provenance)
+            stats.recordsPerLevel[level, default: 0] += 1
+            stats.recordsPerKind[kind, default: 0] += 1
+            for c in constraints { stats.constraintsPerCategory[c.category.rawValue, default: 0] += 1 }
+            return try JSONCoding.line(r)
+        }
+
+        for (i, constraints) in levels.enumerated() {
+            let msgs = [ChatMessage(role: "user", content: prompts[i])] + process + [ChatMessage(role: "assistant", content: finalText)]
+            out.append((i + 1, 0, try record(kind: "single", level: i + 1, constraints: constraints, prompt: prompts[i], messages: msgs)))
+        }
+        let top = levels.count
+        if options.internalFeedback {
+            let constraints = levels[top - 1]
+            let notes = constraints.map { "- \($0.text) — \($0.check.run(response).evidence)." }.joined(separator: "\n")
+            let msgs = [ChatMessage(role: "user", content: prompts[top - 1])] + process
+                + [ChatMessage(role: "assistant", content: finalText + Self.feedbackMarker + notes)]
+            out.append((top, 1, try record(kind: "internal_feedback", level: top, constraints: constraints, prompt: prompts[top - 1], messages: msgs)))
+        }
+        if options.easyToHard && top > 1 {
+            var msgs = [ChatMessage(role: "user", content: prompts[0])] + process + [ChatMessage(role: "assistant", content: finalText)]
+            for k in 1..<top {
+                let added = levels[k].dropFirst(levels[k - 1].count).map(\.text)
+                msgs.append(ChatMessage(role: "user", content: "Now also make sure that:\n" + added.map { "- " + $0 }.joined(separator: "\n")))
+                msgs.append(ChatMessage(role: "assistant", content: finalText))
+            }
+            out.append((top, 2, try record(kind: "easy_to_hard", level: top, constraints: levels[top - 1], prompt: prompts[0], messages: msgs)))
+        }
+        if options.externalFeedback {
+            if let (level, w, failed) = weakAnswer(levels: levels, weak: weak) {
+                let weakResponse = CheckedResponse(trajectory: w)
+                let weakProcess = Self.process(TrajectorySFT(options: .init(format: .messages, includeThoughts: true)).messages(w).messages,
+                                               finalText: weakResponse.text)
+                let critique = failed.map { "- \($0.text) (\($0.check.run(weakResponse).evidence))" }
+                let msgs = [ChatMessage(role: "user", content: prompts[level - 1])] + weakProcess
+                    + [ChatMessage(role: "assistant", content: weakResponse.text),
+                       ChatMessage(role: "user", content: "Your answer does not meet these requirements:\n" + critique.joined(separator: "\n") + "\n" + Self.revisePrompt)]
+                    + process + [ChatMessage(role: "assistant", content: finalText)]
+                out.append((level, 3, try record(kind: "external_feedback", level: level, constraints: levels[level - 1],
+                                                 prompt: prompts[level - 1], messages: msgs, critique: critique, weakID: w.id)))
+            } else {
+                let reason = weak.isEmpty ? "no_failed_attempt_for_external_feedback"
+                    : (weak.allSatisfy { ($0.answer ?? "").isEmpty } ? "failed_attempts_have_no_answer" : "weak_answer_passes_every_constraint")
+                stats.skipped[reason, default: 0] += 1
+            }
+        }
+        return out
+    }
+
+    /// The turns between the task and the final answer (the final answer itself is written separately).
+    static func process(_ transcript: [ChatMessage], finalText: String) -> [ChatMessage] {
+        var p = Array(transcript.dropFirst())
+        if let last = p.last, last.role == "assistant", last.toolCalls == nil, last.content == finalText { p.removeLast() }
+        return p
+    }
+
+    /// The hardest level at which some failed attempt (with a written answer) misses at least one check.
+    func weakAnswer(levels: [[Constraint]], weak: [Trajectory]) -> (Int, Trajectory, [Constraint])? {
+        for level in stride(from: levels.count, through: 1, by: -1) {
+            for w in weak {
+                // Only a written answer is an answer to critique (a run that stopped mid-way has none).
+                guard let answer = w.answer, !answer.isEmpty else { continue }
+                let r = CheckedResponse(trajectory: w)
+                let failed = levels[level - 1].filter { !$0.check.run(r).passed }
+                if !failed.isEmpty { return (level, w, failed) }
+            }
+        }
+        return nil
+    }
+}
+
+/// One Conifer record: the released `{prompt, messages}` shape plus level, kind, constraints (with
+/// their checkers) and provenance.
+public struct ConiferRecord: Sendable, Codable {
+    public var prompt: String
+    public var messages: [ChatMessage]
+    public var level: Int
+    /// single, internal_feedback, easy_to_hard or external_feedback.
+    public var kind: String
+    public var constraints: [Constraint]
+    /// External feedback: the critique lines shown to the model (one per failed check).
+    public var critique: [String]?
+    public var provenance: Provenance
+}
