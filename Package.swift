@@ -19,7 +19,7 @@ let package = Package(
         .target(name: "Trajectories", dependencies: [.product(name: "Crypto", package: "swift-crypto"), "Yams"]),
         .target(name: "Pipelines", dependencies: ["Yams"]),
         .target(name: "Prepare", dependencies: ["Trajectories"]),
-        .target(name: "TrainingSets", dependencies: ["Trajectories"]),
+        .target(name: "TrainingSets", dependencies: ["Trajectories", "Yams"]),
         .target(name: "SampleCorpus", dependencies: ["Trajectories"]),
         .target(name: "CPlatform"),
         .target(name: "Engine", dependencies: ["Trajectories", "Pipelines", "Prepare", "TrainingSets", "CPlatform"]),
