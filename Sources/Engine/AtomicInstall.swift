@@ -49,6 +49,8 @@ public enum EngineError: Error, CustomStringConvertible, Sendable {
     case undetectedFormat(file: String, tried: [String])
     case conflictingOutputs(String)
     case inputUnreadable(file: String, reason: String)
+    /// A file the pipeline names besides its inputs (rules, codes) is wrong.
+    case configuration(String)
 
     public var description: String {
         switch self {
@@ -60,6 +62,7 @@ public enum EngineError: Error, CustomStringConvertible, Sendable {
             return "\(f): cannot detect the trajectory format (tried: \(tried.joined(separator: ", "))); set 'format:' on the input or convert the file with 'skillforge import'"
         case .conflictingOutputs(let m): return m
         case .inputUnreadable(let f, let r): return "\(f): cannot read input: \(r)"
+        case .configuration(let m): return m
         }
     }
 }

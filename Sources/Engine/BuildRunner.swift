@@ -56,6 +56,20 @@ public final class BuildRunner {
 
     public init(options: Options) { self.options = options }
 
+    /// Problems in the files a pipeline names besides its inputs (rule and code files), so that
+    /// `validate` and `build` report them before any work starts.
+    public static func resourceProblems(_ spec: PipelineSpec) -> [String] {
+        var problems: [String] = []
+        func path(_ p: String) -> String { p.hasPrefix("/") ? p : (spec.baseDirectory as NSString).appendingPathComponent(p) }
+        for o in spec.outputs where o.style == .csChain || o.style == .cada {
+            do { _ = try ConsequenceRules.load(path: path(o.rules)) } catch { problems.append("\(error)") }
+            if o.style == .cada {
+                do { _ = try SafetyCode.load(path: path(o.codes)) } catch { problems.append("\(error)") }
+            }
+        }
+        return problems
+    }
+
     /// Refuses pipelines that would write the same output directory.
     public static func checkConflicts(_ specs: [PipelineSpec]) throws {
         var owner: [String: String] = [:]
@@ -133,12 +147,19 @@ public final class BuildRunner {
         switch o.style {
         case .trajectorySFT:
             return "Agent trajectories rendered as tool-calling conversations (`trajectory-sft`), one record per trajectory, built by skillforge."
+        case .csChain:
+            return "CS-Chain-style safety data (\"Read the Scene, Not the Script\", arXiv 2510.04320) built by skillforge: every agent action (and seeded counterfactual variants of real steps, marked) with its semantic and outcome risk, CB-Bench scenario Q1–Q4, a consequence chain whose links cite the rule and the evidence step, and a response that reasons about consequences." + (o.balance ? " Balanced across the four scenarios." : "")
+        case .cada:
+            return "CADA-style safety data (case-augmented deliberative alignment, arXiv 2601.08000) built by skillforge: simple safety codes plus cases retrieved from analysed agent actions. Configs: `default` (SFT, `### Analysis` … `### Final Response`), `preference` (TRL prompt/chosen/rejected), `preference_openai` (OpenAI DPO), `rl` (prompts with reference verdicts) and `cases` (the case library)."
         case .conifer:
             return "Conifer-style instruction-following data (arXiv 2404.02823) built by skillforge from successful agent trajectories: verifiable constraints in five categories (format, tool use, content, process, numeric), recombined into difficulty levels 1–\(o.levels), ordered easy to hard, with internal and external process feedback. Every constraint carries its checker and passes on the reference; `skillforge check-constraints` re-runs them."
         }
     }
 
-    static func makeBuilder(_ o: OutputSpec, seed: UInt64, writer: DatasetWriter) -> any DatasetBuilder {
+    /// Loads what a style needs besides trajectories (rule and code files), before any input is read.
+    static func makeBuilder(_ o: OutputSpec, spec: PipelineSpec, writer: DatasetWriter) throws -> any DatasetBuilder {
+        let seed = spec.seed
+        func path(_ p: String) -> String { p.hasPrefix("/") ? p : (spec.baseDirectory as NSString).appendingPathComponent(p) }
         let splitter = Splitter(seed: seed, testFraction: o.testFraction)
         switch o.style {
         case .trajectorySFT:
@@ -150,6 +171,20 @@ public final class BuildRunner {
                                                  externalFeedback: o.feedback.contains(.external), easyToHard: o.easyToHard,
                                                  system: o.system, seed: seed),
                                   writer: writer, splitter: splitter)
+        case .csChain, .cada:
+            let rules: ConsequenceRules
+            do { rules = try ConsequenceRules.load(path: path(o.rules)) } catch { throw EngineError.configuration("\(error)") }
+            let collector = SituationCollector(analyzer: ConsequenceAnalyzer(rules: rules),
+                                               counterfactualsPerTrajectory: o.counterfactuals, seed: seed)
+            if o.style == .csChain {
+                return CSChainBuilder(options: .init(balance: o.balance, system: o.system, seed: seed), collector: collector,
+                                      writer: writer, splitter: splitter)
+            }
+            let codes: [SafetyCode]
+            do { codes = try SafetyCode.load(path: path(o.codes)) } catch { throw EngineError.configuration("\(error)") }
+            return CADABuilder(options: .init(cases: o.cases, preferencePairs: o.preferencePairs, rlPrompts: o.rlPrompts,
+                                              balance: o.balance, seed: seed),
+                               collector: collector, codes: codes, writer: writer, splitter: splitter)
         }
     }
 
@@ -222,7 +257,7 @@ public final class BuildRunner {
                 configHash: configHash, toolVersion: SkillforgeVersion.current, seed: spec.seed, summary: Self.summary(o))
             let writer = try DatasetWriter(directory: staging.appendingPathComponent("datasets/\(o.name)"), description: desc)
             outputs.append(OutputState(spec: o, chain: PrepareChain(steps: Self.makeSteps(o.prepare)),
-                                       builder: Self.makeBuilder(o, seed: spec.seed, writer: writer),
+                                       builder: try Self.makeBuilder(o, spec: spec, writer: writer),
                                        writer: writer, configHash: configHash))
         }
 

@@ -452,6 +452,8 @@ final class SpecReader {
     static let styleKeys: [OutputSpec.Style: [String]] = [
         .trajectorySFT: ["include_thoughts"],
         .conifer: ["levels", "feedback", "easy_to_hard"],
+        .csChain: ["rules", "balance", "counterfactuals"],
+        .cada: ["rules", "codes", "balance", "counterfactuals", "cases", "preference_pairs", "rl_prompts"],
     ]
     static var outputKeys: [String] { commonOutputKeys + styleKeys.values.flatMap { $0 } }
 
@@ -485,8 +487,8 @@ final class SpecReader {
             }
         }
         let format = choice(m["format"], OutputSpec.RecordFormat.self) ?? .messages
-        if style == .conifer, format != .messages, let e = m["format"] {
-            error(e.value, "style 'conifer' writes messages records ({prompt, messages}); remove 'format' or set it to messages")
+        if let style, style != .trajectorySFT, format != .messages, let e = m["format"] {
+            error(e.value, "style '\(style.rawValue)' writes messages records; remove 'format' or set it to messages")
         }
         let test = double(m["test_split"], range: 0...0.9, what: "between 0 and 0.9") ?? 0.1
         let system = string(m["system"])
@@ -506,6 +508,30 @@ final class SpecReader {
             o.feedback = kinds
         }
         if let e = bool(m["easy_to_hard"]) { o.easyToHard = e }
+        if style == .csChain || style == .cada {
+            for (key, keyPath) in [("rules", \OutputSpec.rules), ("codes", \OutputSpec.codes)] where key == "rules" || style == .cada {
+                let path = string(m[key]) ?? o[keyPath: keyPath]
+                o[keyPath: keyPath] = path
+                if checkPaths {
+                    let full = path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path)
+                    if !FileManager.default.fileExists(atPath: full) {
+                        error(m[key]?.value ?? m["style"]!.value,
+                              "\(key) file '\(path)' does not exist (paths are relative to \(displayBase)); set '\(key):' on output '\(name)'")
+                    }
+                }
+            }
+        }
+        if let b = m["balance"] {
+            switch b.value.string {
+            case "quadrants": o.balance = true
+            case "none": o.balance = false
+            default: error(b.value, "'balance' must be quadrants or none, found \(describe(b.value))")
+            }
+        }
+        if let n = int(m["counterfactuals"], range: 0...20) { o.counterfactuals = n }
+        if let n = int(m["cases"], range: 1...20) { o.cases = n }
+        if let p = bool(m["preference_pairs"]) { o.preferencePairs = p }
+        if let r = bool(m["rl_prompts"]) { o.rlPrompts = r }
         return o
     }
 

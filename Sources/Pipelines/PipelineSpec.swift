@@ -117,6 +117,8 @@ public struct OutputSpec: Sendable, Hashable, Codable {
     public enum Style: String, Sendable, Hashable, Codable, CaseIterable {
         case trajectorySFT = "trajectory-sft"
         case conifer
+        case csChain = "cs-chain"
+        case cada
     }
 
     public enum Feedback: String, Sendable, Hashable, Codable, CaseIterable { case `internal`, external }
@@ -145,4 +147,18 @@ public struct OutputSpec: Sendable, Hashable, Codable {
     public var feedback: [Feedback] = [.internal, .external]
     /// conifer: chain each seed's levels into one multi-turn record.
     public var easyToHard: Bool = true
+    /// cs-chain, cada: the consequence rule file (relative to the pipeline file).
+    public var rules: String = "safety/consequences.yaml"
+    /// cada: the safety codes file (relative to the pipeline file).
+    public var codes: String = "safety/codes.yaml"
+    /// cs-chain, cada: equalise the four scenarios.
+    public var balance: Bool = true
+    /// cs-chain, cada: counterfactual variant sets per trajectory.
+    public var counterfactuals: Int = 1
+    /// cada: cases retrieved per prompt.
+    public var cases: Int = 2
+    /// cada: write preference pairs.
+    public var preferencePairs: Bool = true
+    /// cada: write RL prompts with reference verdicts.
+    public var rlPrompts: Bool = true
 }

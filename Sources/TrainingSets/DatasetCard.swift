@@ -23,8 +23,7 @@ public enum DatasetCard {
     }
 
     public static func render(manifest m: Manifest, license: String, summary: String) -> String {
-        let splits = DatasetWriter.splitOrder.filter { m.splits[$0] != nil }
-            + m.splits.keys.sorted().filter { !DatasetWriter.splitOrder.contains($0) }
+        let splits = DatasetWriter.orderedKeys(m.splits)
         var y: [String] = ["---"]
         y.append("license: \(yamlScalar(license))")
         y.append("task_categories:")
@@ -37,11 +36,19 @@ public enum DatasetCard {
         y.append("- \(yamlScalar(sizeCategory(m.records)))")
         y.append("pretty_name: \(yamlScalar(m.name))")
         y.append("configs:")
-        y.append("- config_name: default")
-        y.append("  data_files:")
-        for s in splits {
-            y.append("  - split: \(s)")
-            y.append("    path: \(m.splits[s]!.file)")
+        var configs: [String] = []
+        for key in splits {
+            let config = key.contains("/") ? String(key.split(separator: "/")[0]) : "default"
+            if !configs.contains(config) { configs.append(config) }
+        }
+        for config in configs {
+            y.append("- config_name: \(config)")
+            if config == "default" { y.append("  default: true") }
+            y.append("  data_files:")
+            for key in splits where (key.contains("/") ? String(key.split(separator: "/")[0]) : "default") == config {
+                y.append("  - split: \(key.split(separator: "/").last!)")
+                y.append("    path: \(m.splits[key]!.file)")
+            }
         }
         y.append("---")
         var body: [String] = []

@@ -93,23 +93,37 @@ public final class DatasetWriter {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
-    public func write(_ line: Data, split: String) throws {
+    /// Appends a record to `split` of `config` (`default`: `<split>.jsonl`; others: `<config>/<split>.jsonl`).
+    public func write(_ line: Data, split: String, config: String = "default") throws {
+        let key = config == "default" ? split : "\(config)/\(split)"
         let handle: FileHandle
-        if let h = handles[split] {
+        if let h = handles[key] {
             handle = h
         } else {
-            let url = directory.appendingPathComponent("\(split).jsonl")
+            let url = directory.appendingPathComponent("\(key).jsonl")
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             FileManager.default.createFile(atPath: url.path, contents: nil)
             guard let h = FileHandle(forWritingAtPath: url.path) else {
                 throw ReadError.cannotOpen(path: url.path, reason: "cannot create dataset file")
             }
-            handles[split] = h
+            handles[key] = h
             handle = h
         }
         var data = line
         data.append(0x0A)
         try handle.write(contentsOf: data)
-        counts[split, default: 0] += 1
+        counts[key, default: 0] += 1
+    }
+
+    /// Split keys in a stable order: the default config's train, test, then other configs by name.
+    static func orderedKeys<T>(_ d: [String: T]) -> [String] {
+        func rank(_ k: String) -> (Int, String, Int) {
+            let parts = k.split(separator: "/").map(String.init)
+            let config = parts.count == 2 ? parts[0] : ""
+            let split = parts.last!
+            return (config.isEmpty ? 0 : 1, config, splitOrder.firstIndex(of: split) ?? splitOrder.count)
+        }
+        return d.keys.sorted { rank($0) < rank($1) || (rank($0) == rank($1) && $0 < $1) }
     }
 
     public func skip(_ reason: String) { skipped[reason, default: 0] += 1 }
@@ -123,7 +137,7 @@ public final class DatasetWriter {
         }
         handles = [:]
         var splits: [String: Manifest.SplitInfo] = [:]
-        for split in Self.splitOrder.filter({ counts[$0] != nil }) + counts.keys.sorted().filter({ !Self.splitOrder.contains($0) }) {
+        for split in Self.orderedKeys(counts) {
             let file = "\(split).jsonl"
             let (sha, bytes) = try ContentHash.sha256(fileAt: directory.appendingPathComponent(file).path)
             splits[split] = .init(file: file, records: counts[split]!, bytes: bytes, sha256: sha)
@@ -131,7 +145,7 @@ public final class DatasetWriter {
         let d = description
         let manifest = Manifest(name: d.name, style: d.style, format: d.format.rawValue, pipeline: d.pipeline,
                                 configHash: d.configHash, toolVersion: d.toolVersion, seed: d.seed,
-                                records: counts.values.reduce(0, +), splits: splits, skipped: skipped,
+                                records: counts.filter { !$0.key.contains("/") }.values.reduce(0, +), splits: splits, skipped: skipped,
                                 inputs: inputs, prepare: prepare, stats: stats)
         var json = try JSONCoding.prettyEncoder.encode(manifest)
         json.append(0x0A)

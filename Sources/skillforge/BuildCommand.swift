@@ -101,7 +101,11 @@ enum PipelineFiles {
         var failed = false
         for f in files {
             do {
-                specs.append(try PipelineLoader.load(path: f))
+                let spec = try PipelineLoader.load(path: f)
+                let problems = BuildRunner.resourceProblems(spec)
+                for p in problems { Terminal.err(p.replacingOccurrences(of: ": error: ", with: ": \(Terminal.red("error:")) ")) }
+                if !problems.isEmpty { failed = true }
+                specs.append(spec)
             } catch let e as SpecError {
                 failed = true
                 for d in e.diagnostics {

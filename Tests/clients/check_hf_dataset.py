@@ -14,18 +14,23 @@ from datasets import load_dataset
 def check(path: str) -> int:
     with open(os.path.join(path, "manifest.json"), encoding="utf-8") as f:
         manifest = json.load(f)
-    ds = load_dataset(path)  # picks up the card's configs / data_files
+    # Manifest split keys are "train" for the default config and "<config>/<split>" for the others.
+    configs = {}
+    for key, info in manifest["splits"].items():
+        config, _, split = key.rpartition("/")
+        configs.setdefault(config or "default", {})[split] = info["records"]
     failures = 0
-    expected = {name: info["records"] for name, info in manifest["splits"].items()}
-    if set(ds.keys()) != set(expected):
-        print(f"{path}: splits {sorted(ds.keys())} != manifest {sorted(expected)}")
-        failures += 1
-    for name, count in sorted(expected.items()):
-        got = len(ds[name]) if name in ds else None
-        status = "ok" if got == count else "MISMATCH"
-        if got != count:
+    for config, expected in sorted(configs.items()):
+        ds = load_dataset(path, config)  # picks up the card's configs / data_files
+        if set(ds.keys()) != set(expected):
+            print(f"{path} [{config}]: splits {sorted(ds.keys())} != manifest {sorted(expected)}")
             failures += 1
-        print(f"{path}: {name}: {got} records (manifest {count}) {status}")
+        for name, count in sorted(expected.items()):
+            got = len(ds[name]) if name in ds else None
+            status = "ok" if got == count else "MISMATCH"
+            if got != count:
+                failures += 1
+            print(f"{path} [{config}]: {name}: {got} records (manifest {count}) {status}")
     return failures
 
 

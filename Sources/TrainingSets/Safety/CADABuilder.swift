@@ -1,0 +1,249 @@
+import Foundation
+import Trajectories
+
+/// The `cada` style (case-augmented deliberative alignment, arXiv 2601.08000): simple safety codes plus
+/// a case library built from analysed actions; each prompt's reasoning cites the relevant codes and the
+/// k most similar cases (BM25, never from the prompt's own trajectory). Writes SFT records (default
+/// config), preference pairs in TRL (`preference`) and OpenAI DPO (`preference_openai`) shape, RL prompts
+/// with reference verdicts (`rl`) and the case library itself (`cases`).
+public final class CADABuilder: DatasetBuilder {
+    public struct Options: Sendable {
+        public var cases: Int
+        public var preferencePairs: Bool
+        public var rlPrompts: Bool
+        public var balance: Bool
+        public var seed: UInt64
+        public init(cases: Int = 2, preferencePairs: Bool = true, rlPrompts: Bool = true, balance: Bool = true, seed: UInt64 = 0) {
+            self.cases = cases
+            self.preferencePairs = preferencePairs
+            self.rlPrompts = rlPrompts
+            self.balance = balance
+            self.seed = seed
+        }
+    }
+
+    public struct Case: Sendable, Codable, Hashable {
+        public var id: String
+        public var trajectoryID: String
+        public var situation: String
+        public var action: String
+        public var consequence: String
+        public var verdict: String
+        public var rule: String
+        public var scenario: String
+        enum CodingKeys: String, CodingKey {
+            case id, trajectoryID = "trajectory_id", situation, action, consequence, verdict, rule, scenario
+        }
+    }
+
+    public struct SFTRecord: Sendable, Codable {
+        public var messages: [ChatMessage]
+        public var codes: [String]
+        public var cases: [String]
+        public var scenario: String
+        public var verdict: String
+        public var counterfactual: Situation.CounterfactualMark?
+        public var provenance: Provenance
+    }
+
+    public struct PreferencePair: Sendable, Codable {
+        public var prompt: [ChatMessage]
+        public var chosen: [ChatMessage]
+        public var rejected: [ChatMessage]
+        public var scenario: String
+        public var chosenVerdict: String
+        public var rejectedVerdict: String
+        public var provenance: Provenance
+        enum CodingKeys: String, CodingKey {
+            case prompt, chosen, rejected, scenario, chosenVerdict = "chosen_verdict", rejectedVerdict = "rejected_verdict", provenance
+        }
+    }
+
+    public struct OpenAIPreference: Sendable, Codable {
+        public struct Input: Sendable, Codable { public var messages: [ChatMessage] }
+        public var input: Input
+        public var preferredOutput: [ChatMessage]
+        public var nonPreferredOutput: [ChatMessage]
+        enum CodingKeys: String, CodingKey { case input, preferredOutput = "preferred_output", nonPreferredOutput = "non_preferred_output" }
+    }
+
+    public struct RLPrompt: Sendable, Codable {
+        public var prompt: [ChatMessage]
+        public var referenceVerdict: String
+        public var scenario: String
+        public var semanticRisk: String
+        public var outcomeRisk: String
+        public var rule: String
+        public var provenance: Provenance
+        enum CodingKeys: String, CodingKey {
+            case prompt, referenceVerdict = "reference_verdict", scenario, semanticRisk = "semantic_risk", outcomeRisk = "outcome_risk",
+                 rule, provenance
+        }
+    }
+
+    let options: Options
+    let collector: SituationCollector
+    let codes: [SafetyCode]
+    let writer: DatasetWriter
+    let splitter: Splitter
+    private var situations: [Situation] = []
+
+    public init(options: Options, collector: SituationCollector, codes: [SafetyCode], writer: DatasetWriter, splitter: Splitter) {
+        self.options = options
+        self.collector = collector
+        self.codes = codes
+        self.writer = writer
+        self.splitter = splitter
+    }
+
+    public func add(_ batch: [Trajectory]) throws {
+        let collector = collector
+        situations += Parallel.map(batch) { collector.situations($0) }.flatMap { $0 }
+    }
+
+    var systemPrompt: String {
+        "You are a careful software agent. Follow these safety codes:\n" + codes.map { "[\($0.id)] \($0.text)" }.joined(separator: "\n")
+    }
+
+    public func finish() throws -> [String: JSONValue] {
+        let rules = collector.analyzer.rules
+        // The library holds every analysed action; prompts are the (optionally balanced) selection.
+        let library = situations.enumerated().map { i, s in
+            Case(id: "case-\(i + 1)", trajectoryID: s.trajectory.id, situation: Situation.short(s.request), action: s.command,
+                 consequence: rules.rule(s.assessment.rule)!.consequence, verdict: s.assessment.verdict.rawValue,
+                 rule: s.assessment.rule, scenario: s.assessment.scenario)
+        }
+        let index = BM25(documents: library.map { $0.situation + " " + $0.action })
+        let (prompts, balanced) = options.balance ? SituationCollector.balance(situations, seed: options.seed) : (situations, false)
+        var pairs = 0, rl = 0
+        for s in prompts {
+            let split = splitter.split(s.trajectory)
+            let retrieved = index.top(options.cases, for: s.request + " " + s.command) { library[$0].trajectoryID != s.trajectory.id }
+                .map { library[$0] }
+            let rule = rules.rule(s.assessment.rule)!
+            let relevant = codes.filter { $0.appliesTo.isEmpty || $0.appliesTo.contains(rule.category) }
+            let prompt = [ChatMessage(role: "system", content: systemPrompt), ChatMessage(role: "user", content: s.prompt)]
+            let chosen = Self.reasoning(s, rule: rule, codes: relevant, cases: retrieved)
+            var prov = Provenance(trajectory: s.trajectory)
+            prov.steps = [s.step, s.step]
+            try writer.write(JSONCoding.line(SFTRecord(messages: prompt + [ChatMessage(role: "assistant", content: chosen)],
+                                                       codes: relevant.map(\.id), cases: retrieved.map(\.id),
+                                                       scenario: s.assessment.scenario, verdict: s.assessment.verdict.rawValue,
+                                                       counterfactual: s.counterfactual, provenance: prov)), split: split)
+            if options.preferencePairs, let (rejected, rejectedVerdict) = Self.rejected(s, codes: relevant) {
+                let chosenMsg = [ChatMessage(role: "assistant", content: chosen)]
+                let rejectedMsg = [ChatMessage(role: "assistant", content: rejected)]
+                try writer.write(JSONCoding.line(PreferencePair(prompt: prompt, chosen: chosenMsg, rejected: rejectedMsg,
+                                                                scenario: s.assessment.scenario,
+                                                                chosenVerdict: s.assessment.verdict.rawValue,
+                                                                rejectedVerdict: rejectedVerdict, provenance: prov)),
+                                 split: split, config: "preference")
+                try writer.write(JSONCoding.line(OpenAIPreference(input: .init(messages: prompt), preferredOutput: chosenMsg,
+                                                                  nonPreferredOutput: rejectedMsg)),
+                                 split: split, config: "preference_openai")
+                pairs += 1
+            }
+            if options.rlPrompts {
+                try writer.write(JSONCoding.line(RLPrompt(prompt: prompt, referenceVerdict: s.assessment.verdict.rawValue,
+                                                          scenario: s.assessment.scenario, semanticRisk: s.assessment.semanticRisk.rawValue,
+                                                          outcomeRisk: s.assessment.outcomeRisk.rawValue, rule: rule.id, provenance: prov)),
+                                 split: split, config: "rl")
+                rl += 1
+            }
+        }
+        for c in library { try writer.write(JSONCoding.line(c), split: "train", config: "cases") }
+        func counts(_ d: [String: Int]) -> JSONValue { .object(d.mapValues { .int(Int64($0)) }) }
+        return [
+            "cases": .int(Int64(library.count)),
+            "prompts": .int(Int64(prompts.count)),
+            "preference_pairs": .int(Int64(pairs)),
+            "rl_prompts": .int(Int64(rl)),
+            "balanced": .bool(balanced),
+            "scenarios": counts(Dictionary(grouping: prompts, by: \.assessment.scenario).mapValues(\.count)),
+        ]
+    }
+
+    /// Case-grounded reasoning with the right verdict: `### Analysis` citing codes and cases, then
+    /// `### Final Response`.
+    static func reasoning(_ s: Situation, rule: ConsequenceRules.Rule, codes: [SafetyCode], cases: [Case]) -> String {
+        let a = s.assessment
+        var out = ["### Analysis"]
+        out.append("The action `\(s.command)` \(rule.effect); \(rule.consequence) (severity \(rule.severity.rawValue), \(rule.reversibility.rawValue)).")
+        if !codes.isEmpty { out.append("Relevant codes: " + codes.map { "[\($0.id)] \($0.text)" }.joined(separator: " ")) }
+        for c in cases {
+            out.append("Similar case \(c.id): `\(Situation.short(c.action))` in \"\(Situation.short(c.situation))\" — \(c.consequence); verdict: \(c.verdict).")
+        }
+        if a.semanticRisk == .high && a.outcomeRisk == .low {
+            out.append("The wording sounds dangerous, but as in the cases above the effect decides, and this effect stays within the task.")
+        } else if a.semanticRisk == .low && a.outcomeRisk == .high {
+            out.append("The request sounds routine, but the effect is what the codes are about.")
+        }
+        out.append("")
+        out.append("### Final Response")
+        out.append(CSChainBuilder.answer(s, rule: rule))
+        return out.joined(separator: "\n")
+    }
+
+    /// The rejected side: rule-only over-refusal of a benign Q4 action, or compliance with a harmful Q2
+    /// action. Other scenarios get no pair.
+    static func rejected(_ s: Situation, codes: [SafetyCode]) -> (String, String)? {
+        switch s.assessment.scenario {
+        case "Q4":
+            let cue = s.assessment.semanticCues.first ?? "risky"
+            let cited = codes.first { $0.appliesTo.isEmpty == false } ?? codes.first
+            return ("### Analysis\nThe request mentions \"\(cue)\", which \(cited.map { "code [\($0.id)]" } ?? "the codes") forbid.\n\n### Final Response\nI can't help with that request.",
+                    ConsequenceRules.Verdict.refuse.rawValue)
+        case "Q2":
+            return ("### Analysis\nThis is a routine request.\n\n### Final Response\nSure — running `\(s.command)` now.",
+                    ConsequenceRules.Verdict.proceed.rawValue)
+        default:
+            return nil
+        }
+    }
+}
+
+/// Okapi BM25 over `\w+` tokens (lower-cased); deterministic ties by document order.
+struct BM25 {
+    let docs: [[String: Int]]
+    let lengths: [Int]
+    let df: [String: Int]
+    let avg: Double
+    let k1 = 1.2, b = 0.75
+
+    static func tokens(_ s: String) -> [String] {
+        s.lowercased().split { !($0.isLetter || $0.isNumber || $0 == "_") }.map(String.init)
+    }
+
+    init(documents: [String]) {
+        var docs: [[String: Int]] = []
+        var df: [String: Int] = [:]
+        for d in documents {
+            var tf: [String: Int] = [:]
+            for t in Self.tokens(d) { tf[t, default: 0] += 1 }
+            for t in tf.keys { df[t, default: 0] += 1 }
+            docs.append(tf)
+        }
+        self.docs = docs
+        lengths = docs.map { $0.values.reduce(0, +) }
+        self.df = df
+        avg = docs.isEmpty ? 1 : Double(lengths.reduce(0, +)) / Double(docs.count)
+    }
+
+    func top(_ k: Int, for query: String, where allowed: (Int) -> Bool) -> [Int] {
+        let q = Set(Self.tokens(query))
+        let n = Double(docs.count)
+        var scored: [(Int, Double)] = []
+        for (i, tf) in docs.enumerated() where allowed(i) {
+            var score = 0.0
+            for t in q {
+                guard let f = tf[t], let d = df[t] else { continue }
+                let idf = log(1 + (n - Double(d) + 0.5) / (Double(d) + 0.5))
+                let tfv = Double(f)
+                score += idf * tfv * (k1 + 1) / (tfv + k1 * (1 - b + b * Double(lengths[i]) / avg))
+            }
+            if score > 0 { scored.append((i, score)) }
+        }
+        scored.sort { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
+        return scored.prefix(k).map(\.0)
+    }
+}
