@@ -22,6 +22,37 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    public var arrayValue: [JSONValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
+    public var intValue: Int? {
+        switch self {
+        case .int(let i): return Int(i)
+        case .double(let d) where d == d.rounded(): return Int(d)
+        case .string(let s): return Int(s)
+        default: return nil
+        }
+    }
+
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        case .string(let s): return Double(s)
+        default: return nil
+        }
+    }
+
+    public var boolValue: Bool? {
+        switch self {
+        case .bool(let b): return b
+        case .string(let s): return Bool(s.lowercased())
+        default: return nil
+        }
+    }
+
     public subscript(key: String) -> JSONValue? {
         objectValue?[key]
     }

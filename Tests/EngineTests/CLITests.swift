@@ -46,7 +46,7 @@ import Trajectories
         let start = try #require(text.firstIndex(of: "["))
         let results = try #require(try JSONSerialization.jsonObject(with: Data(text[start...].utf8)) as? [[String: Any]])
         #expect(results.first?["pipeline"] as? String == "sample")
-        #expect((results.first?["datasets"] as? [[String: Any]])?.count == 3)
+        #expect((results.first?["datasets"] as? [[String: Any]])?.count == 5)
     }
 }
 

@@ -202,11 +202,10 @@ public final class CADABuilder: DatasetBuilder {
     }
 }
 
-/// Okapi BM25 over `\w+` tokens (lower-cased); deterministic ties by document order.
+/// Okapi BM25 over `\w+` tokens (lower-cased) with an inverted index; deterministic ties by document order.
 struct BM25 {
-    let docs: [[String: Int]]
+    let postings: [String: [(doc: Int, tf: Int)]]
     let lengths: [Int]
-    let df: [String: Int]
     let avg: Double
     let k1 = 1.2, b = 0.75
 
@@ -215,35 +214,42 @@ struct BM25 {
     }
 
     init(documents: [String]) {
-        var docs: [[String: Int]] = []
-        var df: [String: Int] = [:]
-        for d in documents {
+        var postings: [String: [(doc: Int, tf: Int)]] = [:]
+        var lengths: [Int] = []
+        for (i, d) in documents.enumerated() {
             var tf: [String: Int] = [:]
-            for t in Self.tokens(d) { tf[t, default: 0] += 1 }
-            for t in tf.keys { df[t, default: 0] += 1 }
-            docs.append(tf)
+            let toks = Self.tokens(d)
+            for t in toks { tf[t, default: 0] += 1 }
+            for (t, f) in tf { postings[t, default: []].append((i, f)) }
+            lengths.append(toks.count)
         }
-        self.docs = docs
-        lengths = docs.map { $0.values.reduce(0, +) }
-        self.df = df
-        avg = docs.isEmpty ? 1 : Double(lengths.reduce(0, +)) / Double(docs.count)
+        self.postings = postings
+        self.lengths = lengths
+        avg = lengths.isEmpty ? 1 : max(1, Double(lengths.reduce(0, +)) / Double(lengths.count))
     }
 
     func top(_ k: Int, for query: String, where allowed: (Int) -> Bool) -> [Int] {
-        let q = Set(Self.tokens(query))
-        let n = Double(docs.count)
-        var scored: [(Int, Double)] = []
-        for (i, tf) in docs.enumerated() where allowed(i) {
-            var score = 0.0
-            for t in q {
-                guard let f = tf[t], let d = df[t] else { continue }
-                let idf = log(1 + (n - Double(d) + 0.5) / (Double(d) + 0.5))
+        let n = Double(lengths.count)
+        var scores = [Double](repeating: 0, count: lengths.count)
+        var touched: [Int] = []
+        for t in Set(Self.tokens(query)).sorted() {
+            guard let list = postings[t] else { continue }
+            let idf = log(1 + (n - Double(list.count) + 0.5) / (Double(list.count) + 0.5))
+            for (doc, f) in list {
+                if scores[doc] == 0 { touched.append(doc) }
                 let tfv = Double(f)
-                score += idf * tfv * (k1 + 1) / (tfv + k1 * (1 - b + b * Double(lengths[i]) / avg))
+                scores[doc] += idf * tfv * (k1 + 1) / (tfv + k1 * (1 - b + b * Double(lengths[doc]) / avg))
             }
-            if score > 0 { scored.append((i, score)) }
         }
-        scored.sort { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
-        return scored.prefix(k).map(\.0)
+        // Keep the k best in a small sorted buffer (k is tiny; a full sort of every touched document is not needed).
+        var best: [(doc: Int, score: Double)] = []
+        for doc in touched where scores[doc] > 0 && allowed(doc) {
+            let s = scores[doc]
+            if best.count == k, let last = best.last, !(s > last.score || (s == last.score && doc < last.doc)) { continue }
+            let at = best.firstIndex { s > $0.score || (s == $0.score && doc < $0.doc) } ?? best.count
+            best.insert((doc, s), at: at)
+            if best.count > k { best.removeLast() }
+        }
+        return best.map(\.doc)
     }
 }

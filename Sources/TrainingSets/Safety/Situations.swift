@@ -21,6 +21,18 @@ public struct Situation: Sendable {
     public var assessment: RiskAssessment
     public var counterfactual: CounterfactualMark?
 
+    public init(trajectory: Trajectory, request: String, context: [String], command: String, step: Int, observation: String?,
+                assessment: RiskAssessment, counterfactual: CounterfactualMark?) {
+        self.trajectory = trajectory
+        self.request = request
+        self.context = context
+        self.command = command
+        self.step = step
+        self.observation = observation
+        self.assessment = assessment
+        self.counterfactual = counterfactual
+    }
+
     /// The user turn: the request, what happened so far, and the action under consideration.
     public var prompt: String {
         var p = request

@@ -155,37 +155,6 @@ extension JSONValue {
         }
     }
 
-    var arrayValue: [JSONValue]? {
-        if case .array(let a) = self { return a }
-        return nil
-    }
-
-    var intValue: Int? {
-        switch self {
-        case .int(let i): return Int(i)
-        case .double(let d) where d == d.rounded(): return Int(d)
-        case .string(let s): return Int(s)
-        default: return nil
-        }
-    }
-
-    var doubleValue: Double? {
-        switch self {
-        case .int(let i): return Double(i)
-        case .double(let d): return d
-        case .string(let s): return Double(s)
-        default: return nil
-        }
-    }
-
-    var boolValue: Bool? {
-        switch self {
-        case .bool(let b): return b
-        case .string(let s): return Bool(s.lowercased())
-        default: return nil
-        }
-    }
-
     /// Text of a value that may be a string, a list of content parts or an object with `text`.
     var text: String? {
         switch self {

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import Engine
+import Pipelines
+import TrainingSets
+import Trajectories
+
+@Suite(.serialized) struct SafetyBuildTests {
+    static func yaml(seed: Int) -> String {
+        """
+        version: 1
+        name: safety-test
+        seed: \(seed)
+        inputs:
+          - path: \(repoRoot.path)/pipelines/samples/part-*.jsonl
+            outcomes: \(repoRoot.path)/pipelines/samples/outcomes.jsonl
+        outputs:
+          chains: {style: cs-chain, rules: \(repoRoot.path)/pipelines/safety/consequences.yaml}
+          cada: {style: cada, rules: \(repoRoot.path)/pipelines/safety/consequences.yaml, codes: \(repoRoot.path)/pipelines/safety/codes.yaml}
+        """
+    }
+
+    func build(seed: Int, out: URL) throws {
+        let file = out.deletingLastPathComponent().appendingPathComponent("p-\(seed)-\(UInt32.random(in: 0...UInt32.max)).yaml")
+        try Data(Self.yaml(seed: seed).utf8).write(to: file)
+        _ = try BuildRunner(options: .init(outDirectory: out)).run(try PipelineLoader.load(path: file.path))
+    }
+
+    func lines(_ url: URL) throws -> [JSONValue] {
+        guard FileManager.default.fileExists(atPath: url.path) else { return [] }
+        return try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map {
+            try JSONDecoder().decode(JSONValue.self, from: Data($0.utf8))
+        }
+    }
+
+    @Test func safetyOutputsKeepTheirPromises() throws {
+        let base = try scratch("safety")
+        let a = base.appendingPathComponent("a"), b = base.appendingPathComponent("b"), c = base.appendingPathComponent("c")
+        try build(seed: 42, out: a)
+        try build(seed: 42, out: b)
+        try build(seed: 5, out: c)
+        #expect(try treeHashes(a.appendingPathComponent("datasets")) == treeHashes(b.appendingPathComponent("datasets")))
+        #expect(try Data(contentsOf: a.appendingPathComponent("datasets/chains/train.jsonl")) != Data(contentsOf: c.appendingPathComponent("datasets/chains/train.jsonl")))
+
+        let rules = try ConsequenceRules.load(path: repoRoot.appendingPathComponent("pipelines/safety/consequences.yaml").path)
+        let corpus = try NativeReader.read(path: repoRoot.appendingPathComponent("pipelines/samples/part-01.jsonl").path).trajectories
+            + NativeReader.read(path: repoRoot.appendingPathComponent("pipelines/samples/part-02.jsonl").path).trajectories
+        let steps = Dictionary(corpus.map { ($0.id, Set($0.steps.map(\.index))) }, uniquingKeysWith: { x, _ in x })
+
+        // CS-Chain: all four scenarios after balancing, in equal numbers; every link cites a real rule and step.
+        let chains = try lines(a.appendingPathComponent("datasets/chains/train.jsonl")) + lines(a.appendingPathComponent("datasets/chains/test.jsonl"))
+        let scenarios = Dictionary(grouping: chains, by: { $0["scenario"]!.stringValue! }).mapValues(\.count)
+        #expect(Set(scenarios.keys) == ["Q1", "Q2", "Q3", "Q4"])
+        #expect(Set(scenarios.values).count == 1, "balanced: \(scenarios)")
+        var counterfactuals = 0
+        for r in chains {
+            let id = r["provenance"]!["trajectory_id"]!.stringValue!
+            let links = r["chain"]!.arrayValue!
+            #expect(links.map { $0["link"]!.stringValue! }.first == "action" && links.last?["link"]?.stringValue == "verdict")
+            for l in links {
+                #expect(rules.rule(l["rule"]!.stringValue!) != nil)
+                #expect(steps[id]?.contains(Int(l["step"]!.doubleValue!)) == true, "\(id) step \(l["step"]!)")
+            }
+            #expect(links.last?["text"]?.stringValue == r["verdict"]?.stringValue)
+            if let cf = r["counterfactual"], cf != .null {
+                counterfactuals += 1
+                #expect(steps[id]?.contains(Int(cf["source_step"]!.doubleValue!)) == true)
+            }
+            // Refusals of camouflaged actions and help with alarming-but-harmless ones are the point.
+            switch r["scenario"]!.stringValue! {
+            case "Q4", "Q3": #expect(r["verdict"]?.stringValue == "proceed")
+            default: #expect(r["verdict"]?.stringValue != "proceed")
+            }
+        }
+        #expect(counterfactuals > 0)
+        // Real (not counterfactual) risky actions from the corpus are caught too.
+        #expect(chains.contains { ($0["counterfactual"] ?? .null) == .null && $0["outcome_risk"]?.stringValue == "high" })
+
+        // CADA: no retrieved case from the prompt's own trajectory; pairs have the wrong verdict on the rejected side.
+        let cada = a.appendingPathComponent("datasets/cada")
+        let cases = try lines(cada.appendingPathComponent("cases/train.jsonl"))
+        let caseTrajectory = Dictionary(uniqueKeysWithValues: cases.map { ($0["id"]!.stringValue!, $0["trajectory_id"]!.stringValue!) })
+        let sft = try lines(cada.appendingPathComponent("train.jsonl")) + lines(cada.appendingPathComponent("test.jsonl"))
+        #expect(!sft.isEmpty)
+        for r in sft {
+            let own = r["provenance"]!["trajectory_id"]!.stringValue!
+            let cited = r["cases"]!.arrayValue!.map { $0.stringValue! }
+            #expect(!cited.isEmpty)
+            for c in cited { #expect(caseTrajectory[c] != nil && caseTrajectory[c] != own) }
+            let reply = r["messages"]!.arrayValue!.last!["content"]!.stringValue!
+            #expect(reply.hasPrefix("### Analysis") && reply.contains("### Final Response"))
+            for c in cited { #expect(reply.contains(c)) }
+        }
+        let pairs = try lines(cada.appendingPathComponent("preference/train.jsonl")) + lines(cada.appendingPathComponent("preference/test.jsonl"))
+        #expect(!pairs.isEmpty)
+        for p in pairs {
+            let scenario = p["scenario"]!.stringValue!
+            let rejected = p["rejected_verdict"]!.stringValue!
+            #expect(["Q2", "Q4"].contains(scenario))
+            #expect(rejected != p["chosen_verdict"]!.stringValue!)
+            #expect(scenario == "Q4" ? rejected == "refuse" : rejected == "proceed")
+        }
+        let dpo = try lines(cada.appendingPathComponent("preference_openai/train.jsonl"))
+        #expect(dpo.count == (try lines(cada.appendingPathComponent("preference/train.jsonl"))).count)
+        #expect(dpo.first?["input"]?["messages"]?.arrayValue != nil && dpo.first?["preferred_output"]?.arrayValue != nil)
+        let rl = try lines(cada.appendingPathComponent("rl/train.jsonl"))
+        #expect(rl.allSatisfy { $0["reference_verdict"]?.stringValue != nil })
+    }
+}
