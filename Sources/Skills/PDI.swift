@@ -1,0 +1,131 @@
+import Foundation
+import Trajectories
+
+/// Posterior Distillation Index (SPARK, arXiv 2605.09192): how much a skill is grounded in what ran
+/// rather than in what was planned, and how much the attempts behind it oscillated.
+///
+/// ψ(P, Q) = 1 − JS(P ‖ Q): Jensen–Shannon divergence (natural log) of the token distributions, tokens
+/// being `\w+` of the lower-cased text, counts smoothed with α = 0.002 over the union vocabulary;
+/// fewer than two tokens in the union gives 0.
+public enum PDI {
+    public static let alpha = 0.002
+
+    public struct Terms: Sendable, Hashable, Codable {
+        public var exec: Double
+        public var plan: Double
+        public var oss: Double
+        enum CodingKeys: String, CodingKey { case exec = "phi_exec", plan = "phi_plan", oss = "phi_oss" }
+    }
+
+    public static func tokens(_ text: String) -> [String] {
+        var out: [String] = []
+        var cur = ""
+        for ch in text.lowercased() {
+            if ch.isLetter || ch.isNumber || ch == "_" { cur.append(ch) } else if !cur.isEmpty { out.append(cur); cur = "" }
+        }
+        if !cur.isEmpty { out.append(cur) }
+        return out
+    }
+
+    public static func psi(_ p: String, _ q: String) -> Double { psi(tokens: tokens(p), tokens(q)) }
+
+    public static func psi(tokens a: [String], _ b: [String]) -> Double {
+        var ca: [String: Double] = [:], cb: [String: Double] = [:]
+        for t in a { ca[t, default: 0] += 1 }
+        for t in b { cb[t, default: 0] += 1 }
+        let vocab = Set(ca.keys).union(cb.keys).sorted()
+        guard vocab.count >= 2 else { return 0 }
+        let v = Double(vocab.count)
+        let na = Double(a.count) + alpha * v, nb = Double(b.count) + alpha * v
+        var js = 0.0
+        for t in vocab {
+            let p = ((ca[t] ?? 0) + alpha) / na
+            let q = ((cb[t] ?? 0) + alpha) / nb
+            let m = (p + q) / 2
+            js += 0.5 * p * log(p / m) + 0.5 * q * log(q / m)
+        }
+        return 1 - js
+    }
+
+    public static func jaccard<T: Hashable>(_ a: Set<T>, _ b: Set<T>) -> Double {
+        let u = a.union(b)
+        return u.isEmpty ? 0 : Double(a.intersection(b).count) / Double(u.count)
+    }
+
+    /// Text of what a trajectory executed (commands, else tool calls).
+    public static func executed(_ t: Trajectory) -> String {
+        t.steps.compactMap { $0.action.map { $0.command ?? ($0.tool + " " + $0.input.canonicalJSON()) } }.joined(separator: "\n")
+    }
+
+    /// Text of what the agent planned: thoughts and "Next Strategy" notes of its memo.
+    public static func planned(_ t: Trajectory) -> String {
+        var parts = t.steps.compactMap(\.thought)
+        if let memo = t.meta["memo"]?.stringValue, let next = section(memo, titled: "Next Strategy") { parts.append(next) }
+        return parts.joined(separator: "\n")
+    }
+
+    /// The body of a Markdown section whose heading contains `title`.
+    static func section(_ text: String, titled title: String) -> String? {
+        let lines = text.components(separatedBy: "\n")
+        guard let start = lines.firstIndex(where: { $0.hasPrefix("#") && $0.localizedCaseInsensitiveContains(title) }) else { return nil }
+        let rest = lines[(start + 1)...].prefix { !$0.hasPrefix("#") }
+        return rest.joined(separator: "\n")
+    }
+
+    /// Facts an attempt established: its memo's Verified Facts, else the first line of each observation.
+    static func facts(_ t: Trajectory) -> String {
+        if let memo = t.meta["memo"]?.stringValue, let f = section(memo, titled: "Verified Facts") { return f }
+        return t.steps.compactMap { $0.observation?.content.split(separator: "\n").first.map(String.init) }.joined(separator: "\n")
+    }
+
+    /// Errors an attempt ran into: failing tests from its summary, else first lines of failed observations.
+    static func errors(_ t: Trajectory) -> Set<String> {
+        if let summary = t.meta["test_summary"]?.stringValue {
+            let failing = summary.split(separator: "\n").filter { $0.contains("✗") || $0.contains("FAILED") }.map {
+                String($0).replacingOccurrences(of: #"\s+-\s.*$"#, with: "", options: .regularExpression).trimmingCharacters(in: .whitespaces)
+            }
+            if !failing.isEmpty { return Set(failing) }
+        }
+        return Set(t.steps.compactMap { s in
+            guard let o = s.observation, o.failed else { return nil }
+            return o.content.split(separator: "\n").first.map { String($0).replacingOccurrences(of: #"\d+"#, with: "N", options: .regularExpression) }
+        })
+    }
+
+    /// φ_oss over the attempts of each task (by task key, in attempt order), averaged: for each
+    /// consecutive pair, 0.5·ψ(facts) + 0.5·Jaccard(errors); 0 when no task has two attempts.
+    public static func oscillation(_ attempts: [Trajectory]) -> Double {
+        let byTask = Dictionary(grouping: attempts, by: { $0.taskKey ?? $0.task })
+        var values: [Double] = []
+        for key in byTask.keys.sorted() {
+            let runs = byTask[key]!.sorted { ($0.attempt ?? 0, $0.id) < ($1.attempt ?? 0, $1.id) }
+            guard runs.count >= 2 else { continue }
+            var pairs: [Double] = []
+            for i in 1..<runs.count {
+                pairs.append(0.5 * psi(facts(runs[i - 1]), facts(runs[i])) + 0.5 * jaccard(errors(runs[i - 1]), errors(runs[i])))
+            }
+            values.append(pairs.reduce(0, +) / Double(pairs.count))
+        }
+        return values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
+    }
+
+    /// The three terms for a skill text against its evidence: successful runs and all attempts.
+    public static func terms(skill: String, successes: [Trajectory], attempts: [Trajectory]) -> Terms {
+        Terms(exec: psi(successes.map(executed).joined(separator: "\n"), skill),
+              plan: psi(attempts.map(planned).joined(separator: "\n"), skill),
+              oss: oscillation(attempts))
+    }
+
+    /// PDI = z(φ_exec) − z(φ_plan) − z(φ_oss) over the population scored together (population standard
+    /// deviation; a term with zero deviation contributes 0).
+    public static func index(_ population: [Terms]) -> [Double] {
+        func z(_ xs: [Double]) -> [Double] {
+            guard !xs.isEmpty else { return [] }
+            let mean = xs.reduce(0, +) / Double(xs.count)
+            let sd = (xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count)).squareRoot()
+            return xs.map { sd == 0 ? 0 : ($0 - mean) / sd }
+        }
+        let e = z(population.map(\.exec)), p = z(population.map(\.plan)), o = z(population.map(\.oss))
+        return population.indices.map { e[$0] - p[$0] - o[$0] }
+    }
+}
