@@ -1,6 +1,7 @@
 import Foundation
 import Pipelines
 import Prepare
+import Skills
 import TrainingSets
 import Trajectories
 
@@ -24,13 +25,15 @@ public struct BuildResult: Sendable, Codable {
     public var outcomesJoined: Int
     /// What importers of foreign formats left out on purpose (images, thinking, noise events), by kind.
     public var droppedByImport: [String: Int]
+    /// The skills output's counts (distilled/curated × verified/rejected), when the pipeline has one.
+    public var skills: [String: JSONValue]?
     public var prepare: [StepStats]
     public var datasets: [DatasetResult]
     public var seconds: Double
 
     enum CodingKeys: String, CodingKey {
         case pipeline, file, inputFiles = "input_files", recordsRead = "records_read", quarantined,
-             repairedLines = "repaired_lines", outcomesJoined = "outcomes_joined", droppedByImport = "dropped_by_import",
+             repairedLines = "repaired_lines", outcomesJoined = "outcomes_joined", droppedByImport = "dropped_by_import", skills,
              prepare, datasets, seconds
     }
 }
@@ -139,14 +142,33 @@ public final class BuildRunner {
         var spec: OutputSpec
         var chain: PrepareChain
         var builder: any DatasetBuilder
-        var writer: DatasetWriter
+        /// nil for the skills style, which writes bundles instead of a dataset.
+        var writer: DatasetWriter?
         var configHash: String
+    }
+
+    /// Adapts the skills builder to the engine's builder interface; bundles go to `directory`.
+    final class SkillsOutput: DatasetBuilder {
+        let builder: SkillSetBuilder
+        let directory: URL
+        init(builder: SkillSetBuilder, directory: URL) {
+            self.builder = builder
+            self.directory = directory
+        }
+        func add(_ batch: [Trajectory]) throws { builder.add(batch) }
+        func finish() throws -> [String: JSONValue] {
+            let (entries, below) = try builder.finish(into: directory)
+            let status = Dictionary(grouping: entries, by: { "\($0.source)_\($0.status)" }).mapValues { JSONValue.int(Int64($0.count)) }
+            return ["skills": .object(status), "families_below_min_support": .int(Int64(below))]
+        }
     }
 
     static func summary(_ o: OutputSpec) -> String {
         switch o.style {
         case .trajectorySFT:
             return "Agent trajectories rendered as tool-calling conversations (`trajectory-sft`), one record per trajectory, built by skillforge."
+        case .skills:
+            return "Agent Skills bundles distilled from successful runs."
         case .csChain:
             return "CS-Chain-style safety data (\"Read the Scene, Not the Script\", arXiv 2510.04320) built by skillforge: every agent action (and seeded counterfactual variants of real steps, marked) with its semantic and outcome risk, CB-Bench scenario Q1–Q4, a consequence chain whose links cite the rule and the evidence step, and a response that reasons about consequences." + (o.balance ? " Balanced across the four scenarios." : "")
         case .cada:
@@ -171,6 +193,8 @@ public final class BuildRunner {
                                                  externalFeedback: o.feedback.contains(.external), easyToHard: o.easyToHard,
                                                  system: o.system, seed: seed),
                                   writer: writer, splitter: splitter)
+        case .skills:
+            throw EngineError.configuration("output '\(o.name)': skills outputs write bundles, not datasets")
         case .csChain, .cada:
             let rules: ConsequenceRules
             do { rules = try ConsequenceRules.load(path: path(o.rules)) } catch { throw EngineError.configuration("\(error)") }
@@ -243,7 +267,16 @@ public final class BuildRunner {
         let shared = PrepareChain(steps: Self.makeSteps(Self.sharedSteps(spec)))
         let sharedSpec = Self.sharedSteps(spec)
         var outputs: [OutputState] = []
-        for o in spec.outputs {
+        for o in spec.outputs where o.style == .skills {
+            let curated = o.curated.map { $0.hasPrefix("/") ? $0 : (spec.baseDirectory as NSString).appendingPathComponent($0) }
+            let builder = SkillSetBuilder(options: .init(distiller: .init(minSupport: o.minSupport, familyThreshold: o.familyThreshold,
+                                                                          license: o.license == "other" ? nil : o.license),
+                                                         maxRounds: o.maxRounds, curatedDirectory: curated))
+            outputs.append(OutputState(spec: o, chain: PrepareChain(steps: Self.makeSteps(o.prepare)),
+                                       builder: SkillsOutput(builder: builder, directory: staging.appendingPathComponent("skills")),
+                                       writer: nil, configHash: ""))
+        }
+        for o in spec.outputs where o.style != .skills {
             struct OutputConfig: Encodable {
                 var seed: UInt64
                 var inputs: [InputSpec]
@@ -358,19 +391,24 @@ public final class BuildRunner {
             return q
         }
         var results: [BuildResult.DatasetResult] = []
+        var skillStats: [String: JSONValue]?
         for o in outputs {
             let stats = (shared.stats + o.chain.stats).map { s -> JSONValue in
                 (try? JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(s))) ?? .null
             }
             let styleStats = try o.builder.finish()
-            let manifest = try o.writer.finish(inputs: inputInfos, prepare: stats, stats: styleStats)
+            guard let writer = o.writer else {
+                skillStats = styleStats
+                continue
+            }
+            let manifest = try writer.finish(inputs: inputInfos, prepare: stats, stats: styleStats)
             results.append(.init(name: o.spec.name, path: Self.displayPath(out.appendingPathComponent("datasets/\(o.spec.name)").path),
                                  records: manifest.records, splits: manifest.splits.mapValues(\.records),
                                  skipped: manifest.skipped))
         }
         let result = BuildResult(pipeline: spec.name, file: spec.file, inputFiles: inputs.count, recordsRead: recordsRead,
                                  quarantined: quarantine, repairedLines: repaired, outcomesJoined: joined,
-                                 droppedByImport: droppedByImport,
+                                 droppedByImport: droppedByImport, skills: skillStats,
                                  prepare: shared.stats, datasets: results,
                                  seconds: Date().timeIntervalSince(started))
         let report = staging.appendingPathComponent("report")
@@ -386,7 +424,11 @@ public final class BuildRunner {
         try qdata.write(to: report.appendingPathComponent("quarantine.jsonl"))
 
         for o in outputs {
-            try AtomicInstall.install(o.writer.directory, at: out.appendingPathComponent("datasets/\(o.spec.name)"))
+            if let writer = o.writer {
+                try AtomicInstall.install(writer.directory, at: out.appendingPathComponent("datasets/\(o.spec.name)"))
+            } else {
+                try AtomicInstall.install(staging.appendingPathComponent("skills"), at: out.appendingPathComponent("skills"))
+            }
         }
         try AtomicInstall.install(report, at: out.appendingPathComponent("report/\(spec.name)"))
         options.progress?(.pipelineFinished(name: spec.name))

@@ -449,11 +449,14 @@ final class SpecReader {
     // MARK: Outputs
 
     static let commonOutputKeys = ["style", "format", "test_split", "system", "license", "prepare"]
+    /// At most one output may write out/skills/.
+    static let singletonStyles: Set<OutputSpec.Style> = [.skills]
     static let styleKeys: [OutputSpec.Style: [String]] = [
         .trajectorySFT: ["include_thoughts"],
         .conifer: ["levels", "feedback", "easy_to_hard"],
         .csChain: ["rules", "balance", "counterfactuals"],
         .cada: ["rules", "codes", "balance", "counterfactuals", "cases", "preference_pairs", "rl_prompts"],
+        .skills: ["min_support", "family_threshold", "verify", "curated"],
     ]
     static var outputKeys: [String] { commonOutputKeys + styleKeys.values.flatMap { $0 } }
 
@@ -471,7 +474,13 @@ final class SpecReader {
                 error(k, "output name '\(name)' may use only letters, digits, '.', '_' and '-' (it names a directory)")
                 continue
             }
-            if let o = output(name: name, node: v) { out.append(o) }
+            if let o = output(name: name, node: v) {
+                if Self.singletonStyles.contains(o.style), let first = out.first(where: { $0.style == o.style }) {
+                    error(k, "only one output may use style '\(o.style.rawValue)' (it writes out/\(o.style.rawValue)/); '\(first.name)' already does")
+                    continue
+                }
+                out.append(o)
+            }
         }
         return out
     }
@@ -532,6 +541,24 @@ final class SpecReader {
         if let n = int(m["cases"], range: 1...20) { o.cases = n }
         if let p = bool(m["preference_pairs"]) { o.preferencePairs = p }
         if let r = bool(m["rl_prompts"]) { o.rlPrompts = r }
+        if let n = int(m["min_support"], range: 1...1000) { o.minSupport = n }
+        if let t = double(m["family_threshold"], range: 0.05...1, what: "between 0.05 and 1") { o.familyThreshold = t }
+        if let v = m["verify"], let vm = mapping(v.value, "'verify'", allowed: ["max_rounds"]) {
+            if let r = int(vm["max_rounds"], range: 0...20) { o.maxRounds = r }
+        }
+        if let c = m["curated"] {
+            if isNull(c.value) { o.curated = nil } else if let path = string(c) {
+                o.curated = path
+                let full = path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path)
+                var isDir: ObjCBool = false
+                if checkPaths && !(FileManager.default.fileExists(atPath: full, isDirectory: &isDir) && isDir.boolValue) {
+                    error(c.value, "curated skills directory '\(path)' does not exist (paths are relative to \(displayBase))")
+                }
+            }
+        }
+        if style == .skills && test != 0.1 && m["test_split"] != nil {
+            error(m["test_split"]!.keyNode, "'test_split' does not apply to style 'skills' (it writes bundles, not a dataset)")
+        }
         return o
     }
 

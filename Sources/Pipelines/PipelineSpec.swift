@@ -119,6 +119,7 @@ public struct OutputSpec: Sendable, Hashable, Codable {
         case conifer
         case csChain = "cs-chain"
         case cada
+        case skills
     }
 
     public enum Feedback: String, Sendable, Hashable, Codable, CaseIterable { case `internal`, external }
@@ -161,4 +162,12 @@ public struct OutputSpec: Sendable, Hashable, Codable {
     public var preferencePairs: Bool = true
     /// cada: write RL prompts with reference verdicts.
     public var rlPrompts: Bool = true
+    /// skills: successful runs a task family needs before it becomes a skill.
+    public var minSupport: Int = 2
+    /// skills: Jaccard similarity of normalised task words that puts two runs in one family.
+    public var familyThreshold: Double = 0.5
+    /// skills: verify → refine rounds before a bundle is rejected.
+    public var maxRounds: Int = 5
+    /// skills: directory of curated bundles verified with the build (relative to the pipeline file).
+    public var curated: String? = "../skills"
 }

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Prepare
+import Trajectories
 
 /// The human-readable end-of-build summary.
 enum Summary {
@@ -15,6 +16,10 @@ enum Summary {
             var line = "  dataset \(d.name): \(d.records) records (\(splits)) → \(d.path)"
             if !d.skipped.isEmpty { line += "; no record for " + d.skipped.map { "\($1) (\($0))" }.sorted().joined(separator: ", ") }
             lines.append(line)
+        }
+        if let skills = r.skills {
+            lines.append("  skills → out/skills: " + (skills["skills"]?.objectValue ?? [:]).keys.sorted().map { "\($0.replacingOccurrences(of: "_", with: " ")) \(skills["skills"]![$0]!.intValue ?? 0)" }.joined(separator: ", ")
+                         + "; \(skills["families_below_min_support"]?.intValue ?? 0) famil(ies) below min_support")
         }
         if !r.quarantined.isEmpty {
             lines.append("  \(Terminal.yellow("quarantined")) \(r.quarantined.count) record(s) (out/report/\(r.pipeline)/quarantine.jsonl):")

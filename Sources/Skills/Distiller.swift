@@ -1,0 +1,418 @@
+import Foundation
+import Trajectories
+
+/// Posterior distillation (SPARK's lesson: distil what ran, not what was planned). Successful runs are
+/// grouped into task families; each family with enough support becomes a skill whose procedure is the
+/// ordered steps most runs share, with scripts for recurring command sequences, pitfalls from errors
+/// runs recovered from, and `references/evidence.md` citing trajectory ids and steps for every claim.
+public struct Distiller: Sendable {
+    public struct Options: Sendable {
+        public var minSupport: Int
+        /// Jaccard similarity of normalised task words at which two runs are the same family.
+        public var familyThreshold: Double
+        public var license: String?
+        public init(minSupport: Int = 2, familyThreshold: Double = 0.5, license: String? = nil) {
+            self.minSupport = minSupport
+            self.familyThreshold = familyThreshold
+            self.license = license
+        }
+    }
+
+    public struct Family: Sendable {
+        public var successes: [Trajectory]
+        public var attempts: [Trajectory]
+        public var words: Set<String>
+    }
+
+    public struct Distilled: Sendable {
+        public var bundle: SkillBundle
+        public var evidence: GroundingEvidence
+        public var family: Family
+    }
+
+    public let options: Options
+    public init(options: Options) { self.options = options }
+
+    // MARK: Families
+
+    static let stopwords: Set<String> = ["the", "a", "an", "and", "to", "in", "of", "it", "on", "for", "with", "then", "its", "is", "them",
+                                         "from", "by", "at", "as", "into", "this", "that", "your", "our", "without", "every", "all",
+                                         "so", "after", "before", "make", "it"]
+
+    /// Words of a task with instance-specific tokens (numbers, paths, identifiers) folded away.
+    public static func taskWords(_ task: String) -> Set<String> {
+        var out = Set<String>()
+        for raw in task.lowercased().split(whereSeparator: { $0.isWhitespace }) {
+            let w = raw.trimmingCharacters(in: CharacterSet.punctuationCharacters.subtracting(CharacterSet(charactersIn: "_/.-")))
+            if w.isEmpty || stopwords.contains(w) { continue }
+            if w.contains("/") || w.contains(".") || w.contains("_") || w.hasPrefix("-") || w.rangeOfCharacter(from: .decimalDigits) != nil { continue }
+            out.insert(w)
+        }
+        return out
+    }
+
+    public func families(_ trajectories: [Trajectory]) -> [Family] {
+        var fams: [Family] = []
+        var keyToFamily: [String: Int] = [:]
+        func place(_ t: Trajectory, success: Bool) {
+            let words = Self.taskWords(t.task)
+            var target: Int?
+            if let k = t.taskKey, let f = keyToFamily[k] { target = f }
+            if target == nil {
+                var best: (Int, Double)?
+                for (i, f) in fams.enumerated() {
+                    let j = jaccard(words, f.words)
+                    if j >= options.familyThreshold, best == nil || j > best!.1 { best = (i, j) }
+                }
+                target = best?.0
+            }
+            if target == nil {
+                guard success else { return }
+                fams.append(Family(successes: [], attempts: [], words: words))
+                target = fams.count - 1
+            }
+            if success { fams[target!].successes.append(t) }
+            fams[target!].attempts.append(t)
+            if let k = t.taskKey { keyToFamily[k] = target! }
+        }
+        for t in trajectories where t.outcome.status == .success { place(t, success: true) }
+        for t in trajectories where t.outcome.status != .success { place(t, success: false) }
+        return fams
+    }
+
+    func jaccard(_ a: Set<String>, _ b: Set<String>) -> Double {
+        let u = a.union(b)
+        return u.isEmpty ? 0 : Double(a.intersection(b).count) / Double(u.count)
+    }
+
+    // MARK: Templates
+
+    /// Normalises a command: quoted text, URLs, paths, file names, hashes and numbers become `{…}`.
+    public static func normalise(_ command: String) -> String {
+        var s = command
+        let rules: [(String, String)] = [
+            (#"'[^']*'"#, "{text}"), (#""[^"]*""#, "{text}"), (#"https?://\S+"#, "{url}"),
+            (#"\b[0-9a-f]{7,40}\b"#, "{hash}"), (#"(?<![\w{])[\w.-]*/[\w./-]+"#, "{path}"),
+            (#"\b[\w-]+\.(py|js|ts|json|sql|md|txt|ya?ml|csv|conf|toml|go|rs|java|sh|db|cfg|ini|html)\b"#, "{file}"),
+            (#"\b\d+(\.\d+)*\b"#, "{n}"), (#"\b[a-z]+(_[a-z0-9]+)+\b"#, "{name}"),
+        ]
+        for (p, r) in rules { s = s.replacingOccurrences(of: p, with: r, options: .regularExpression) }
+        return s.split(separator: " ").joined(separator: " ")
+    }
+
+    /// The key a step is aligned by: the tool and the first three words of its normalised command.
+    public static func template(_ a: Action) -> String {
+        if let c = a.command ?? a.input["command"]?.stringValue, a.tool == "bash" || a.command != nil {
+            return a.tool + ": " + normalise(c).split(separator: " ").prefix(3).joined(separator: " ")
+        }
+        if let sub = a.input["command"]?.stringValue { return a.tool + ": " + sub }
+        return a.tool
+    }
+
+    static func actions(_ t: Trajectory) -> [(step: Int, action: Action, thought: String?, failed: Bool, error: String?)] {
+        t.steps.compactMap { s in
+            s.action.map { (s.index, $0, s.thought, s.observation?.failed ?? false,
+                            s.observation.flatMap { $0.failed ? errorLine($0.content) : nil }) }
+        }
+    }
+
+    /// The line of an observation that says what went wrong.
+    static func errorLine(_ content: String) -> String? {
+        let lines = content.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let markers = ["Error", "error", "FAILED", "failed", "fatal", "denied", "not found", "No such", "rejected", "Traceback"]
+        return lines.first { l in markers.contains { l.contains($0) } } ?? lines.last
+    }
+
+    // MARK: Alignment
+
+    /// LCS alignment of `a` with `b`: pairs of matched indices.
+    static func align(_ a: [String], _ b: [String]) -> [(Int, Int)] {
+        let n = a.count, m = b.count
+        guard n > 0, m > 0 else { return [] }
+        var dp = [[Int]](repeating: [Int](repeating: 0, count: m + 1), count: n + 1)
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            for j in stride(from: m - 1, through: 0, by: -1) {
+                dp[i][j] = a[i] == b[j] ? dp[i + 1][j + 1] + 1 : max(dp[i + 1][j], dp[i][j + 1])
+            }
+        }
+        var out: [(Int, Int)] = []
+        var i = 0, j = 0
+        while i < n && j < m {
+            if a[i] == b[j] { out.append((i, j)); i += 1; j += 1 } else if dp[i + 1][j] >= dp[i][j + 1] { i += 1 } else { j += 1 }
+        }
+        return out
+    }
+
+    public struct ProcedureStep: Sendable {
+        public var template: String
+        public var display: String
+        public var thought: String?
+        /// (trajectory id, step index) of every run that took this step.
+        public var citations: [(String, Int)]
+    }
+
+    /// The ordered steps shared by at least `threshold` runs, taken from the medoid run (the run most
+    /// like the others) and aligned with every run.
+    func procedure(_ runs: [Trajectory], excluding: Set<String> = []) -> [ProcedureStep] {
+        guard !runs.isEmpty else { return [] }
+        let seqs = runs.map { Self.actions($0).map { Self.template($0.action) } }
+        var medoid = 0
+        var bestScore = -1
+        for i in seqs.indices {
+            let score = seqs.indices.reduce(0) { $0 + ($1 == i ? 0 : Self.align(seqs[i], seqs[$1]).count) }
+            if score > bestScore { bestScore = score; medoid = i }
+        }
+        let threshold = max(min(options.minSupport, runs.count), (runs.count + 1) / 2)
+        let medActions = Self.actions(runs[medoid])
+        var cites = [[(String, Int)]](repeating: [], count: seqs[medoid].count)
+        for (r, seq) in seqs.enumerated() {
+            let actions = Self.actions(runs[r])
+            for (i, j) in Self.align(seqs[medoid], seq) { cites[i].append((runs[r].id, actions[j].step)) }
+        }
+        var out: [ProcedureStep] = []
+        for (i, a) in medActions.enumerated() where cites[i].count >= threshold && !excluding.contains(seqs[medoid][i]) {
+            // An immediate repeat (a retry of the same step) is listed once.
+            if out.last?.template == seqs[medoid][i] { continue }
+            out.append(ProcedureStep(template: seqs[medoid][i], display: Self.display(a.action),
+                                     thought: a.thought.map(Self.cleanThought), citations: cites[i]))
+        }
+        return out
+    }
+
+    /// How a step is shown: the normalised command, or the tool with its normalised arguments.
+    static func display(_ a: Action) -> String {
+        if let c = a.command { return normalise(c) }
+        guard let args = a.input.objectValue, !args.isEmpty else { return a.tool }
+        let parts = args.keys.sorted().map { k -> String in
+            let v = args[k]!.stringValue ?? args[k]!.canonicalJSON()
+            let shown = v.count > 30 || v.contains("\n") ? "…" : normalise(v)
+            return "\(k)=\(shown)"
+        }
+        return "\(a.tool)(\(parts.joined(separator: ", ")))"
+    }
+
+    static func cleanThought(_ t: String) -> String {
+        var s = t.replacingOccurrences(of: #"^Attempt \d+:[^.]*\.\s*"#, with: "", options: .regularExpression)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        while s.hasSuffix(".") { s.removeLast() }
+        return s
+    }
+
+    // MARK: Rendering
+
+    public func distill(_ trajectories: [Trajectory]) -> (skills: [Distilled], belowSupport: [Family]) {
+        var out: [Distilled] = []
+        var below: [Family] = []
+        var names = Set<String>()
+        for f in families(trajectories) {
+            guard f.successes.count >= options.minSupport else { below.append(f); continue }
+            var name = Self.name(for: f)
+            var n = 2
+            while names.contains(name) { name = "\(Self.name(for: f))-\(n)"; n += 1 }
+            names.insert(name)
+            if let d = render(f, name: name, excluding: []) { out.append(d) } else { below.append(f) }
+        }
+        return (out, below)
+    }
+
+    static func name(for f: Family) -> String {
+        // The family's words in the order the first task uses them.
+        let first = f.successes[0].task.lowercased().split(whereSeparator: { !$0.isLetter })
+        var words: [String] = []
+        for w in first.map(String.init) where f.words.contains(w) && !words.contains(w) && f.successes.allSatisfy({ taskWords($0.task).contains(w) }) {
+            words.append(w)
+            if words.count == 4 { break }
+        }
+        return SurrogateVerifier.slug(words.isEmpty ? "distilled-skill" : words.joined(separator: "-"))
+    }
+
+    /// The bundle for a family, without the steps whose templates are in `excluding`.
+    public func render(_ f: Family, name: String, excluding: Set<String>) -> Distilled? {
+        let steps = procedure(f.successes, excluding: excluding)
+        guard !steps.isEmpty else { return nil }
+        let example = f.successes[0].task
+        let n = f.successes.count
+        var body: [String] = ["# \(name.replacingOccurrences(of: "-", with: " ").capitalized)", ""]
+        body.append("Distilled by skillforge from \(n) successful runs (and \(f.attempts.count - n) other attempts) of tasks like:")
+        body.append("")
+        var examples: [String] = []
+        for t in f.successes where !examples.contains(Self.instanceFree(t.task)) { examples.append(Self.instanceFree(t.task)) }
+        for e in examples.prefix(3) { body.append("> \(e)") }
+        body.append("")
+        body.append("## When to use")
+        body.append("")
+        body.append("Use this skill when a task asks for the same kind of change: \(Self.instanceFree(example))")
+        body.append("")
+        body.append("## Procedure")
+        body.append("")
+        for (i, s) in steps.enumerated() {
+            let why = s.thought.map { " — \($0)" } ?? ""
+            body.append("\(i + 1). `\(s.display)`\(why) (seen in \(s.citations.count) of \(n) runs)")
+        }
+        let script = Self.script(name: name, steps: steps, runs: f.successes)
+        if let script {
+            body.append("")
+            body.append("## Scripts")
+            body.append("")
+            body.append("- [`\(script.path)`](\(script.path)): runs the shell steps of the procedure in order; `\(script.path) --help` lists its parameters.")
+        }
+        body.append("")
+        body.append("## Verification")
+        body.append("")
+        body.append("Finish the way the successful runs did: `\(steps.last!.display)`\(steps.last!.thought.map { " — \($0)" } ?? "").")
+        let pitfalls = Self.pitfalls(f)
+        if !pitfalls.isEmpty {
+            body.append("")
+            body.append("## Pitfalls")
+            body.append("")
+            for p in pitfalls { body.append("- \(p.text)") }
+        }
+        body.append("")
+        body.append("## Evidence")
+        body.append("")
+        body.append("Every step, script and pitfall above cites the runs it came from in [references/evidence.md](references/evidence.md).")
+
+        var evidence = ["# Evidence for \(name)", "", "Successful runs: " + f.successes.map { "`\($0.id)`" }.joined(separator: ", "), "", "## Procedure", ""]
+        for (i, s) in steps.enumerated() {
+            evidence.append("- Step \(i + 1) `\(s.display)`: " + s.citations.map { "`\($0.0)` step \($0.1)" }.joined(separator: ", "))
+        }
+        if let script {
+            evidence.append("")
+            evidence.append("## Scripts")
+            evidence.append("")
+            evidence.append("- `\(script.path)`: steps " + script.steps.map { "\($0 + 1)" }.joined(separator: ", ") + " of the procedure.")
+        }
+        if !pitfalls.isEmpty {
+            evidence.append("")
+            evidence.append("## Pitfalls")
+            evidence.append("")
+            for p in pitfalls { evidence.append("- \(p.text): " + p.citations.map { "`\($0.0)` step \($0.1)" }.joined(separator: ", ")) }
+        }
+        var files = [SkillBundle.File(path: "references/evidence.md", data: Data((evidence.joined(separator: "\n") + "\n").utf8), executable: false)]
+        if let script { files.append(SkillBundle.File(path: script.path, data: Data(script.text.utf8), executable: true)) }
+        let steps3 = steps.prefix(3).map { $0.thought ?? $0.display }.joined(separator: "; ")
+        var description = "Procedure for tasks like: \(Self.instanceFree(example)) Steps: \(steps3). Use when asked to do this kind of task."
+        description = description.replacingOccurrences(of: "<", with: "").replacingOccurrences(of: ">", with: "")
+        if description.count > 1024 { description = String(description.prefix(1020)) + "…" }
+        var front: [(key: String, value: SkillBundle.FrontmatterValue)] = [("name", .string(name)), ("description", .string(description))]
+        if let l = options.license { front.append(("license", .string(l))) }
+        front.append(("metadata", .mapping([("generator", "skillforge"), ("support", "\(n)")])))
+        let bundle = SkillBundle(directoryName: name, frontmatter: front, body: body.joined(separator: "\n") + "\n", files: files)
+        // Leave-one-out: each run against the procedure distilled from the others.
+        var heldOut: [(procedure: [String], run: [String])] = []
+        if n >= 3 {
+            for (k, r) in f.successes.enumerated() {
+                var others = f.successes
+                others.remove(at: k)
+                heldOut.append((procedure(others, excluding: excluding).map(\.template), Self.actions(r).map { Self.template($0.action) }))
+            }
+        }
+        let ev = GroundingEvidence(procedure: steps.map(\.template), heldOut: heldOut,
+                                   citedSteps: Set(steps.indices.filter { !steps[$0].citations.isEmpty }.map { $0 + 1 }))
+        return Distilled(bundle: bundle, evidence: ev, family: f)
+    }
+
+    /// Text with instance values replaced by their kind (for descriptions and "when to use").
+    static func instanceFree(_ task: String) -> String {
+        normalise(task).replacingOccurrences(of: "{", with: "").replacingOccurrences(of: "}", with: "")
+    }
+
+    struct Script {
+        var path: String
+        var text: String
+        var steps: [Int]
+    }
+
+    /// A parameterised shell script for the procedure's shell steps (when there are at least two that
+    /// can be written without quoting problems). Values that differ between runs become parameters.
+    static func script(name: String, steps: [ProcedureStep], runs: [Trajectory]) -> Script? {
+        let byID = Dictionary(runs.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var lines: [String] = []
+        var params: [String: String] = [:]  // concrete value → variable
+        var order: [String] = []
+        var used: [Int] = []
+        for (i, s) in steps.enumerated() where s.template.hasPrefix("bash:") {
+            // The concrete commands of this step in every run that took it.
+            let commands = s.citations.compactMap { id, step in byID[id]?.steps.first { $0.index == step }?.action?.command }
+            guard let first = commands.first, !first.contains("'"), !first.contains("\""), !first.contains("$") else { continue }
+            let tokens = first.split(separator: " ").map(String.init)
+            let others = commands.dropFirst().map { $0.split(separator: " ").map(String.init) }
+            var out: [String] = []
+            for (k, tok) in tokens.enumerated() {
+                let varies = others.contains { $0.count != tokens.count || $0[k] != tok }
+                if varies {
+                    if params[tok] == nil {
+                        let v = "ARG\(order.count + 1)"
+                        params[tok] = v
+                        order.append(tok)
+                    }
+                    out.append("\"${\(params[tok]!)}\"")
+                } else {
+                    out.append(tok)
+                }
+            }
+            lines.append("# Step \(i + 1)" + (s.thought.map { ": \($0)" } ?? ""))
+            lines.append(out.joined(separator: " "))
+            used.append(i)
+        }
+        guard used.count >= 2 else { return nil }
+        let path = "scripts/\(name).sh"
+        var text = ["#!/usr/bin/env bash", "# \(name): the shell steps of the distilled procedure (generated by skillforge).", "set -euo pipefail", ""]
+        let usage = order.indices.map { "ARG\($0 + 1)" }.joined(separator: " ")
+        text.append("usage() {")
+        text.append("  echo \"usage: $(basename \"$0\") \(usage)\" >&2")
+        for (k, example) in order.enumerated() { text.append("  echo \"  ARG\(k + 1): for example \(Self.safeExample(example))\" >&2") }
+        text.append("}")
+        text.append("if [ \"${1:-}\" = \"--help\" ] || [ \"$#\" -ne \(order.count) ]; then usage; exit 2; fi")
+        for k in order.indices { text.append("ARG\(k + 1)=\"$\(k + 1)\"") }
+        text.append("")
+        text += lines
+        return Script(path: path, text: text.joined(separator: "\n") + "\n", steps: used)
+    }
+
+    static func safeExample(_ s: String) -> String {
+        String(s.filter { $0.isLetter || $0.isNumber || "._-/:@=+".contains($0) }.prefix(60))
+    }
+
+    struct Pitfall {
+        var text: String
+        var citations: [(String, Int)]
+    }
+
+    /// Errors that successful runs recovered from (what they did next), and errors that recur in failed runs.
+    static func pitfalls(_ f: Family) -> [Pitfall] {
+        var byError: [String: (next: String?, cites: [(String, Int)])] = [:]
+        var order: [String] = []
+        for t in f.successes {
+            let acts = actions(t)
+            for (k, a) in acts.enumerated() where a.failed {
+                guard let err = a.error.map(errorKey), !err.isEmpty else { continue }
+                let next = k + 1 < acts.count ? (acts[k + 1].thought.map(cleanThought) ?? normalise(acts[k + 1].action.command ?? acts[k + 1].action.tool)) : nil
+                if byError[err] == nil { order.append(err); byError[err] = (next, []) }
+                byError[err]!.cites.append((t.id, a.step))
+            }
+        }
+        var out = order.map { err -> Pitfall in
+            let e = byError[err]!
+            return Pitfall(text: "If you see `\(err)`, recover: \(e.next ?? "fix the cause and retry").", citations: e.cites)
+        }
+        var failedErrors: [String: [(String, Int)]] = [:]
+        var forder: [String] = []
+        for t in f.attempts where t.outcome.status != .success {
+            for a in actions(t) where a.failed {
+                guard let err = a.error.map(errorKey), !err.isEmpty, byError[err] == nil else { continue }
+                if failedErrors[err] == nil { forder.append(err) }
+                failedErrors[err, default: []].append((t.id, a.step))
+            }
+        }
+        for err in forder where Set(failedErrors[err]!.map(\.0)).count >= 2 {
+            out.append(Pitfall(text: "Runs that hit `\(err)` did not succeed; change approach instead of retrying.", citations: failedErrors[err]!))
+        }
+        return Array(out.prefix(6))
+    }
+
+    static func errorKey(_ line: String) -> String {
+        let n = normalise(line).replacingOccurrences(of: "`", with: "'")
+        return n.count > 120 ? String(n.prefix(117)) + "…" : n
+    }
+}
