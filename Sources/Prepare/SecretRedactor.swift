@@ -21,10 +21,15 @@ public struct SecretRedactor: Sendable {
     static func looksLikeCode(value: String, key: String) -> Bool {
         let v = value.lowercased()
         if ["none", "null", "nil", "true", "false", "undefined", "str", "string", "optional", "bool", "int", "bytes",
-            "required", "secret", "password", "token"].contains(v) { return true }
+            "required", "secret", "password", "token", "await", "new", "function", "lambda", "async", "getpass", "input",
+            "return", "yield"].contains(v) { return true }
         for prefix in ["$", "%", "<", "{", "[", "(", "os.", "self.", "this.", "process.", "env.", "config.", "settings.",
                        "args.", "options.", "kwargs", "params.", "request."] where v.hasPrefix(prefix) { return true }
         if v.contains("(") || v.contains("[") { return true }
+        // Documentation placeholders: your_api_key_here, xxx, example, changeme…
+        for marker in ["your", "xxx", "example", "placeholder", "changeme", "here", "dummy", "redacted", "<", "..."] where v.contains(marker) {
+            return true
+        }
         // The value repeats (part of) the key: `api_key=api_key`, `DB_PASSWORD=password`.
         let key = key.lowercased()
         let bare = v.trimmingCharacters(in: CharacterSet(charactersIn: "_-.,;"))

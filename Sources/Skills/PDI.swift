@@ -123,7 +123,9 @@ public enum PDI {
             guard !xs.isEmpty else { return [] }
             let mean = xs.reduce(0, +) / Double(xs.count)
             let sd = (xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count)).squareRoot()
-            return xs.map { sd == 0 ? 0 : ($0 - mean) / sd }
+            // Identical values can leave rounding noise in the deviation; treat that as zero too.
+            let zero = sd <= 1e-12 * max(1, abs(mean))
+            return xs.map { zero ? 0 : ($0 - mean) / sd }
         }
         let e = z(population.map(\.exec)), p = z(population.map(\.plan)), o = z(population.map(\.oss))
         return population.indices.map { e[$0] - p[$0] - o[$0] }

@@ -135,8 +135,8 @@ public struct SkillBundle: Sendable, Equatable {
                 let key = k.string ?? "\(k)"
                 switch v {
                 case .scalar(let s): bundle.frontmatter.append((key, .string(s.string)))
-                case .mapping(let mm):
-                    bundle.frontmatter.append((key, .mapping(mm.map { ($0.key.string ?? "", $0.value.string ?? "\($0.value)") })))
+                case .mapping(let mm) where mm.allSatisfy({ if case .scalar = $0.value { return true } else { return false } }):
+                    bundle.frontmatter.append((key, .mapping(mm.map { ($0.key.string ?? "", $0.value.string ?? "") })))
                 default: bundle.frontmatter.append((key, .other((try? Yams.serialize(node: v)) ?? "")))
                 }
             }

@@ -235,8 +235,13 @@ public struct SurrogateVerifier: Sendable {
                                  expected: "references one level deep", rootCause: "deep references are hard for agents to find",
                                  fix: "move it up one level", repair: nil, target: r))
         }
-        for f in b.files where f.path.hasPrefix("scripts/") && !Self.isBoilerplate(f) {
-            let mentioned = refs.contains(f.path) || b.body.contains((f.path as NSString).lastPathComponent)
+        // Documentation anywhere in the bundle may say when to run a script (SKILL.md links it, or a
+        // reference file does); module-style mentions (`python -m scripts.tool`) count.
+        let docs = ([b.body] + b.files.filter { $0.path.hasSuffix(".md") }.map(\.text)).joined(separator: "\n")
+        for f in b.files where f.path.hasPrefix("scripts/") && !Self.isBoilerplate(f) && Self.isCode(f) {
+            let file = (f.path as NSString).lastPathComponent
+            let module = "scripts." + (file as NSString).deletingPathExtension
+            let mentioned = refs.contains(f.path) || docs.contains(file) || docs.contains(module)
             if !mentioned {
                 out.append(Diagnosis(check: "structure.unreferenced_script", category: .structure, severity: .error,
                                      actual: "'\(f.path)' is never mentioned", expected: "every script is referenced from SKILL.md",
@@ -245,6 +250,13 @@ public struct SurrogateVerifier: Sendable {
             }
         }
         return out
+    }
+
+    static let codeExtensions: Set<String> = ["sh", "bash", "py", "js", "mjs", "cjs", "ts", "rb", "pl"]
+
+    /// Code a user runs (data files and requirements lists under scripts/ are not scripts).
+    static func isCode(_ f: SkillBundle.File) -> Bool {
+        codeExtensions.contains((f.path as NSString).pathExtension.lowercased()) || f.text.hasPrefix("#!")
     }
 
     /// Empty `__init__.py` and similar files are packaging, not scripts.
@@ -256,7 +268,7 @@ public struct SurrogateVerifier: Sendable {
 
     func implementation(_ b: SkillBundle) -> [Diagnosis] {
         var out: [Diagnosis] = []
-        for f in b.files where f.path.hasPrefix("scripts/") && !Self.isBoilerplate(f) {
+        for f in b.files where f.path.hasPrefix("scripts/") && !Self.isBoilerplate(f) && Self.isCode(f) {
             let ext = (f.path as NSString).pathExtension.lowercased()
             let kind: String?
             switch ext {
@@ -286,15 +298,21 @@ public struct SurrogateVerifier: Sendable {
         return out
     }
 
-    /// Parses a script with its own toolchain, reading it from standard input; nil when it parses or
-    /// the toolchain is not installed (node is optional).
+    /// Parses a script with its own toolchain (bash and Python read it from standard input; node needs
+    /// a file, so a temporary copy is checked); nil when it parses or the toolchain is not installed.
     static func syntaxProblem(kind: String, text: String) -> String? {
         let args: [String]
+        var temp: URL?
         switch kind {
         case "bash": args = ["bash", "-n", "/dev/stdin"]
         case "python": args = ["python3", "-c", "import ast,sys; ast.parse(sys.stdin.read())"]
-        default: args = ["node", "--check", "-"]
+        default:
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("skillforge-check-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).js")
+            guard (try? Data(text.utf8).write(to: url)) != nil else { return nil }
+            temp = url
+            args = ["node", "--check", url.path]
         }
+        defer { if let temp { try? FileManager.default.removeItem(at: temp) } }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = args

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import Skills
+import Trajectories
+
+struct SkillCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "skill",
+        abstract: "Verify and score Agent Skills bundles.",
+        subcommands: [SkillVerifyCommand.self, SkillScoreCommand.self]
+    )
+}
+
+struct SkillVerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Run the surrogate verifier on bundles (spec, information boundary, structure, implementation). Scripts are parsed, never run.",
+        discussion: "Exit code 0 when every bundle passes, 1 otherwise. With --repair the refiner's repairs are applied to a copy written to --to."
+    )
+
+    @Argument(help: "Bundle directories (each with SKILL.md).")
+    var bundles: [String]
+
+    @Flag(name: .long, help: "Print diagnoses as JSON.")
+    var json = false
+
+    @Option(name: .long, help: "Apply the refiner's repairs (up to N rounds) and write the repaired bundles into this directory.")
+    var to: String?
+
+    @Option(name: .long, help: "Rounds for --to.")
+    var maxRounds: Int = 5
+
+    func run() throws {
+        struct Report: Encodable {
+            var bundle: String
+            var passed: Bool
+            var diagnoses: [Diagnosis]
+            var refined: Refiner.Outcome?
+        }
+        var reports: [Report] = []
+        let verifier = SurrogateVerifier()
+        for path in bundles {
+            let b: SkillBundle
+            do { b = try SkillBundle.read(directory: URL(fileURLWithPath: path)) } catch {
+                Terminal.err("\(Terminal.red("error:")) \(error)")
+                throw ExitCode(Exit.buildFailure)
+            }
+            let result = verifier.verify(b)
+            var refined: Refiner.Outcome?
+            if let to {
+                let (fixed, outcome) = Refiner(maxRounds: maxRounds).run(b)
+                _ = try fixed.write(into: URL(fileURLWithPath: to))
+                refined = outcome
+            }
+            reports.append(Report(bundle: path, passed: result.passed, diagnoses: result.diagnoses, refined: refined))
+        }
+        if json {
+            Terminal.out(String(decoding: try JSONCoding.prettyEncoder.encode(reports), as: UTF8.self))
+        } else {
+            for r in reports {
+                Terminal.out("\(r.bundle): \(r.passed ? Terminal.green("verified") : Terminal.red("failed"))")
+                for d in r.diagnoses {
+                    Terminal.out("  \(d.severity.rawValue) \(d.check)\(d.target.map { " [\($0)]" } ?? ""): \(d.actual); expected \(d.expected)")
+                    Terminal.out("    cause: \(d.rootCause); fix: \(d.fix)")
+                }
+                if let o = r.refined { Terminal.out("  refined: \(o.status) after \(o.rounds.count) round(s)") }
+            }
+        }
+        if reports.contains(where: { !$0.passed && $0.refined?.status != "verified" }) { throw ExitCode(Exit.buildFailure) }
+    }
+}
+
+struct SkillScoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Score bundles with the Posterior Distillation Index against trajectory evidence (any supported format).",
+        discussion: "φ_exec: ψ(successful runs' commands, skill); φ_plan: ψ(thoughts and Next Strategy notes, skill); φ_oss: oscillation across attempts. PDI = z(φ_exec) − z(φ_plan) − z(φ_oss) over the bundles scored together."
+    )
+
+    @Argument(help: "Bundle directories, or SKILL.md files.")
+    var bundles: [String]
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Trajectory files; scored against every bundle unless there is one --evidence group per bundle.")
+    var evidence: [String] = []
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        var attempts: [Trajectory] = []
+        for f in evidence {
+            do { attempts += try Importers.importFile(path: f, display: f).trajectories } catch {
+                Terminal.err("\(Terminal.red("error:")) \(error)")
+                throw ExitCode(Exit.buildFailure)
+            }
+        }
+        let successes = attempts.filter { $0.outcome.status == .success }
+        var terms: [PDI.Terms] = []
+        for path in bundles {
+            let url = URL(fileURLWithPath: path)
+            let text: String
+            if path.hasSuffix(".md") {
+                text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+            } else {
+                let b = try SkillBundle.read(directory: url)
+                text = b.skillMD + b.files.map(\.text).joined(separator: "\n")
+            }
+            terms.append(PDI.terms(skill: text, successes: successes, attempts: attempts))
+        }
+        let index = PDI.index(terms)
+        if json {
+            struct Row: Encodable { var bundle: String; var terms: PDI.Terms; var pdi: Double }
+            let rows = bundles.indices.map { Row(bundle: bundles[$0], terms: terms[$0], pdi: index[$0]) }
+            Terminal.out(String(decoding: try JSONCoding.prettyEncoder.encode(rows), as: UTF8.self))
+            return
+        }
+        Terminal.out("evidence: \(attempts.count) attempt(s), \(successes.count) successful")
+        Terminal.out(String(format: "%-50@ %8@ %8@ %8@ %8@", "bundle" as NSString, "phi_exec" as NSString, "phi_plan" as NSString, "phi_oss" as NSString, "PDI" as NSString))
+        for (i, b) in bundles.enumerated() {
+            Terminal.out(String(format: "%-50@ %8.4f %8.4f %8.4f %8.3f", b as NSString, terms[i].exec, terms[i].plan, terms[i].oss, index[i]))
+        }
+    }
+}

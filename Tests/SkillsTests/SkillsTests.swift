@@ -1,0 +1,228 @@
+import Foundation
+import Testing
+@testable import Skills
+import Trajectories
+
+func bundle(_ front: String, body: String = "\n# Title\n\nDo the thing.\n", dir: String = "good-skill", files: [SkillBundle.File] = []) -> SkillBundle {
+    var b = SkillBundle.parse(skillMD: Data(("---\n" + front + "\n---\n" + body).utf8), directoryName: dir)
+    b.files = files
+    return b
+}
+
+func checks(_ b: SkillBundle) -> Set<String> { Set(SurrogateVerifier().verify(b).errors.map(\.check)) }
+
+let sharedSkills = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("shared/data/skills")
+
+@Suite struct SpecRuleTests {
+    let ok = "name: good-skill\ndescription: Does the thing. Use when the thing is needed."
+
+    @Test func aValidBundlePasses() { #expect(checks(bundle(ok)).isEmpty) }
+
+    @Test(arguments: [
+        ("name: Good_Skill\ndescription: d", "Good_Skill", "spec.name.format"),
+        ("name: -good\ndescription: d", "-good", "spec.name.format"),
+        ("name: good--skill\ndescription: d", "good--skill", "spec.name.format"),
+        ("name: \(String(repeating: "a", count: 65))\ndescription: d", String(repeating: "a", count: 65), "spec.name.length"),
+        ("name: other-name\ndescription: d", "good-skill", "spec.name.directory"),
+        ("name: claude-helper\ndescription: d", "claude-helper", "quality.name.reserved"),
+        ("description: d", "good-skill", "spec.name.missing"),
+        ("name: good-skill", "good-skill", "spec.description.missing"),
+        ("name: good-skill\ndescription: \"\"", "good-skill", "spec.description.empty"),
+        ("name: good-skill\ndescription: \(String(repeating: "x", count: 1025))", "good-skill", "spec.description.length"),
+        ("name: good-skill\ndescription: Use <tags> here", "good-skill", "quality.description.characters"),
+        ("name: good-skill\ndescription: d\nversion: 2", "good-skill", "spec.keys"),
+        ("name: good-skill\ndescription: d\ncompatibility: \(String(repeating: "c", count: 501))", "good-skill", "spec.compatibility.length"),
+        ("name: good-skill\ndescription: d\nmetadata:\n  nested:\n    deep: x", "good-skill", "spec.metadata.type"),
+    ])
+    func eachRuleFails(front: String, dir: String, check: String) {
+        #expect(checks(bundle(front, dir: dir)).contains(check), "\(check) for \(front.prefix(60))")
+    }
+
+    @Test func bodyRules() {
+        #expect(checks(bundle(ok, body: "\n  \n")).contains("quality.body.empty"))
+        let long = "\n" + (1...520).map { "line \($0)" }.joined(separator: "\n")
+        #expect(checks(bundle(ok, body: long)).contains("quality.body.length"))
+        #expect(!checks(bundle(ok, body: "\n" + (1...400).map { "line \($0)" }.joined(separator: "\n"))).contains("quality.body.length"))
+    }
+
+    @Test func frontmatterMustStartAtByteZero() {
+        let bom = SkillBundle.parse(skillMD: Data([0xEF, 0xBB, 0xBF]) + Data("---\n\(ok)\n---\nbody\n".utf8), directoryName: "good-skill")
+        #expect(checks(bom).contains("spec.frontmatter"))
+        let late = SkillBundle.parse(skillMD: Data("\n---\n\(ok)\n---\nbody\n".utf8), directoryName: "good-skill")
+        #expect(checks(late).contains("spec.frontmatter"))
+        let unclosed = SkillBundle.parse(skillMD: Data("---\n\(ok)\nbody\n".utf8), directoryName: "good-skill")
+        #expect(checks(unclosed).contains("spec.frontmatter"))
+    }
+
+    @Test func boundaryStructureAndImplementation() {
+        let script = SkillBundle.File(path: "scripts/run.sh", data: Data("#!/usr/bin/env bash\necho hi\n".utf8), executable: true)
+        #expect(checks(bundle(ok, body: "\nRun `scripts/run.sh`.\n", files: [script])).isEmpty)
+        #expect(checks(bundle(ok, body: "\nNothing here.\n", files: [script])).contains("structure.unreferenced_script"))
+        #expect(checks(bundle(ok, body: "\nSee [x](references/missing.md).\n")).contains("structure.missing_file"))
+        var noMode = script; noMode.executable = false
+        #expect(checks(bundle(ok, body: "\nRun scripts/run.sh.\n", files: [noMode])).contains("implementation.mode"))
+        let noShebang = SkillBundle.File(path: "scripts/run.sh", data: Data("echo hi\n".utf8), executable: true)
+        #expect(checks(bundle(ok, body: "\nRun scripts/run.sh.\n", files: [noShebang])).contains("implementation.shebang"))
+        let broken = SkillBundle.File(path: "scripts/run.sh", data: Data("#!/usr/bin/env bash\nif then fi (\n".utf8), executable: true)
+        #expect(checks(bundle(ok, body: "\nRun scripts/run.sh.\n", files: [broken])).contains("implementation.syntax"))
+        let py = SkillBundle.File(path: "scripts/t.py", data: Data("#!/usr/bin/env python3\ndef f(:\n".utf8), executable: true)
+        #expect(checks(bundle(ok, body: "\nRun scripts/t.py.\n", files: [py])).contains("implementation.syntax"))
+        #expect(checks(bundle(ok, body: "\nUse AKIAIOSFODNN7EXAMPLE.\n")).contains("boundary.secret"))
+        #expect(checks(bundle(ok, body: "\nOpen /home/alice/project/x.py.\n")).contains("boundary.absolute_path"))
+        #expect(checks(bundle(ok, body: "\nCommit 9fceb02d0ae598e95dc970b74767f19372d61af8.\n")).contains("boundary.literal"))
+    }
+
+    @Test func writeThenReadKeepsTheBundle() throws {
+        let script = SkillBundle.File(path: "scripts/run.sh", data: Data("#!/usr/bin/env bash\necho hi\n".utf8), executable: true)
+        let b = bundle(ok + "\nmetadata:\n  author: me", body: "\nRun `scripts/run.sh`.\n", files: [script])
+        let dir = try bundleDir()
+        let written = try b.write(into: dir)
+        let back = try SkillBundle.read(directory: written)
+        #expect(back == b)
+    }
+}
+
+func bundleDir() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("skills-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+@Suite struct RefinerTests {
+    @Test func brokenBundleIsRepairedInBoundedRounds() {
+        let noMode = SkillBundle.File(path: "scripts/run.sh", data: Data("echo hi\n".utf8), executable: false)
+        let hidden = SkillBundle.File(path: "scripts/other.sh", data: Data("#!/usr/bin/env bash\necho other\n".utf8), executable: true)
+        let b = bundle("name: Bad_Name\ndescription: Use <this> \(String(repeating: "word ", count: 300))\nversion: 3",
+                       body: "\nRun scripts/run.sh; see [gone](references/gone.md) and /home/bob/work/x.\n", dir: "Bad_Name",
+                       files: [noMode, hidden])
+        #expect(!SurrogateVerifier().verify(b).passed)
+        let (fixed, outcome) = Refiner(maxRounds: 5).run(b)
+        #expect(outcome.status == "verified", "\(outcome.reasons)")
+        #expect(outcome.rounds.count <= 5)
+        #expect(fixed.name == "bad-name" && fixed.directoryName == "bad-name")
+        #expect(fixed.file("scripts/run.sh")?.executable == true && fixed.file("scripts/run.sh")?.text.hasPrefix("#!") == true)
+        #expect(fixed.body.contains("scripts/other.sh"))
+        #expect(!fixed.body.contains("/home/bob"))
+        #expect(fixed.frontmatter.first { $0.key == "metadata" } != nil)
+        #expect(outcome.rounds.first!.repairs.count >= 5)
+    }
+
+    @Test func unrepairableBundleIsRejectedWithReasons() {
+        let broken = SkillBundle.File(path: "scripts/run.sh", data: Data("#!/usr/bin/env bash\nif then fi (\n".utf8), executable: true)
+        let b = bundle("name: good-skill", body: "\nRun scripts/run.sh.\n", files: [broken])
+        let (_, outcome) = Refiner(maxRounds: 5).run(b)
+        #expect(outcome.status == "rejected")
+        #expect(outcome.reasons.contains { $0.hasPrefix("implementation.syntax") })
+        #expect(outcome.reasons.contains { $0.hasPrefix("spec.description.missing") })
+        #expect(outcome.rounds.count <= 2)
+    }
+}
+
+@Suite struct PDITests {
+    @Test func psiOfIdenticalTextsIsOne() {
+        #expect(abs(PDI.psi("run the tests then fix", "run the tests then fix") - 1) < 1e-12)
+    }
+
+    @Test func psiHasTheSmoothedLowerBound() {
+        // Disjoint vocabularies: JS approaches ln 2, so ψ approaches 1 − ln 2 ≈ 0.3069 (slightly above, from α).
+        let v = PDI.psi("alpha beta gamma", "delta epsilon zeta")
+        #expect(v > 1 - log(2.0) && v < 0.33)
+        #expect(abs(v - 0.3212305) < 1e-6, "3 vs 3 disjoint tokens, computed independently: \(v)")
+        #expect(PDI.psi("x", "x") == 0, "fewer than two tokens in the union gives 0")
+        #expect(PDI.psi("", "") == 0)
+    }
+
+    @Test func psiMatchesAHandComputedValue() {
+        // P = {a: 2, b: 0}, Q = {a: 1, b: 1}, α = 0.002, V = 2:
+        // p = (2.002/2.004, 0.002/2.004), q = (1.002/2.004, 1.002/2.004).
+        let p = [2.002 / 2.004, 0.002 / 2.004], q = [1.002 / 2.004, 1.002 / 2.004]
+        var js = 0.0
+        for i in 0..<2 { let m = (p[i] + q[i]) / 2; js += 0.5 * p[i] * log(p[i] / m) + 0.5 * q[i] * log(q[i] / m) }
+        #expect(abs(PDI.psi("a a", "a b") - (1 - js)) < 1e-12)
+        #expect(abs((1 - js) - 0.7876376) < 1e-6)
+    }
+
+    @Test func zScoresWithZeroDeviationContributeNothing() {
+        let pop = [PDI.Terms(exec: 0.9, plan: 0.5, oss: 0.2), PDI.Terms(exec: 0.7, plan: 0.5, oss: 0.2), PDI.Terms(exec: 0.5, plan: 0.5, oss: 0.2)]
+        let idx = PDI.index(pop)
+        // Only φ_exec varies: z = (x − 0.7)/σ with σ = sqrt(0.08/3).
+        let sd = (0.08 / 3).squareRoot()
+        #expect(abs(idx[0] - 0.2 / sd) < 1e-9 && abs(idx[1]) < 1e-9 && abs(idx[2] + 0.2 / sd) < 1e-9)
+        #expect(PDI.index([PDI.Terms(exec: 1, plan: 1, oss: 1)]) == [0])
+    }
+
+    @Test func oscillationIsZeroWithOneAttemptAndCountsRepeatedErrors() {
+        let fail = { (id: String, a: Int) in
+            Trajectory(id: id, task: "t", taskKey: "k", attempt: a,
+                       steps: [Step(index: 0, action: Action(tool: "bash", command: "make"), observation: Observation(content: "error: missing tools.jar", exitCode: 1))],
+                       outcome: Outcome(status: .failure))
+        }
+        #expect(PDI.oscillation([fail("a", 1)]) == 0)
+        let o = PDI.oscillation([fail("a", 1), fail("b", 2)])
+        #expect(abs(o - 1) < 1e-9, "identical facts (ψ = 1) and identical errors (Jaccard 1): \(o)")
+    }
+}
+
+@Suite struct RealBundleTests {
+    /// The verifier's errors for each real bundle, set by reading the bundles.
+    static let expected: [String: Set<String>] = [
+        "coevoskills/skills/citation-check/evo-citation-checker": ["boundary.absolute_path"],  // /root/test.bib from the task
+        "coevoskills/skills/civ6-adjacency-optimizer/evo-civ6-adjacency": ["implementation.shebang"],  // executable .py without #!
+        "coevoskills/skills/fix-build-agentops/evo-python-build-fixer": ["boundary.absolute_path", "structure.unreferenced_script"],
+        "coevoskills/skills/fix-build-google-auto/evo-java-build-fixer": ["boundary.absolute_path", "structure.unreferenced_script"],
+        "coevoskills/skills/quantum-numerical-simulation/evo-dicke-wigner": ["structure.unreferenced_script"],
+        "coevoskills/skills/r2r-mpc-control/evo-r2r-mpc": ["boundary.absolute_path", "implementation.mode"],
+        "coevoskills/skills/speaker-diarization-subtitles/evo-diarization": [],
+        "coevoskills/skills/spring-boot-jakarta-migration/evo-spring-boot-migration": [],
+        "coevoskills/skills/syzkaller-ppdev-syzlang/syzkaller-ppdev-syzlang": [],  // folded description block
+        "coevoskills/skills/threejs-structure-parser/evo-threejs-parser": ["boundary.absolute_path", "structure.unreferenced_script"],
+        "coevoskills/skills/trend-anomaly-causal-inference/evo-ecommerce-anomaly": [],
+        "anthropics-skills/skills/mcp-builder": ["boundary.secret", "structure.unreferenced_script"],  // API_KEY=abc123 example
+        "anthropics-skills/skills/skill-creator": ["structure.unreferenced_script"],
+        "anthropics-skills/skills/webapp-testing": [],
+        "anthropics-skills/template": ["spec.name.directory"],  // name template-skill in folder template
+    ]
+
+    static var available: Bool {
+        if FileManager.default.fileExists(atPath: sharedSkills.path) { return true }
+        if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("CI=true but \(sharedSkills.path) is missing") }
+        else { print("NOTICE: skipping real-bundle tests: \(sharedSkills.path) is not present") }
+        return false
+    }
+
+    @Test(arguments: expected.keys.sorted())
+    func findingsPerRealBundle(_ rel: String) throws {
+        guard Self.available else { return }
+        let b = try SkillBundle.read(directory: sharedSkills.appendingPathComponent(rel))
+        #expect(checks(b) == Self.expected[rel]!, "\(rel)")
+    }
+
+    @Test func specGatesAgreeWithTheReferenceValidator() throws {
+        guard Self.available else { return }
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        probe.arguments = ["agentskills", "--version"]
+        probe.standardOutput = FileHandle.nullDevice
+        probe.standardError = FileHandle.nullDevice
+        try? probe.run()
+        probe.waitUntilExit()
+        guard probe.terminationStatus == 0 else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("CI=true but agentskills (PyPI skills-ref) is not installed") }
+            else { print("NOTICE: skipping the agentskills conformance test: pip install skills-ref") }
+            return
+        }
+        for rel in Self.expected.keys.sorted() {
+            let dir = sharedSkills.appendingPathComponent(rel)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["agentskills", "validate", dir.path]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            let ours = SurrogateVerifier().specErrors(try SkillBundle.read(directory: dir)).isEmpty
+            #expect(ours == (p.terminationStatus == 0), "\(rel): skillforge spec gates \(ours ? "pass" : "fail"), agentskills exit \(p.terminationStatus)")
+        }
+    }
+}
