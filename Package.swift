@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .target(name: "Trajectories", dependencies: [.product(name: "Crypto", package: "swift-crypto"), "Yams"]),
@@ -23,9 +24,13 @@ let package = Package(
         .target(name: "Skills", dependencies: ["Trajectories", "Prepare", "Yams"]),
         .target(name: "SampleCorpus", dependencies: ["Trajectories"]),
         .target(name: "CPlatform"),
-        .target(name: "Engine", dependencies: ["Trajectories", "Pipelines", "Prepare", "TrainingSets", "Skills", "CPlatform"]),
+        // The system libarchive (apt: libarchive-dev); only the Archives target imports it.
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .target(name: "Archives", dependencies: ["CArchive", "Trajectories"]),
+        .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "Trajectories"]),
+        .target(name: "Engine", dependencies: ["Trajectories", "Pipelines", "Prepare", "TrainingSets", "Skills", "Archives", "Catalog", "CPlatform"]),
         .executableTarget(name: "skillforge", dependencies: [
-            "Engine", "Pipelines", "Trajectories", "SampleCorpus", "TrainingSets", "Skills",
+            "Engine", "Pipelines", "Trajectories", "SampleCorpus", "TrainingSets", "Skills", "Archives", "Catalog",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TrajectoriesTests", dependencies: ["Trajectories"]),
@@ -33,6 +38,8 @@ let package = Package(
         .testTarget(name: "PrepareTests", dependencies: ["Prepare", "Trajectories"]),
         .testTarget(name: "TrainingSetsTests", dependencies: ["TrainingSets", "Trajectories", "Yams"]),
         .testTarget(name: "SkillsTests", dependencies: ["Skills", "Trajectories"]),
+        .testTarget(name: "ArchivesTests", dependencies: ["Archives", "Trajectories"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Trajectories"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "SampleCorpus", "Trajectories", "Pipelines"],
                     resources: [.copy("Fixtures")]),
     ],

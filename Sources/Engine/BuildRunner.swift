@@ -27,13 +27,15 @@ public struct BuildResult: Sendable, Codable {
     public var droppedByImport: [String: Int]
     /// The skills output's counts (distilled/curated × verified/rejected), when the pipeline has one.
     public var skills: [String: JSONValue]?
+    /// Catalog versions of the skills this run packed.
+    public var skillVersions: [String: Int]?
     public var prepare: [StepStats]
     public var datasets: [DatasetResult]
     public var seconds: Double
 
     enum CodingKeys: String, CodingKey {
         case pipeline, file, inputFiles = "input_files", recordsRead = "records_read", quarantined,
-             repairedLines = "repaired_lines", outcomesJoined = "outcomes_joined", droppedByImport = "dropped_by_import", skills,
+             repairedLines = "repaired_lines", outcomesJoined = "outcomes_joined", droppedByImport = "dropped_by_import", skills, skillVersions = "skill_versions",
              prepare, datasets, seconds
     }
 }
@@ -391,7 +393,9 @@ public final class BuildRunner {
             return q
         }
         var results: [BuildResult.DatasetResult] = []
+        var manifests: [(BuildResult.DatasetResult, Manifest)] = []
         var skillStats: [String: JSONValue]?
+        var skillsOutput: SkillsOutput?
         for o in outputs {
             let stats = (shared.stats + o.chain.stats).map { s -> JSONValue in
                 (try? JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(s))) ?? .null
@@ -399,12 +403,15 @@ public final class BuildRunner {
             let styleStats = try o.builder.finish()
             guard let writer = o.writer else {
                 skillStats = styleStats
+                skillsOutput = o.builder as? SkillsOutput
                 continue
             }
             let manifest = try writer.finish(inputs: inputInfos, prepare: stats, stats: styleStats)
-            results.append(.init(name: o.spec.name, path: Self.displayPath(out.appendingPathComponent("datasets/\(o.spec.name)").path),
-                                 records: manifest.records, splits: manifest.splits.mapValues(\.records),
-                                 skipped: manifest.skipped))
+            let entry = BuildResult.DatasetResult(name: o.spec.name, path: Self.displayPath(out.appendingPathComponent("datasets/\(o.spec.name)").path),
+                                                  records: manifest.records, splits: manifest.splits.mapValues(\.records),
+                                                  skipped: manifest.skipped)
+            results.append(entry)
+            manifests.append((entry, manifest))
         }
         let result = BuildResult(pipeline: spec.name, file: spec.file, inputFiles: inputs.count, recordsRead: recordsRead,
                                  quarantined: quarantine, repairedLines: repaired, outcomesJoined: joined,
@@ -423,16 +430,37 @@ public final class BuildRunner {
         }
         try qdata.write(to: report.appendingPathComponent("quarantine.jsonl"))
 
+        // Verified skills are packed while still in staging, so archives and bundles switch in together.
+        var packed: [Packaging.Packed] = []
+        if let skillsOutput, !spec.package.skills.isEmpty {
+            options.progress?(.stageStarted("pack"))
+            packed = try Packaging.pack(entries: skillsOutput.builder.entries, skillsDirectory: skillsOutput.directory,
+                                        curatedDirectory: skillsOutput.builder.curatedDirectory, formats: spec.package.skills,
+                                        archivesDirectory: staging.appendingPathComponent("archives"))
+        }
         for o in outputs {
             if let writer = o.writer {
                 try AtomicInstall.install(writer.directory, at: out.appendingPathComponent("datasets/\(o.spec.name)"))
             } else {
                 try AtomicInstall.install(staging.appendingPathComponent("skills"), at: out.appendingPathComponent("skills"))
+                if fm.fileExists(atPath: staging.appendingPathComponent("archives").path) {
+                    try AtomicInstall.install(staging.appendingPathComponent("archives"), at: out.appendingPathComponent("archives"))
+                }
             }
         }
         try AtomicInstall.install(report, at: out.appendingPathComponent("report/\(spec.name)"))
+        var final = result
+        if spec.package.catalog {
+            options.progress?(.stageStarted("catalog"))
+            do {
+                final.skillVersions = try Packaging.record(catalogPath: out.appendingPathComponent("catalog.sqlite"), spec: spec, result: result,
+                                                           started: started, inputs: inputInfos, datasets: manifests, packed: packed)
+            } catch {
+                throw EngineError.io("the outputs are in place, but recording the run in \(out.appendingPathComponent("catalog.sqlite").path) failed: \(error)")
+            }
+        }
         options.progress?(.pipelineFinished(name: spec.name))
-        return result
+        return final
     }
 
     private func feed(_ records: [Trajectory], into o: inout OutputState) throws {

@@ -258,7 +258,7 @@ final class SpecReader {
 
     // MARK: Pipeline
 
-    static let topKeys = ["version", "name", "seed", "inputs", "prepare", "outputs", "max_bad_fraction"]
+    static let topKeys = ["version", "name", "seed", "inputs", "prepare", "outputs", "max_bad_fraction", "package"]
 
     func pipeline(_ root: Node) -> PipelineSpec? {
         guard let top = mapping(root, "the pipeline", allowed: Self.topKeys, required: ["version", "inputs", "outputs"]) else {
@@ -290,8 +290,21 @@ final class SpecReader {
         let inputs = top["inputs"].map(inputList) ?? []
         let prepare = top["prepare"].map { prepareList($0.value, "prepare") } ?? []
         let outputs = top["outputs"].map(outputMap) ?? []
-        return PipelineSpec(version: version, name: name, seed: seed, inputs: inputs, prepare: prepare,
-                            outputs: outputs, maxBadFraction: maxBad, file: file, baseDirectory: baseDirectory)
+        var package = PackageSpec()
+        if let p = top["package"], let m = mapping(p.value, "'package'", allowed: ["skills", "catalog"]) {
+            if let e = m["skills"] {
+                package.skills = (stringList(e) ?? []).compactMap { raw in
+                    if let k = PackageSpec.ArchiveKind(rawValue: raw) { return k }
+                    error(e.value, "unknown archive format '\(raw)'\(Suggest.didYouMean(raw, PackageSpec.ArchiveKind.allCases.map(\.rawValue)))")
+                    return nil
+                }
+            }
+            if let c = bool(m["catalog"]) { package.catalog = c }
+        }
+        var spec = PipelineSpec(version: version, name: name, seed: seed, inputs: inputs, prepare: prepare,
+                                outputs: outputs, maxBadFraction: maxBad, file: file, baseDirectory: baseDirectory)
+        spec.package = package
+        return spec
     }
 
     // MARK: Inputs

@@ -12,6 +12,8 @@ public struct PipelineSpec: Sendable, Hashable, Codable {
     public var outputs: [OutputSpec]
     /// The build fails when more than this fraction of input records is quarantined.
     public var maxBadFraction: Double
+    /// What the build packs and records after the outputs are in place.
+    public var package: PackageSpec = PackageSpec()
 
     /// Path of the pipeline file as the user named it (diagnostics and reports use it).
     public var file: String
@@ -27,12 +29,25 @@ public struct PipelineSpec: Sendable, Hashable, Codable {
         public var prepare: [PrepareStepSpec]
         public var outputs: [OutputSpec]
         public var maxBadFraction: Double
+        public var package: PackageSpec
     }
 
     public var semantic: Semantic {
         Semantic(version: version, name: name, seed: seed, inputs: inputs, prepare: prepare, outputs: outputs,
-                 maxBadFraction: maxBadFraction)
+                 maxBadFraction: maxBadFraction, package: package)
     }
+}
+
+/// `package:` — archive formats for verified skills (out/archives/) and whether the catalog is updated.
+public struct PackageSpec: Sendable, Hashable, Codable {
+    public enum ArchiveKind: String, Sendable, Hashable, Codable, CaseIterable {
+        case skill
+        case tarZst = "tar.zst"
+        case tarGz = "tar.gz"
+    }
+    public var skills: [ArchiveKind] = ArchiveKind.allCases
+    public var catalog: Bool = true
+    public init() {}
 }
 
 public struct InputSpec: Sendable, Hashable, Codable {

@@ -34,6 +34,9 @@ public final class SkillSetBuilder {
 
     let options: Options
     private var trajectories: [Trajectory] = []
+    /// Filled by `finish`: every bundle's result.
+    public private(set) var entries: [Entry] = []
+    public var curatedDirectory: String? { options.curatedDirectory }
 
     public init(options: Options) { self.options = options }
 
@@ -94,6 +97,7 @@ public final class SkillSetBuilder {
         var data = try JSONCoding.prettyEncoder.encode(entries)
         data.append(0x0A)
         try data.write(to: directory.appendingPathComponent("index.json"))
+        self.entries = entries
         return (entries, below.count)
     }
 }

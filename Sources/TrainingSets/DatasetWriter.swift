@@ -116,7 +116,7 @@ public final class DatasetWriter {
     }
 
     /// Split keys in a stable order: the default config's train, test, then other configs by name.
-    static func orderedKeys<T>(_ d: [String: T]) -> [String] {
+    public static func orderedKeys<T>(_ d: [String: T]) -> [String] {
         func rank(_ k: String) -> (Int, String, Int) {
             let parts = k.split(separator: "/").map(String.init)
             let config = parts.count == 2 ? parts[0] : ""
