@@ -7,7 +7,7 @@ struct SkillCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "skill",
         abstract: "Verify and score Agent Skills bundles.",
-        subcommands: [SkillVerifyCommand.self, SkillScoreCommand.self]
+        subcommands: [SkillVerifyCommand.self, SkillScoreCommand.self, SkillInstallCommand.self]
     )
 }
 
