@@ -218,6 +218,8 @@ public final class BuildRunner {
         let started = Date()
         let fm = FileManager.default
         let out = options.outDirectory
+        let lock = try BuildLock(directory: out)
+        defer { withExtendedLifetime(lock) {} }
         let stagingRoot = out.appendingPathComponent(".staging/\(spec.name)")
         try fm.createDirectory(at: stagingRoot, withIntermediateDirectories: true)
         Self.removeStaleStaging(in: stagingRoot)
@@ -375,6 +377,7 @@ public final class BuildRunner {
                                     records: fileRecords, quarantined: fileBad))
         }
 
+        let streamed = Date()
         // Too much bad input fails the build before anything is installed.
         let bad = inputInfos.reduce(0) { $0 + $1.quarantined }
         let total = recordsRead + bad
@@ -429,6 +432,7 @@ public final class BuildRunner {
             qdata.append(0x0A)
         }
         try qdata.write(to: report.appendingPathComponent("quarantine.jsonl"))
+        let finished = Date()
 
         // Verified skills are packed while still in staging, so archives and bundles switch in together.
         var packed: [Packaging.Packed] = []
@@ -438,6 +442,11 @@ public final class BuildRunner {
                                         curatedDirectory: skillsOutput.builder.curatedDirectory, formats: spec.package.skills,
                                         archivesDirectory: staging.appendingPathComponent("archives"))
         }
+        let html = Report.html(result: result, manifests: manifests, skills: skillsOutput?.builder.entries ?? [],
+                               timings: [("read, prepare, build (streaming)", streamed.timeIntervalSince(started)),
+                                         ("finish outputs (whole-corpus styles)", finished.timeIntervalSince(streamed)),
+                                         ("pack skills", Date().timeIntervalSince(finished))])
+        try Data(html.utf8).write(to: report.appendingPathComponent("index.html"))
         for o in outputs {
             if let writer = o.writer {
                 try AtomicInstall.install(writer.directory, at: out.appendingPathComponent("datasets/\(o.spec.name)"))
