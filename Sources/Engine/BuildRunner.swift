@@ -31,12 +31,19 @@ public struct BuildResult: Sendable, Codable {
     public var skillVersions: [String: Int]?
     public var prepare: [StepStats]
     public var datasets: [DatasetResult]
+    /// Input files whose ingest came from the cache (hits) or was computed (misses).
+    public var cache: CacheStats
+
+    public struct CacheStats: Sendable, Codable {
+        public var hits: Int
+        public var misses: Int
+    }
     public var seconds: Double
 
     enum CodingKeys: String, CodingKey {
         case pipeline, file, inputFiles = "input_files", recordsRead = "records_read", quarantined,
              repairedLines = "repaired_lines", outcomesJoined = "outcomes_joined", droppedByImport = "dropped_by_import", skills, skillVersions = "skill_versions",
-             prepare, datasets, seconds
+             prepare, datasets, cache, seconds
     }
 }
 
@@ -49,11 +56,14 @@ public final class BuildRunner {
         public var progress: ProgressHandler?
         /// Lines per parallel batch.
         public var batchLines: Int
+        /// Reuse cached ingest results (off: `--no-cache`).
+        public var useCache: Bool
 
-        public init(outDirectory: URL, progress: ProgressHandler? = nil, batchLines: Int = 2048) {
+        public init(outDirectory: URL, progress: ProgressHandler? = nil, batchLines: Int = 2048, useCache: Bool = true) {
             self.outDirectory = outDirectory
             self.progress = progress
             self.batchLines = batchLines
+            self.useCache = useCache
         }
     }
 
@@ -73,6 +83,43 @@ public final class BuildRunner {
             }
         }
         return problems
+    }
+
+    public static func collectCacheGarbage(outDirectory: URL, keepDays: Double) throws -> Int {
+        try IngestCache.collectGarbage(outDirectory: outDirectory, keepDays: keepDays)
+    }
+
+    public struct PlanLine: Sendable {
+        public var file: String
+        public var format: String
+        public var cached: Bool
+    }
+
+    /// Each input file, its format and whether its ingest is in the cache (nothing is written).
+    public static func plan(_ spec: PipelineSpec, outDirectory: URL) throws -> [PlanLine] {
+        let sharedSpec = sharedSteps(spec)
+        let prefixCount = sharedSpec.firstIndex { if case .dedupe = $0 { return true } else { return false } } ?? sharedSpec.count
+        let cache = IngestCache(outDirectory: outDirectory)
+        var lines: [PlanLine] = []
+        var seen = Set<String>()
+        for input in spec.inputs {
+            var outcomesSHA: String?
+            if let o = input.outcomes {
+                outcomesSHA = try ContentHash.sha256(fileAt: o.hasPrefix("/") ? o : (spec.baseDirectory as NSString).appendingPathComponent(o)).hex
+            }
+            for path in Glob.expand(input.path, base: spec.baseDirectory) where seen.insert(path).inserted {
+                let format = input.format == "auto" ? (try Importers.detect(path: path, display: displayPath(path)) ?? "unknown") : input.format
+                let resolved = ResolvedInput(path: path, display: displayPath(path), format: format, outcomes: nil, outcomesSHA: outcomesSHA,
+                                             bytes: 0, importOptions: ImportOptions(maxObservationBytes: input.maxObservationBytes,
+                                                                                   keepThinking: input.keepThinking))
+                let key = IngestCache.key(fileSHA: try ContentHash.sha256(fileAt: path).hex, input: resolved,
+                                          steps: Array(sharedSpec.prefix(prefixCount)))
+                let (jsonl, meta) = cache.paths(key)
+                lines.append(PlanLine(file: displayPath(path), format: format,
+                                      cached: FileManager.default.fileExists(atPath: jsonl.path) && FileManager.default.fileExists(atPath: meta.path)))
+            }
+        }
+        return lines
     }
 
     /// Refuses pipelines that would write the same output directory.
@@ -136,6 +183,8 @@ public final class BuildRunner {
         var display: String
         var format: String
         var outcomes: OutcomeTable?
+        /// sha256 of the outcome side file (part of the ingest cache key).
+        var outcomesSHA: String?
         var bytes: Int64
         var importOptions: ImportOptions
     }
@@ -238,11 +287,13 @@ public final class BuildRunner {
         var quarantine: [QuarantineEntry] = []
         for input in spec.inputs {
             var table: OutcomeTable?
+            var tableSHA: String?
             if let o = input.outcomes {
                 let full = o.hasPrefix("/") ? o : (spec.baseDirectory as NSString).appendingPathComponent(o)
                 let t = try OutcomeTable(path: full, displayPath: Self.displayPath(full))
                 quarantine += t.quarantined
                 table = t
+                tableSHA = try ContentHash.sha256(fileAt: full).hex
             }
             for path in Glob.expand(input.path, base: spec.baseDirectory) where seen.insert(path).inserted {
                 if let t = table, (path as NSString).standardizingPath == (t.file as NSString).standardizingPath { continue }
@@ -259,7 +310,7 @@ public final class BuildRunner {
                 }
                 let size = (try? fm.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
                 inputs.append(ResolvedInput(path: path, display: Self.displayPath(path), format: format,
-                                            outcomes: table, bytes: size ?? 0,
+                                            outcomes: table, outcomesSHA: tableSHA, bytes: size ?? 0,
                                             importOptions: ImportOptions(maxObservationBytes: input.maxObservationBytes,
                                                                          keepThinking: input.keepThinking)))
             }
@@ -268,8 +319,14 @@ public final class BuildRunner {
         options.progress?(.pipelineStarted(name: spec.name, files: inputs.count, bytes: totalBytes))
 
         // Preparation and outputs.
-        let shared = PrepareChain(steps: Self.makeSteps(Self.sharedSteps(spec)))
         let sharedSpec = Self.sharedSteps(spec)
+        // Per-record steps up to the first dedupe are cached per input file; the rest runs every build.
+        let prefixCount = sharedSpec.firstIndex { if case .dedupe = $0 { return true } else { return false } } ?? sharedSpec.count
+        let prefixSpec = Array(sharedSpec.prefix(prefixCount))
+        let prefix = PrepareChain(steps: Self.makeSteps(prefixSpec))
+        let suffix = PrepareChain(steps: Self.makeSteps(Array(sharedSpec.dropFirst(prefixCount))))
+        let cache = IngestCache(outDirectory: out)
+        var cacheHits = 0, cacheMisses = 0
         var outputs: [OutputState] = []
         for o in spec.outputs where o.style == .skills {
             let curated = o.curated.map { $0.hasPrefix("/") ? $0 : (spec.baseDirectory as NSString).appendingPathComponent($0) }
@@ -310,67 +367,112 @@ public final class BuildRunner {
             let (sha, bytes) = try Self.hashInput(input)
             var fileRecords = 0
             var fileBad = 0
-            let reader: LineReader
-            do { reader = try LineReader(path: input.path) } catch {
-                throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
+            let key = IngestCache.key(fileSHA: sha, input: input, steps: prefixSpec)
+            func feedPrepared(_ batch: [Trajectory]) throws {
+                let prepared = suffix.process(batch)
+                for i in outputs.indices { try feed(prepared, into: &outputs[i]) }
             }
+            if options.useCache, let hit = cache.lookup(key) {
+                cacheHits += 1
+                quarantine += hit.quarantined
+                fileBad = hit.quarantined.count
+                fileRecords = hit.records
+                recordsRead += hit.records
+                repaired += hit.repaired
+                joined += hit.joined
+                for (kind, n) in hit.dropped { droppedByImport[kind, default: 0] += n }
+                prefix.absorb(hit.stats)
+                let reader = try LineReader(path: cache.paths(key).jsonl.path)
+                let display = input.display
+                while let batch = try reader.nextBatch(maxLines: options.batchLines) {
+                    let decoded = Parallel.map(batch.lines) { NativeReader.decode(batch.bytes[$0.range], file: display, line: $0.number) }
+                    try feedPrepared(decoded.compactMap { if case .trajectory(let t, _) = $0 { return t } else { return nil } })
+                }
+                options.progress?(.advanced(bytesRead: bytesDone + input.bytes, bytesTotal: totalBytes, records: recordsRead))
+                bytesDone += input.bytes
+                inputInfos.append(.init(file: input.display, format: input.format, sha256: sha, bytes: bytes,
+                                        records: fileRecords, quarantined: fileBad))
+                continue
+            }
+            cacheMisses += 1
+            let pending = options.useCache ? try? IngestCache.Pending(cache: cache, key: key) : nil
+            let statsBefore = prefix.stats
+            var fileRepaired = 0, fileJoined = 0
+            var fileDropped: [String: Int] = [:]
+            var fileQuarantine: [QuarantineEntry] = []
             var consumed: Int64 = 0
             func prepareAndFeed(_ batch: [Trajectory]) throws {
                 var trajectories = batch
                 for i in trajectories.indices {
-                    if let table = input.outcomes, table.join(&trajectories[i]) { joined += 1 }
+                    if let table = input.outcomes, table.join(&trajectories[i]) { fileJoined += 1 }
                 }
                 fileRecords += trajectories.count
                 recordsRead += trajectories.count
-                let prepared = shared.process(trajectories)
-                for i in outputs.indices { try feed(prepared, into: &outputs[i]) }
+                let ingested = prefix.process(trajectories)
+                try pending?.write(ingested)
+                try feedPrepared(ingested)
             }
-            if input.format == "native" {
-                let reader: LineReader
-                do { reader = try LineReader(path: input.path) } catch {
-                    throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
-                }
-                while let batch = try reader.nextBatch(maxLines: options.batchLines) {
-                    let display = input.display
-                    let decoded = Parallel.map(batch.lines) { line in
-                        NativeReader.decode(batch.bytes[line.range], file: display, line: line.number)
+            do {
+                if input.format == "native" {
+                    let reader: LineReader
+                    do { reader = try LineReader(path: input.path) } catch {
+                        throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
                     }
-                    var trajectories: [Trajectory] = []
-                    trajectories.reserveCapacity(decoded.count)
-                    for d in decoded {
-                        switch d {
-                        case .trajectory(let t, let fixed):
-                            if fixed { repaired += 1 }
-                            trajectories.append(t)
-                        case .quarantined(let q):
-                            quarantine.append(q)
-                            fileBad += 1
+                    while let batch = try reader.nextBatch(maxLines: options.batchLines) {
+                        let display = input.display
+                        let decoded = Parallel.map(batch.lines) { line in
+                            NativeReader.decode(batch.bytes[line.range], file: display, line: line.number)
                         }
+                        var trajectories: [Trajectory] = []
+                        trajectories.reserveCapacity(decoded.count)
+                        for d in decoded {
+                            switch d {
+                            case .trajectory(let t, let fixed):
+                                if fixed { fileRepaired += 1 }
+                                trajectories.append(t)
+                            case .quarantined(let q):
+                                fileQuarantine.append(q)
+                            }
+                        }
+                        try prepareAndFeed(trajectories)
+                        consumed += Int64(batch.bytes.count + batch.lines.count)
+                        options.progress?(.advanced(bytesRead: bytesDone + min(consumed, input.bytes), bytesTotal: totalBytes,
+                                                    records: recordsRead))
                     }
-                    try prepareAndFeed(trajectories)
-                    consumed += Int64(batch.bytes.count + batch.lines.count)
-                    options.progress?(.advanced(bytesRead: bytesDone + min(consumed, input.bytes), bytesTotal: totalBytes,
-                                                records: recordsRead))
+                } else {
+                    // Foreign formats are documents (or sessions) read whole by their importer, then fed in batches.
+                    let imported: ImportResult
+                    do {
+                        imported = try Importers.importFile(path: input.path, display: input.display, format: input.format,
+                                                            options: input.importOptions)
+                    } catch {
+                        throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
+                    }
+                    fileQuarantine += imported.quarantined
+                    fileDropped = imported.dropped
+                    var start = 0
+                    while start < imported.trajectories.count {
+                        let end = min(start + options.batchLines, imported.trajectories.count)
+                        try prepareAndFeed(Array(imported.trajectories[start..<end]))
+                        start = end
+                    }
+                    options.progress?(.advanced(bytesRead: bytesDone + input.bytes, bytesTotal: totalBytes, records: recordsRead))
                 }
-            } else {
-                // Foreign formats are documents (or sessions) read whole by their importer, then fed in batches.
-                let imported: ImportResult
-                do {
-                    imported = try Importers.importFile(path: input.path, display: input.display, format: input.format,
-                                                        options: input.importOptions)
-                } catch {
-                    throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
-                }
-                quarantine += imported.quarantined
-                fileBad += imported.quarantined.count
-                for (kind, n) in imported.dropped { droppedByImport[kind, default: 0] += n }
-                var start = 0
-                while start < imported.trajectories.count {
-                    let end = min(start + options.batchLines, imported.trajectories.count)
-                    try prepareAndFeed(Array(imported.trajectories[start..<end]))
-                    start = end
-                }
-                options.progress?(.advanced(bytesRead: bytesDone + input.bytes, bytesTotal: totalBytes, records: recordsRead))
+            } catch {
+                pending?.abandon()
+                throw error
+            }
+            quarantine += fileQuarantine
+            fileBad = fileQuarantine.count
+            repaired += fileRepaired
+            joined += fileJoined
+            for (kind, n) in fileDropped { droppedByImport[kind, default: 0] += n }
+            do {
+                try pending?.commit(IngestCache.Meta(jsonlSHA256: "", records: fileRecords, quarantined: fileQuarantine,
+                                                     repaired: fileRepaired, joined: fileJoined, dropped: fileDropped,
+                                                     stats: prefix.delta(since: statsBefore)))
+            } catch {
+                pending?.abandon()  // a cache that cannot be written costs speed, not correctness
             }
             bytesDone += input.bytes
             inputInfos.append(.init(file: input.display, format: input.format, sha256: sha, bytes: bytes,
@@ -400,7 +502,7 @@ public final class BuildRunner {
         var skillStats: [String: JSONValue]?
         var skillsOutput: SkillsOutput?
         for o in outputs {
-            let stats = (shared.stats + o.chain.stats).map { s -> JSONValue in
+            let stats = (prefix.stats + suffix.stats + o.chain.stats).map { s -> JSONValue in
                 (try? JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(s))) ?? .null
             }
             let styleStats = try o.builder.finish()
@@ -419,7 +521,8 @@ public final class BuildRunner {
         let result = BuildResult(pipeline: spec.name, file: spec.file, inputFiles: inputs.count, recordsRead: recordsRead,
                                  quarantined: quarantine, repairedLines: repaired, outcomesJoined: joined,
                                  droppedByImport: droppedByImport, skills: skillStats,
-                                 prepare: shared.stats, datasets: results,
+                                 prepare: prefix.stats + suffix.stats, datasets: results,
+                                 cache: .init(hits: cacheHits, misses: cacheMisses),
                                  seconds: Date().timeIntervalSince(started))
         let report = staging.appendingPathComponent("report")
         try fm.createDirectory(at: report, withIntermediateDirectories: true)

@@ -44,6 +44,28 @@ public final class PrepareChain {
         stats = steps.map { StepStats(step: $0.name) }
     }
 
+    /// Adds statistics computed elsewhere (a cached run of the same steps over the same input).
+    public func absorb(_ other: [StepStats]) {
+        for (i, s) in other.enumerated() where i < stats.count && stats[i].step == s.step {
+            stats[i].recordsIn += s.recordsIn
+            stats[i].recordsOut += s.recordsOut
+            stats[i].counts.merge(s.counts, uniquingKeysWith: +)
+            stats[i].examples = Array((stats[i].examples + s.examples).prefix(20))
+        }
+    }
+
+    /// What the steps did since `earlier` (a copy of `stats` taken before).
+    public func delta(since earlier: [StepStats]) -> [StepStats] {
+        zip(stats, earlier).map { now, then in
+            var d = StepStats(step: now.step)
+            d.recordsIn = now.recordsIn - then.recordsIn
+            d.recordsOut = now.recordsOut - then.recordsOut
+            d.counts = now.counts.merging(then.counts.mapValues { -$0 }, uniquingKeysWith: +).filter { $0.value != 0 }
+            d.examples = Array(now.examples.dropFirst(then.examples.count))
+            return d
+        }
+    }
+
     public func process(_ batch: [Trajectory]) -> [Trajectory] {
         var records = batch
         for (i, step) in steps.enumerated() {

@@ -88,7 +88,9 @@ public struct SampleCorpus {
                          observation: Observation(content: "BUILD OK caf\u{E9}", exitCode: 0))],
             answer: "The build succeeded with no warnings.", outcome: Outcome(status: .success, reward: 1)))
         if let r = broken.range(of: Data("caf\u{E9}".utf8)) { broken.replaceSubrange(r, with: Data([0x63, 0x61, 0x66, 0xE9, 0x28])) }
-        parts[0].insert(broken, at: 10)
+        // Positions are clamped so that small corpora (`--tasks 5`) work too.
+        func insert(_ line: Data, part: Int, at index: Int) { parts[part].insert(line, at: min(index, parts[part].count)) }
+        insert(broken, part: 0, at: 10)
         // Malformed lines, each a different mistake.
         let malformed: [String] = [
             #"{"id": "sample-bad-truncated", "task": "Fix the flaky test", "steps": [{"index": 0, "thought": "Run it"#,
@@ -97,11 +99,11 @@ public struct SampleCorpus {
             #"{"id": "sample-bad-status", "task": "Bump version", "steps": [], "outcome": {"status": "submitted"}}"#,
             "\u{1}\u{2}binary garbage \u{7F}",
         ]
-        parts[1].insert(Data(malformed[0].utf8), at: 5)
-        parts[1].insert(Data(malformed[1].utf8), at: 40)
-        parts[0].insert(Data(malformed[2].utf8), at: 60)
-        parts[1].insert(Data(malformed[3].utf8), at: 90)
-        parts[0].insert(Data(malformed[4].utf8), at: 120)
+        insert(Data(malformed[0].utf8), part: 1, at: 5)
+        insert(Data(malformed[1].utf8), part: 1, at: 40)
+        insert(Data(malformed[2].utf8), part: 0, at: 60)
+        insert(Data(malformed[3].utf8), part: 1, at: 90)
+        insert(Data(malformed[4].utf8), part: 0, at: 120)
 
         var files: [File] = []
         for (i, lines) in parts.enumerated() {

@@ -30,6 +30,9 @@ struct BuildCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "List every quarantined record and every removed duplicate.")
     var verbose = false
 
+    @Flag(name: .long, help: "Recompute everything instead of reusing out/.cache (the cache is not updated either).")
+    var noCache = false
+
     func run() throws {
         let files = try PipelineFiles.resolve(pipelines)
         let specs = try PipelineFiles.loadAll(files)
@@ -40,7 +43,8 @@ struct BuildCommand: ParsableCommand {
             throw ExitCode(Exit.specError)
         }
         let printer = ProgressPrinter(quiet: quiet || json)
-        let runner = BuildRunner(options: .init(outDirectory: URL(fileURLWithPath: out), progress: { printer.handle($0) }))
+        let runner = BuildRunner(options: .init(outDirectory: URL(fileURLWithPath: out), progress: { printer.handle($0) },
+                                                useCache: !noCache))
         var results: [BuildResult] = []
         for spec in specs {
             do {

@@ -9,7 +9,8 @@ enum Summary {
         var lines: [String] = []
         lines.append("\(Terminal.green("built")) \(r.pipeline) in \(String(format: "%.2f", r.seconds))s: \(r.recordsRead) trajectories from \(r.inputFiles) file(s)"
             + (r.outcomesJoined > 0 ? ", \(r.outcomesJoined) outcomes joined" : "")
-            + (r.repairedLines > 0 ? ", \(r.repairedLines) line(s) with invalid UTF-8 repaired" : ""))
+            + (r.repairedLines > 0 ? ", \(r.repairedLines) line(s) with invalid UTF-8 repaired" : "")
+            + "; ingest cache: \(r.cache.hits) hit(s), \(r.cache.misses) miss(es)")
         for s in r.prepare { lines.append("  " + describe(s)) }
         for d in r.datasets {
             let splits = d.splits.keys.sorted(by: >).map { "\($0) \(d.splits[$0]!)" }.joined(separator: ", ")

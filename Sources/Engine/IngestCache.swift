@@ -1,0 +1,119 @@
+import Foundation
+import Pipelines
+import Prepare
+import Trajectories
+
+/// Content-addressed cache of each input file's ingest: the file read (any format), outcomes joined and
+/// the shared per-record steps (redaction, filters before the first dedupe) applied. The key hashes the
+/// file's bytes, the format and import options, the outcome file's bytes, those steps' configuration and
+/// the tool version — so a new or changed file is the only work a rebuild redoes there, and a changed
+/// step re-runs it for every file. Entries carry a sha256 and are recomputed when damaged.
+struct IngestCache {
+    struct Meta: Codable {
+        var jsonlSHA256: String
+        var records: Int
+        var quarantined: [QuarantineEntry]
+        var repaired: Int
+        var joined: Int
+        var dropped: [String: Int]
+        var stats: [StepStats]
+    }
+
+    struct Key: Encodable {
+        var file: String
+        var format: String
+        var maxObservationBytes: Int
+        var keepThinking: Bool
+        var outcomes: String?
+        var steps: [PrepareStepSpec]
+        var tool: String
+    }
+
+    let directory: URL
+
+    init(outDirectory: URL) {
+        directory = outDirectory.appendingPathComponent(".cache/ingest")
+    }
+
+    static func key(fileSHA: String, input: BuildRunner.ResolvedInput, steps: [PrepareStepSpec]) -> String {
+        let k = Key(file: fileSHA, format: input.format, maxObservationBytes: input.importOptions.maxObservationBytes,
+                    keepThinking: input.importOptions.keepThinking, outcomes: input.outcomesSHA, steps: steps,
+                    tool: SkillforgeVersion.current)
+        return ContentHash.sha256((try? JSONCoding.encoder.encode(k)) ?? Data())
+    }
+
+    func paths(_ key: String) -> (jsonl: URL, meta: URL) {
+        (directory.appendingPathComponent("\(key).jsonl"), directory.appendingPathComponent("\(key).meta.json"))
+    }
+
+    /// The entry for `key` when it is present and intact; a damaged entry is removed (and recomputed).
+    func lookup(_ key: String) -> Meta? {
+        let (jsonl, metaURL) = paths(key)
+        guard let data = FileManager.default.contents(atPath: metaURL.path),
+              let meta = try? JSONCoding.decoder.decode(Meta.self, from: data) else {
+            try? FileManager.default.removeItem(at: metaURL)
+            try? FileManager.default.removeItem(at: jsonl)
+            return nil
+        }
+        guard let (sha, _) = try? ContentHash.sha256(fileAt: jsonl.path), sha == meta.jsonlSHA256 else {
+            try? FileManager.default.removeItem(at: metaURL)
+            try? FileManager.default.removeItem(at: jsonl)
+            return nil
+        }
+        // Mark the entry used, for `skillforge cache gc`.
+        try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: metaURL.path)
+        return meta
+    }
+
+    /// Writer for a new entry: records go to a temporary file; `commit` makes the entry visible.
+    final class Pending {
+        let key: String
+        let cache: IngestCache
+        let temp: URL
+        let writer: NativeWriter
+
+        init(cache: IngestCache, key: String) throws {
+            self.cache = cache
+            self.key = key
+            try FileManager.default.createDirectory(at: cache.directory, withIntermediateDirectories: true)
+            temp = cache.directory.appendingPathComponent(".\(key).\(getpid()).tmp")
+            writer = try NativeWriter(url: temp)
+        }
+
+        func write(_ batch: [Trajectory]) throws { for t in batch { try writer.write(t) } }
+
+        func commit(_ meta: Meta) throws {
+            try writer.close()
+            var m = meta
+            m.jsonlSHA256 = try ContentHash.sha256(fileAt: temp.path).hex
+            let (jsonl, metaURL) = cache.paths(key)
+            if rename(temp.path, jsonl.path) != 0 { throw EngineError.io("cannot write the cache entry \(jsonl.path)") }
+            try JSONCoding.encoder.encode(m).write(to: metaURL, options: .atomic)
+        }
+
+        func abandon() {
+            try? writer.close()
+            try? FileManager.default.removeItem(at: temp)
+        }
+    }
+
+    /// Removes entries not used for `days` days; returns how many were removed.
+    static func collectGarbage(outDirectory: URL, keepDays: Double) throws -> Int {
+        let dir = IngestCache(outDirectory: outDirectory).directory
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: dir.path) else { return 0 }
+        let cutoff = Date().addingTimeInterval(-keepDays * 86_400)
+        var removed = 0
+        for n in names where n.hasSuffix(".meta.json") {
+            let meta = dir.appendingPathComponent(n)
+            let used = (try? fm.attributesOfItem(atPath: meta.path)[.modificationDate] as? Date) ?? .distantPast
+            if used ?? .distantPast < cutoff {
+                try? fm.removeItem(at: meta)
+                try? fm.removeItem(at: dir.appendingPathComponent(String(n.dropLast(".meta.json".count)) + ".jsonl"))
+                removed += 1
+            }
+        }
+        for n in names where n.hasSuffix(".tmp") { try? fm.removeItem(at: dir.appendingPathComponent(n)) }
+        return removed
+    }
+}
