@@ -263,28 +263,12 @@ public final class BuildRunner {
         }
     }
 
-    public func run(_ spec: PipelineSpec) throws -> BuildResult {
-        let started = Date()
+    /// Every input file of the pipeline in order (inputs as listed, each glob sorted), with its format
+    /// detected and its outcome side file loaded.
+    static func resolveInputs(_ spec: PipelineSpec, quarantine: inout [QuarantineEntry]) throws -> [ResolvedInput] {
         let fm = FileManager.default
-        let out = options.outDirectory
-        let lock = try BuildLock(directory: out)
-        defer { withExtendedLifetime(lock) {} }
-        let stagingRoot = out.appendingPathComponent(".staging/\(spec.name)")
-        try fm.createDirectory(at: stagingRoot, withIntermediateDirectories: true)
-        Self.removeStaleStaging(in: stagingRoot)
-        let staging = stagingRoot.appendingPathComponent("\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try fm.createDirectory(at: staging, withIntermediateDirectories: true)
-        defer {
-            try? fm.removeItem(at: staging)
-            // Leave no empty staging folders behind (rmdir fails harmlessly while another build uses them).
-            rmdir(stagingRoot.path)
-            rmdir(stagingRoot.deletingLastPathComponent().path)
-        }
-
-        // Resolve inputs (validation already proved each glob matches).
         var inputs: [ResolvedInput] = []
         var seen = Set<String>()
-        var quarantine: [QuarantineEntry] = []
         for input in spec.inputs {
             var table: OutcomeTable?
             var tableSHA: String?
@@ -315,6 +299,128 @@ public final class BuildRunner {
                                                                          keepThinking: input.keepThinking)))
             }
         }
+        return inputs
+    }
+
+    struct Ingested {
+        var sha256: String
+        var bytes: Int64
+        var hit: Bool
+        var records: Int
+        var quarantined: [QuarantineEntry]
+        var repaired: Int
+        var joined: Int
+        var dropped: [String: Int]
+    }
+
+    /// Reads one input (from the ingest cache when it has it), joins outcomes, applies the cached
+    /// per-record steps and hands the records to `sink` in batches, in file order.
+    func ingest(_ input: ResolvedInput, prefix: PrepareChain, prefixSpec: [PrepareStepSpec], cache: IngestCache,
+                sink: ([Trajectory]) throws -> Void) throws -> Ingested {
+        let (sha, bytes) = try Self.hashInput(input)
+        let key = IngestCache.key(fileSHA: sha, input: input, steps: prefixSpec)
+        if options.useCache, let hit = cache.lookup(key) {
+            prefix.absorb(hit.stats)
+            let reader = try LineReader(path: cache.paths(key).jsonl.path)
+            let display = input.display
+            while let batch = try reader.nextBatch(maxLines: options.batchLines) {
+                let decoded = Parallel.map(batch.lines) { NativeReader.decode(batch.bytes[$0.range], file: display, line: $0.number) }
+                try sink(decoded.compactMap { if case .trajectory(let t, _) = $0 { return t } else { return nil } })
+            }
+            return Ingested(sha256: sha, bytes: bytes, hit: true, records: hit.records, quarantined: hit.quarantined,
+                            repaired: hit.repaired, joined: hit.joined, dropped: hit.dropped)
+        }
+        let pending = options.useCache ? try? IngestCache.Pending(cache: cache, key: key) : nil
+        let statsBefore = prefix.stats
+        var records = 0, repaired = 0, joined = 0
+        var dropped: [String: Int] = [:]
+        var quarantine: [QuarantineEntry] = []
+        func prepareAndFeed(_ batch: [Trajectory]) throws {
+            var trajectories = batch
+            for i in trajectories.indices {
+                if let table = input.outcomes, table.join(&trajectories[i]) { joined += 1 }
+            }
+            records += trajectories.count
+            let ingested = prefix.process(trajectories)
+            try pending?.write(ingested)
+            try sink(ingested)
+        }
+        do {
+            if input.format == "native" {
+                let reader: LineReader
+                do { reader = try LineReader(path: input.path) } catch {
+                    throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
+                }
+                while let batch = try reader.nextBatch(maxLines: options.batchLines) {
+                    let display = input.display
+                    let decoded = Parallel.map(batch.lines) { line in
+                        NativeReader.decode(batch.bytes[line.range], file: display, line: line.number)
+                    }
+                    var trajectories: [Trajectory] = []
+                    trajectories.reserveCapacity(decoded.count)
+                    for d in decoded {
+                        switch d {
+                        case .trajectory(let t, let fixed):
+                            if fixed { repaired += 1 }
+                            trajectories.append(t)
+                        case .quarantined(let q):
+                            quarantine.append(q)
+                        }
+                    }
+                    try prepareAndFeed(trajectories)
+                }
+            } else {
+                // Foreign formats are documents (or sessions) read whole by their importer, then fed in batches.
+                let imported: ImportResult
+                do {
+                    imported = try Importers.importFile(path: input.path, display: input.display, format: input.format,
+                                                        options: input.importOptions)
+                } catch {
+                    throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
+                }
+                quarantine += imported.quarantined
+                dropped = imported.dropped
+                var start = 0
+                while start < imported.trajectories.count {
+                    let end = min(start + options.batchLines, imported.trajectories.count)
+                    try prepareAndFeed(Array(imported.trajectories[start..<end]))
+                    start = end
+                }
+            }
+        } catch {
+            pending?.abandon()
+            throw error
+        }
+        do {
+            try pending?.commit(IngestCache.Meta(jsonlSHA256: "", records: records, quarantined: quarantine, repaired: repaired,
+                                                 joined: joined, dropped: dropped, stats: prefix.delta(since: statsBefore)))
+        } catch {
+            pending?.abandon()  // a cache that cannot be written costs speed, not correctness
+        }
+        return Ingested(sha256: sha, bytes: bytes, hit: false, records: records, quarantined: quarantine, repaired: repaired,
+                        joined: joined, dropped: dropped)
+    }
+
+    public func run(_ spec: PipelineSpec) throws -> BuildResult {
+        let started = Date()
+        let fm = FileManager.default
+        let out = options.outDirectory
+        let lock = try BuildLock(directory: out)
+        defer { withExtendedLifetime(lock) {} }
+        let stagingRoot = out.appendingPathComponent(".staging/\(spec.name)")
+        try fm.createDirectory(at: stagingRoot, withIntermediateDirectories: true)
+        Self.removeStaleStaging(in: stagingRoot)
+        let staging = stagingRoot.appendingPathComponent("\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try fm.createDirectory(at: staging, withIntermediateDirectories: true)
+        defer {
+            try? fm.removeItem(at: staging)
+            // Leave no empty staging folders behind (rmdir fails harmlessly while another build uses them).
+            rmdir(stagingRoot.path)
+            rmdir(stagingRoot.deletingLastPathComponent().path)
+        }
+
+        var quarantine: [QuarantineEntry] = []
+        let inputs = try Self.resolveInputs(spec, quarantine: &quarantine)
         let totalBytes = inputs.reduce(Int64(0)) { $0 + $1.bytes }
         options.progress?(.pipelineStarted(name: spec.name, files: inputs.count, bytes: totalBytes))
 
@@ -364,119 +470,20 @@ public final class BuildRunner {
         var inputInfos: [Manifest.InputInfo] = []
         for input in inputs {
             options.progress?(.fileStarted(path: input.display, bytes: input.bytes))
-            let (sha, bytes) = try Self.hashInput(input)
-            var fileRecords = 0
-            var fileBad = 0
-            let key = IngestCache.key(fileSHA: sha, input: input, steps: prefixSpec)
-            func feedPrepared(_ batch: [Trajectory]) throws {
+            let r = try ingest(input, prefix: prefix, prefixSpec: prefixSpec, cache: cache) { batch in
                 let prepared = suffix.process(batch)
                 for i in outputs.indices { try feed(prepared, into: &outputs[i]) }
             }
-            if options.useCache, let hit = cache.lookup(key) {
-                cacheHits += 1
-                quarantine += hit.quarantined
-                fileBad = hit.quarantined.count
-                fileRecords = hit.records
-                recordsRead += hit.records
-                repaired += hit.repaired
-                joined += hit.joined
-                for (kind, n) in hit.dropped { droppedByImport[kind, default: 0] += n }
-                prefix.absorb(hit.stats)
-                let reader = try LineReader(path: cache.paths(key).jsonl.path)
-                let display = input.display
-                while let batch = try reader.nextBatch(maxLines: options.batchLines) {
-                    let decoded = Parallel.map(batch.lines) { NativeReader.decode(batch.bytes[$0.range], file: display, line: $0.number) }
-                    try feedPrepared(decoded.compactMap { if case .trajectory(let t, _) = $0 { return t } else { return nil } })
-                }
-                options.progress?(.advanced(bytesRead: bytesDone + input.bytes, bytesTotal: totalBytes, records: recordsRead))
-                bytesDone += input.bytes
-                inputInfos.append(.init(file: input.display, format: input.format, sha256: sha, bytes: bytes,
-                                        records: fileRecords, quarantined: fileBad))
-                continue
-            }
-            cacheMisses += 1
-            let pending = options.useCache ? try? IngestCache.Pending(cache: cache, key: key) : nil
-            let statsBefore = prefix.stats
-            var fileRepaired = 0, fileJoined = 0
-            var fileDropped: [String: Int] = [:]
-            var fileQuarantine: [QuarantineEntry] = []
-            var consumed: Int64 = 0
-            func prepareAndFeed(_ batch: [Trajectory]) throws {
-                var trajectories = batch
-                for i in trajectories.indices {
-                    if let table = input.outcomes, table.join(&trajectories[i]) { fileJoined += 1 }
-                }
-                fileRecords += trajectories.count
-                recordsRead += trajectories.count
-                let ingested = prefix.process(trajectories)
-                try pending?.write(ingested)
-                try feedPrepared(ingested)
-            }
-            do {
-                if input.format == "native" {
-                    let reader: LineReader
-                    do { reader = try LineReader(path: input.path) } catch {
-                        throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
-                    }
-                    while let batch = try reader.nextBatch(maxLines: options.batchLines) {
-                        let display = input.display
-                        let decoded = Parallel.map(batch.lines) { line in
-                            NativeReader.decode(batch.bytes[line.range], file: display, line: line.number)
-                        }
-                        var trajectories: [Trajectory] = []
-                        trajectories.reserveCapacity(decoded.count)
-                        for d in decoded {
-                            switch d {
-                            case .trajectory(let t, let fixed):
-                                if fixed { fileRepaired += 1 }
-                                trajectories.append(t)
-                            case .quarantined(let q):
-                                fileQuarantine.append(q)
-                            }
-                        }
-                        try prepareAndFeed(trajectories)
-                        consumed += Int64(batch.bytes.count + batch.lines.count)
-                        options.progress?(.advanced(bytesRead: bytesDone + min(consumed, input.bytes), bytesTotal: totalBytes,
-                                                    records: recordsRead))
-                    }
-                } else {
-                    // Foreign formats are documents (or sessions) read whole by their importer, then fed in batches.
-                    let imported: ImportResult
-                    do {
-                        imported = try Importers.importFile(path: input.path, display: input.display, format: input.format,
-                                                            options: input.importOptions)
-                    } catch {
-                        throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
-                    }
-                    fileQuarantine += imported.quarantined
-                    fileDropped = imported.dropped
-                    var start = 0
-                    while start < imported.trajectories.count {
-                        let end = min(start + options.batchLines, imported.trajectories.count)
-                        try prepareAndFeed(Array(imported.trajectories[start..<end]))
-                        start = end
-                    }
-                    options.progress?(.advanced(bytesRead: bytesDone + input.bytes, bytesTotal: totalBytes, records: recordsRead))
-                }
-            } catch {
-                pending?.abandon()
-                throw error
-            }
-            quarantine += fileQuarantine
-            fileBad = fileQuarantine.count
-            repaired += fileRepaired
-            joined += fileJoined
-            for (kind, n) in fileDropped { droppedByImport[kind, default: 0] += n }
-            do {
-                try pending?.commit(IngestCache.Meta(jsonlSHA256: "", records: fileRecords, quarantined: fileQuarantine,
-                                                     repaired: fileRepaired, joined: fileJoined, dropped: fileDropped,
-                                                     stats: prefix.delta(since: statsBefore)))
-            } catch {
-                pending?.abandon()  // a cache that cannot be written costs speed, not correctness
-            }
+            if r.hit { cacheHits += 1 } else { cacheMisses += 1 }
+            quarantine += r.quarantined
+            recordsRead += r.records
+            repaired += r.repaired
+            joined += r.joined
+            for (kind, n) in r.dropped { droppedByImport[kind, default: 0] += n }
             bytesDone += input.bytes
-            inputInfos.append(.init(file: input.display, format: input.format, sha256: sha, bytes: bytes,
-                                    records: fileRecords, quarantined: fileBad))
+            options.progress?(.advanced(bytesRead: bytesDone, bytesTotal: totalBytes, records: recordsRead))
+            inputInfos.append(.init(file: input.display, format: input.format, sha256: r.sha256, bytes: r.bytes,
+                                    records: r.records, quarantined: r.quarantined.count))
         }
 
         let streamed = Date()

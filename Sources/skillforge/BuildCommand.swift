@@ -33,6 +33,12 @@ struct BuildCommand: ParsableCommand {
     @Flag(name: .long, help: "Recompute everything instead of reusing out/.cache (the cache is not updated either).")
     var noCache = false
 
+    @Option(name: .long, help: "Ingest only shard I of N (\"I/N\"), then 'skillforge merge --shards N'. \"auto\" reads the index from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX and N from --shards or SLURM_ARRAY_TASK_COUNT.")
+    var shard: String?
+
+    @Option(name: .long, help: "Number of shards, with --shard auto.")
+    var shards: Int?
+
     func run() throws {
         let files = try PipelineFiles.resolve(pipelines)
         let specs = try PipelineFiles.loadAll(files)
@@ -45,6 +51,19 @@ struct BuildCommand: ParsableCommand {
         let printer = ProgressPrinter(quiet: quiet || json)
         let runner = BuildRunner(options: .init(outDirectory: URL(fileURLWithPath: out), progress: { printer.handle($0) },
                                                 useCache: !noCache))
+        if let shard {
+            let (index, count) = try ShardSpec.parse(shard, shards: shards)
+            for spec in specs {
+                do {
+                    let m = try runner.runShard(spec, index: index, count: count)
+                    if !quiet { Terminal.err("\(Terminal.green("shard")) \(index)/\(count) of \(spec.name): \(m.files.count) file(s) ingested") }
+                } catch {
+                    Terminal.err("\(Terminal.red("error:")) \(error)")
+                    throw ExitCode(Exit.buildFailure)
+                }
+            }
+            return
+        }
         var results: [BuildResult] = []
         for spec in specs {
             do {
@@ -59,6 +78,54 @@ struct BuildCommand: ParsableCommand {
         if json {
             let data = try JSONCoding.prettyEncoder.encode(results)
             Terminal.out(String(decoding: data, as: UTF8.self))
+        }
+    }
+}
+
+enum ShardSpec {
+    /// "I/N", or "auto" with the index from SLURM_ARRAY_TASK_ID / JOB_COMPLETION_INDEX.
+    static func parse(_ text: String, shards: Int?) throws -> (Int, Int) {
+        let env = ProcessInfo.processInfo.environment
+        if text == "auto" {
+            guard let i = (env["SLURM_ARRAY_TASK_ID"] ?? env["JOB_COMPLETION_INDEX"]).flatMap(Int.init) else {
+                throw ValidationError("--shard auto needs SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX in the environment")
+            }
+            guard let n = shards ?? env["SLURM_ARRAY_TASK_COUNT"].flatMap(Int.init) else {
+                throw ValidationError("--shard auto needs --shards N (or SLURM_ARRAY_TASK_COUNT)")
+            }
+            return (i, n)
+        }
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 0, i < n else {
+            throw ValidationError("--shard must be I/N with 0 <= I < N (e.g. 2/4), or auto")
+        }
+        return (i, n)
+    }
+}
+
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "After all 'build --shard I/N' jobs: check every shard finished, then build the outputs from their ingest.",
+        discussion: "Refuses to run (exit 1) while any shard's completion marker is missing, listing them. The outputs are byte-identical to an unsharded build."
+    )
+    @Argument(help: "Pipeline files (default: pipelines/*.yaml).") var pipelines: [String] = []
+    @Option(name: .long, help: "Number of shards.") var shards: Int
+    @Option(name: .long, help: "Output directory.") var out: String = "out"
+    @Flag(name: .shortAndLong, help: "Print only errors.") var quiet = false
+
+    func run() throws {
+        let specs = try PipelineFiles.loadAll(try PipelineFiles.resolve(pipelines))
+        let printer = ProgressPrinter(quiet: quiet)
+        let runner = BuildRunner(options: .init(outDirectory: URL(fileURLWithPath: out), progress: { printer.handle($0) }))
+        for spec in specs {
+            do {
+                let r = try runner.merge(spec, count: shards)
+                if !quiet { Summary.print(r, verbose: false) }
+            } catch {
+                Terminal.err("\(Terminal.red("error:")) \(error)")
+                throw ExitCode(Exit.buildFailure)
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ struct Skillforge: ParsableCommand {
         abstract: "Build training sets and skill bundles from agent trajectories.",
         discussion: "Exit codes: 0 success, 1 build failure, 2 pipeline-spec or usage error.",
         version: "0.1.0",
-        subcommands: [BuildCommand.self, ValidateCommand.self, PlanCommand.self, CacheCommand.self, ImportCommand.self, InspectCommand.self, CheckConstraintsCommand.self, ExplainRiskCommand.self, SkillCommand.self, PackCommand.self, CatalogCommand.self, PublishCommand.self, BenchCommand.self, SamplesCommand.self]
+        subcommands: [BuildCommand.self, MergeCommand.self, ValidateCommand.self, PlanCommand.self, CacheCommand.self, ImportCommand.self, InspectCommand.self, CheckConstraintsCommand.self, ExplainRiskCommand.self, SkillCommand.self, PackCommand.self, CatalogCommand.self, PublishCommand.self, BenchCommand.self, SamplesCommand.self]
     )
 
     /// ArgumentParser exits 64 on usage errors; skillforge documents 2.
