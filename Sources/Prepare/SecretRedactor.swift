@@ -101,12 +101,30 @@ public struct SecretRedactor: Sendable {
         ]
     }()
 
+    /// Byte-level substring test (Swift's `String.contains` compares grapheme clusters, which is slow on
+    /// long non-ASCII text; the triggers are ASCII so bytes are exact).
+    static func containsBytes(_ text: inout String, _ needle: String) -> Bool {
+        let n = Array(needle.utf8)
+        return text.withUTF8 { hay in
+            guard let first = n.first, n.count <= hay.count, let base = hay.baseAddress else { return false }
+            let last = hay.count - n.count
+            var i = 0
+            while i <= last {
+                guard let p = memchr(base + i, Int32(first), last - i + 1) else { return false }
+                let j = UnsafeRawPointer(p) - UnsafeRawPointer(base)
+                if memcmp(base + j, n, n.count) == 0 { return true }
+                i = j + 1
+            }
+            return false
+        }
+    }
+
     /// Redacts `text`, adding one count per replaced secret to `counts[kind]`.
     public func redact(_ text: String, counts: inout [String: Int]) -> String {
         if text.isEmpty { return text }
         var current = text
         for rule in rules {
-            guard rule.triggers.contains(where: { current.contains($0) }) else { continue }
+            guard rule.triggers.contains(where: { Self.containsBytes(&current, $0) }) else { continue }
             let ns = current as NSString
             let matches = rule.regex.re.matches(in: current, range: NSRange(location: 0, length: ns.length))
             if matches.isEmpty { continue }
