@@ -109,16 +109,22 @@ public struct Distiller: Sendable {
         return a.tool
     }
 
-    static func actions(_ t: Trajectory) -> [(step: Int, action: Action, thought: String?, failed: Bool, error: String?)] {
+    /// The actions of a trajectory, in order. (The error line of a failed step is only computed where
+    /// pitfalls need it: observations can be hundreds of kilobytes.)
+    static func actions(_ t: Trajectory) -> [(step: Int, action: Action, thought: String?, failed: Bool, observation: String?)] {
         t.steps.compactMap { s in
-            s.action.map { (s.index, $0, s.thought, s.observation?.failed ?? false,
-                            s.observation.flatMap { $0.failed ? errorLine($0.content) : nil }) }
+            s.action.map { (s.index, $0, s.thought, s.observation?.failed ?? false, s.observation?.content) }
         }
     }
 
-    /// The line of an observation that says what went wrong.
+    /// The line of an observation that says what went wrong, looking at its first and last 16 KB.
     static func errorLine(_ content: String) -> String? {
-        let lines = content.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let utf8 = content.utf8
+        let head = String(decoding: utf8.prefix(16 << 10), as: UTF8.self)
+        let tail = utf8.count > 32 << 10 ? String(decoding: utf8.suffix(16 << 10), as: UTF8.self) : ""
+        let lines = (head + "\n" + tail).split(separator: "\n").map { line in
+            line.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed()
+        }.map { String($0) }.filter { !$0.isEmpty }
         let markers = ["Error", "error", "FAILED", "failed", "fatal", "denied", "not found", "No such", "rejected", "Traceback"]
         return lines.first { l in markers.contains { l.contains($0) } } ?? lines.last
     }
@@ -386,7 +392,7 @@ public struct Distiller: Sendable {
         for t in f.successes {
             let acts = actions(t)
             for (k, a) in acts.enumerated() where a.failed {
-                guard let err = a.error.map(errorKey), !err.isEmpty else { continue }
+                guard let err = a.observation.flatMap(errorLine).map(errorKey), !err.isEmpty else { continue }
                 let next = k + 1 < acts.count ? (acts[k + 1].thought.map(cleanThought) ?? normalise(acts[k + 1].action.command ?? acts[k + 1].action.tool)) : nil
                 if byError[err] == nil { order.append(err); byError[err] = (next, []) }
                 byError[err]!.cites.append((t.id, a.step))
@@ -400,7 +406,7 @@ public struct Distiller: Sendable {
         var forder: [String] = []
         for t in f.attempts where t.outcome.status != .success {
             for a in actions(t) where a.failed {
-                guard let err = a.error.map(errorKey), !err.isEmpty, byError[err] == nil else { continue }
+                guard let err = a.observation.flatMap(errorLine).map(errorKey), !err.isEmpty, byError[err] == nil else { continue }
                 if failedErrors[err] == nil { forder.append(err) }
                 failedErrors[err, default: []].append((t.id, a.step))
             }

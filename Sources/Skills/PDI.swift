@@ -75,7 +75,7 @@ public enum PDI {
     /// Facts an attempt established: its memo's Verified Facts, else the first line of each observation.
     static func facts(_ t: Trajectory) -> String {
         if let memo = t.meta["memo"]?.stringValue, let f = section(memo, titled: "Verified Facts") { return f }
-        return t.steps.compactMap { $0.observation?.content.split(separator: "\n").first.map(String.init) }.joined(separator: "\n")
+        return t.steps.compactMap { $0.observation.map { String($0.content.prefix(400).prefix { $0 != "\n" }) } }.joined(separator: "\n")
     }
 
     /// Errors an attempt ran into: failing tests from its summary, else first lines of failed observations.
@@ -88,7 +88,7 @@ public enum PDI {
         }
         return Set(t.steps.compactMap { s in
             guard let o = s.observation, o.failed else { return nil }
-            return o.content.split(separator: "\n").first.map { String($0).replacingOccurrences(of: #"\d+"#, with: "N", options: .regularExpression) }
+            return String(o.content.prefix(400).prefix { $0 != "\n" }).replacingOccurrences(of: #"\d+"#, with: "N", options: .regularExpression)
         })
     }
 

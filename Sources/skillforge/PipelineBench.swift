@@ -56,23 +56,26 @@ struct PipelineBench: ParsableCommand {
         try h.write(contentsOf: buffer)
     }
 
-    /// Runs this executable with `args`; returns wall seconds and the child's peak RSS in MB.
+    /// Runs this executable with `args` under GNU time; returns wall seconds and the child's peak RSS
+    /// in MB (0 when /usr/bin/time is not installed: apt install time).
     static func child(_ args: [String], cwd: URL) throws -> (seconds: Double, peakMB: Double, status: Int32) {
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let stats = cwd.appendingPathComponent(".time-\(UInt32.random(in: 0...UInt32.max))")
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.resolvingSymlinksInPath()
-        if !FileManager.default.isExecutableFile(atPath: p.executableURL!.path) {
-            p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        }
-        p.arguments = args
+        let timed = FileManager.default.isExecutableFile(atPath: "/usr/bin/time")
+        p.executableURL = URL(fileURLWithPath: timed ? "/usr/bin/time" : me)
+        p.arguments = timed ? ["-f", "%e %M", "-o", stats.path, me] + args : args
         p.currentDirectoryURL = cwd
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         let start = Date()
         try p.run()
-        var status: Int32 = 0
-        var usage = rusage()
-        _ = wait4(p.processIdentifier, &status, 0, &usage)
-        return (Date().timeIntervalSince(start), Double(usage.ru_maxrss) / 1024, status)
+        p.waitUntilExit()
+        let wall = Date().timeIntervalSince(start)
+        defer { try? FileManager.default.removeItem(at: stats) }
+        let fields = ((try? String(contentsOf: stats, encoding: .utf8)) ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" })
+        let rssKB = fields.count >= 2 ? Double(fields[1]) ?? 0 : 0
+        return (wall, rssKB / 1024, p.terminationStatus)
     }
 
     func run() throws {
@@ -144,6 +147,9 @@ struct PipelineBench: ParsableCommand {
             let out = rows.map { ["step": JSONValue.string($0.0), "seconds": .double($0.1), "peak_rss_mb": .double($0.2)] }
             Terminal.out(JSONValue.object(["corpus_mb": .double(size), "lines": .int(Int64(lines)), "rows": .array(out.map(JSONValue.object))]).canonicalJSON())
             return
+        }
+        if [ingest, fullRun, again, appended].contains(where: { $0.status != 0 }) {
+            Terminal.err("warning: a measured build failed; rerun it by hand in \(root.path) (use --dir to keep it)")
         }
         Terminal.out(String(format: "corpus: %.0f MB in 20 files, %d trajectories", size, lines))
         Terminal.out("step                              seconds      MB/s   peak RSS")

@@ -81,7 +81,7 @@ public final class CSChainBuilder: DatasetBuilder {
         let a = s.assessment
         let rule = rules.rule(a.rule)!
         var effect = rule.effect
-        if let obs = s.observation?.split(separator: "\n").first.map(String.init), !obs.isEmpty {
+        if let obs = s.observation.map({ String($0.prefix(200).prefix { $0 != "\n" }) }), !obs.isEmpty {
             effect += " (observed: \(Situation.short(obs)))"
         }
         let step = a.precedingStep.map { _ in s.step } ?? s.step
