@@ -13,8 +13,13 @@ command -v slurmctld >/dev/null || apt-get install -y -qq slurm-wlm munge >/dev/
 
 work=$(mktemp -d /tmp/skillforge-slurm.XXXXXX)
 cleanup() {
+  scancel --user=root >/dev/null 2>&1 || true
   for p in "$work"/slurmd.pid "$work"/slurmctld.pid "$work"/munged.pid; do
-    [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
+    [ -f "$p" ] || continue
+    pid=$(cat "$p")
+    kill "$pid" 2>/dev/null || continue
+    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true
   done
 }
 trap cleanup EXIT
@@ -24,9 +29,13 @@ mkdir -p /etc/munge /run/munge /var/log/munge /var/lib/munge
 [ -s /etc/munge/munge.key ] || dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 2>/dev/null
 chown -R munge: /etc/munge /run/munge /var/log/munge /var/lib/munge
 chmod 0700 /etc/munge; chmod 0400 /etc/munge/munge.key
-su -s /bin/sh munge -c "/usr/sbin/munged --pid-file=$work/munged.pid" 2>/dev/null || su -s /bin/sh munge -c /usr/sbin/munged
-sleep 1
-munge -n | unmunge >/dev/null
+# Reuse a munged that is already running (a developer's machine); otherwise start one and stop it at the end.
+if ! (munge -n 2>/dev/null | unmunge >/dev/null 2>&1); then
+  su -s /bin/sh munge -c /usr/sbin/munged
+  sleep 1
+  pgrep -u munge -n munged > "$work/munged.pid" || true
+  munge -n | unmunge >/dev/null
+fi
 
 host=$(hostname)
 mem=$(awk '/MemTotal/ {print int($2/1024) - 512}' /proc/meminfo)
