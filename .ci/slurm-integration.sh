@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 bin=${1:-$root/.build/debug/skillforge}
 [ -x "$bin" ] || { echo "build skillforge first (swift build)" >&2; exit 2; }
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")   # the jobs run in another directory
 
 export DEBIAN_FRONTEND=noninteractive
 command -v slurmctld >/dev/null || apt-get install -y -qq slurm-wlm munge >/dev/null
@@ -99,6 +100,11 @@ merge=$(sbatch --parsable --dependency=afterok:"$array" -o "$work/merge.log" mer
 echo "submitted array job $array and merge job $merge"
 for _ in $(seq 1 300); do
   [ -z "$(squeue -h -j "$array,$merge" 2>/dev/null)" ] && break
+  if squeue -h -j "$merge" -o %r 2>/dev/null | grep -q DependencyNeverSatisfied; then
+    echo "slurm integration: a shard job failed, so the merge can never run" >&2
+    cat "$work"/shard-*.log >&2 || true
+    exit 1
+  fi
   sleep 1
 done
 cat "$work"/shard-*.log "$work/merge.log" 2>/dev/null || true

@@ -294,7 +294,7 @@ public final class BuildRunner {
                 }
                 let size = (try? fm.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
                 inputs.append(ResolvedInput(path: path, display: Self.displayPath(path), format: format,
-                                            outcomes: table, outcomesSHA: tableSHA, bytes: size ?? 0,
+                                            outcomes: table, outcomesSHA: tableSHA, bytes: size,
                                             importOptions: ImportOptions(maxObservationBytes: input.maxObservationBytes,
                                                                          keepThinking: input.keepThinking)))
             }

@@ -107,7 +107,7 @@ struct IngestCache {
         for n in names where n.hasSuffix(".meta.json") {
             let meta = dir.appendingPathComponent(n)
             let used = (try? fm.attributesOfItem(atPath: meta.path)[.modificationDate] as? Date) ?? .distantPast
-            if used ?? .distantPast < cutoff {
+            if used < cutoff {
                 try? fm.removeItem(at: meta)
                 try? fm.removeItem(at: dir.appendingPathComponent(String(n.dropLast(".meta.json".count)) + ".jsonl"))
                 removed += 1

@@ -102,7 +102,7 @@ public final class DatasetWriter {
         } else {
             let url = directory.appendingPathComponent("\(key).jsonl")
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: url.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
             guard let h = FileHandle(forWritingAtPath: url.path) else {
                 throw ReadError.cannotOpen(path: url.path, reason: "cannot create dataset file")
             }

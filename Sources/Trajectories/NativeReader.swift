@@ -51,7 +51,7 @@ public final class NativeWriter {
     public private(set) var count = 0
 
     public init(url: URL) throws {
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         guard let h = FileHandle(forWritingAtPath: url.path) else {
             throw ReadError.cannotOpen(path: url.path, reason: "cannot create file")
         }

@@ -57,7 +57,7 @@ struct BenchCommand: ParsableCommand {
                 var skills: Int, buildSeconds: Double, skillsPerSecond: Double, queries: Int, p50ms: Double, p99ms: Double, meanHits: Double, bytes: Int64
             }
             let out = Out(skills: skills, buildSeconds: buildSeconds, skillsPerSecond: Double(skills) / buildSeconds, queries: queries,
-                          p50ms: pct(0.5), p99ms: pct(0.99), meanHits: Double(hits) / Double(max(queries, 1)), bytes: size ?? 0)
+                          p50ms: pct(0.5), p99ms: pct(0.99), meanHits: Double(hits) / Double(max(queries, 1)), bytes: size)
             if json { Terminal.out(String(decoding: try JSONCoding.prettyEncoder.encode(out), as: UTF8.self)); return }
             Terminal.out(String(format: "catalog build: %d skills in %.2f s (%.0f skills/s), %.1f MB", skills, buildSeconds, out.skillsPerSecond, Double(out.bytes) / 1e6))
             Terminal.out(String(format: "search (FTS5 bm25, top 10): %d queries, p50 %.2f ms, p99 %.2f ms, %.1f hits per query", queries, out.p50ms, out.p99ms, out.meanHits))

@@ -92,7 +92,7 @@ struct InspectCommand: ParsableCommand {
             let bytes = (try? FileManager.default.attributesOfItem(atPath: f)[.size] as? Int64) ?? 0
             do {
                 let r = try Importers.importFile(path: f, display: f, format: from, options: importOptions.options)
-                stats.append(CorpusStats(file: f, bytes: bytes ?? 0, result: r))
+                stats.append(CorpusStats(file: f, bytes: bytes, result: r))
             } catch {
                 Terminal.err("\(Terminal.red("error:")) \(error)")
                 failed = true

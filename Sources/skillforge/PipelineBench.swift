@@ -20,7 +20,7 @@ struct PipelineBench: ParsableCommand {
     /// bytes up to 200 KB, unicode and escapes, and a planted secret in one record of 50.
     static func generate(to url: URL, bytes: Int, seed: UInt64) throws {
         var g = SeededGenerator(seed: seed)
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         let h = try FileHandle(forWritingTo: url)
         defer { try? h.close() }
         let words = ["build", "test", "parse", "deploy", "cache", "index", "query", "merge", "lint", "render", "naïve", "Straße", "東京", "données", "\"quoted\"", "tab\tsep", "back\\slash"]
