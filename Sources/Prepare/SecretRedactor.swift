@@ -1,7 +1,7 @@
 import Foundation
 import Trajectories
 
-/// Replaces secrets with typed placeholders such as `[REDACTED:aws-access-key]`.
+/// Replaces secrets with typed redaction markers such as `[REDACTED:aws-access-key]`.
 ///
 /// Each rule is guarded by cheap substring triggers, so the regular expressions only run on text that
 /// could contain what they look for.
@@ -26,7 +26,7 @@ public struct SecretRedactor: Sendable {
         for prefix in ["$", "%", "<", "{", "[", "(", "os.", "self.", "this.", "process.", "env.", "config.", "settings.",
                        "args.", "options.", "kwargs", "params.", "request."] where v.hasPrefix(prefix) { return true }
         if v.contains("(") || v.contains("[") { return true }
-        // Documentation placeholders: your_api_key_here, xxx, example, changeme…
+        // Example values in documentation: your_api_key_here, xxx, changeme…
         for marker in ["your", "xxx", "example", "placeholder", "changeme", "here", "dummy", "redacted", "<", "..."] where v.contains(marker) {
             return true
         }
@@ -54,7 +54,7 @@ public struct SecretRedactor: Sendable {
         rules = r
     }
 
-    public static func placeholder(_ kind: String) -> String { "[REDACTED:\(kind)]" }
+    public static func marker(_ kind: String) -> String { "[REDACTED:\(kind)]" }
 
     /// Secret kinds this redactor recognises, in the order they are applied.
     public static var secretKinds: [String] { secretRules.map(\.kind) }
@@ -128,7 +128,7 @@ public struct SecretRedactor: Sendable {
             let ns = current as NSString
             let matches = rule.regex.re.matches(in: current, range: NSRange(location: 0, length: ns.length))
             if matches.isEmpty { continue }
-            let placeholder = Self.placeholder(rule.kind)
+            let marker = Self.marker(rule.kind)
             var pieces: [String] = []
             var cursor = 0
             var replaced = 0
@@ -139,7 +139,7 @@ public struct SecretRedactor: Sendable {
                 if value.hasPrefix("[REDACTED") { continue }
                 if rule.checksValue, Self.looksLikeCode(value: value, key: ns.substring(with: NSRange(location: m.range.location, length: r.location - m.range.location))) { continue }
                 pieces.append(ns.substring(with: NSRange(location: cursor, length: r.location - cursor)))
-                pieces.append(placeholder)
+                pieces.append(marker)
                 cursor = r.location + r.length
                 replaced += 1
             }

@@ -180,7 +180,7 @@ public struct SurrogateVerifier: Sendable {
             if !counts.isEmpty {
                 out.append(Diagnosis(check: "boundary.secret", category: .boundary, severity: .error,
                                      actual: counts.keys.sorted().map { "\(counts[$0]!) \($0)" }.joined(separator: ", "), expected: "no secrets",
-                                     rootCause: "a secret from a run was copied into the bundle", fix: "replace it with a placeholder and rotate it",
+                                     rootCause: "a secret from a run was copied into the bundle", fix: "replace it with a named parameter and rotate it",
                                      repair: "redact_secrets", target: path))
             }
             let ns = text as NSString

@@ -2,9 +2,6 @@ import Foundation
 
 /// Decides which reader understands a file by looking at its content, not its name.
 public enum FormatDetector {
-    /// Formats `detect` can recognise, in the order they are tried.
-    public static let knownFormats = ["native"]
-
     /// The detected format name, or nil when no known format matches.
     public static func detect(path: String) throws -> String? {
         guard let h = FileHandle(forReadingAtPath: path) else {

@@ -12,7 +12,7 @@ import Trajectories
         return (r, counts)
     }
 
-    // Every secret kind, in a realistic context; the value must disappear and the placeholder name the kind.
+    // Every secret kind, in a realistic context; the value must disappear and the marker name the kind.
     @Test(arguments: [
         ("aws-access-key", "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
         ("aws-secret-key", "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
@@ -41,7 +41,7 @@ import Trajectories
     func secretKindIsRedacted(kind: String, text: String, secret: String) {
         let (out, counts) = redact(text)
         #expect(!out.contains(secret), "\(kind) survived: \(out)")
-        #expect(out.contains("[REDACTED:\(kind)]"), "expected a \(kind) placeholder in: \(out)")
+        #expect(out.contains("[REDACTED:\(kind)]"), "expected a \(kind) marker in: \(out)")
         #expect(counts[kind, default: 0] >= 1)
     }
 

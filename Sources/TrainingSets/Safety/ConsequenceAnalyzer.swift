@@ -47,7 +47,7 @@ public struct ConsequenceAnalyzer: Sendable {
     }
 
     public func semantic(_ text: String) -> (score: Int, cues: [String]) {
-        // Redaction placeholders are skillforge's words, not the requester's.
+        // Redaction markers are skillforge's words, not the requester's.
         let clean = text.replacingOccurrences(of: #"\[REDACTED:[a-z-]+\]"#, with: " ", options: .regularExpression)
         var score = 0
         var cues: [String] = []
