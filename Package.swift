@@ -40,7 +40,8 @@ let package = Package(
         .testTarget(name: "SkillsTests", dependencies: ["Skills", "Trajectories"]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives", "Trajectories"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Trajectories"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "SampleCorpus", "Trajectories", "Pipelines"],
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "SampleCorpus", "Trajectories", "Pipelines", "Archives", "Yams",
+                                                     .product(name: "GRDB", package: "GRDB.swift")],
                     resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

@@ -391,6 +391,8 @@ public final class BuildRunner {
             pending?.abandon()
             throw error
         }
+        // Excerpts are raw input: redacted before they are cached or reported.
+        quarantine = Self.redacted(quarantine)
         do {
             try pending?.commit(IngestCache.Meta(jsonlSHA256: "", records: records, quarantined: quarantine, repaired: repaired,
                                                  joined: joined, dropped: dropped, stats: prefix.delta(since: statsBefore)))
@@ -496,14 +498,7 @@ public final class BuildRunner {
 
         // Finish every dataset in staging, then install them.
         options.progress?(.stageStarted("write"))
-        let redactor = SecretRedactor()
-        quarantine = quarantine.map { q in
-            var q = q
-            var c: [String: Int] = [:]
-            q.reason = redactor.redact(q.reason, counts: &c)
-            q.excerpt = q.excerpt.map { redactor.redact($0, counts: &c) }
-            return q
-        }
+        quarantine = Self.redacted(quarantine)
         var results: [BuildResult.DatasetResult] = []
         var manifests: [(BuildResult.DatasetResult, Manifest)] = []
         var skillStats: [String: JSONValue]?
@@ -593,6 +588,20 @@ public final class BuildRunner {
     }
 
     /// Removes staging directories (`<pid>-<random>`) left by builds whose process is gone.
+    /// Quarantine entries with secrets (and e-mail addresses) redacted from their reasons and excerpts,
+    /// whatever the pipeline's redact step says: they are diagnostics, and they are written to out/.
+    static func redacted(_ entries: [QuarantineEntry]) -> [QuarantineEntry] {
+        let redactor = SecretRedactor(secrets: true, emails: true)
+        return entries.map { q in
+            var q = q
+            var c: [String: Int] = [:]
+            q.file = redactor.redact(q.file, counts: &c)
+            q.reason = redactor.redact(q.reason, counts: &c)
+            q.excerpt = q.excerpt.map { redactor.redact($0, counts: &c) }
+            return q
+        }
+    }
+
     static func removeStaleStaging(in root: URL) {
         let fm = FileManager.default
         guard let entries = try? fm.contentsOfDirectory(atPath: root.path) else { return }

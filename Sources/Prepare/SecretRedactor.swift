@@ -81,10 +81,25 @@ public struct SecretRedactor: Sendable {
             rule("openai-key", ["sk-"], #"\bsk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"#),
             rule("github-token", ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
                  #"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"#),
+            rule("stripe-key", ["sk_live_", "sk_test_", "rk_live_", "rk_test_"], #"\b[rs]k_(?:live|test)_[0-9A-Za-z]{16,}"#),
+            rule("huggingface-token", ["hf_"], #"\bhf_[A-Za-z0-9]{30,}"#),
+            rule("gitlab-token", ["glpat-"], #"\bglpat-[A-Za-z0-9_\-]{20,}"#),
+            rule("npm-token", ["npm_"], #"\bnpm_[A-Za-z0-9]{36}\b"#),
+            rule("pypi-token", ["pypi-AgE"], #"\bpypi-AgE[A-Za-z0-9_\-]{50,}"#),
+            rule("sendgrid-key", ["SG."], #"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b"#),
+            rule("azure-storage-key", ["AccountKey=", "SharedAccessKey="],
+                 #"(?:AccountKey|SharedAccessKey)=([A-Za-z0-9+/]{30,}={0,2})"#, group: 1),
+            rule("google-oauth-secret", ["GOCSPX-"], #"\bGOCSPX-[A-Za-z0-9_\-]{28}"#),
+            rule("databricks-token", ["dapi"], #"\bdapi[0-9a-f]{32}(?:-[0-9])?\b"#),
+            rule("digitalocean-token", ["_v1_"], #"\bdo[opr]_v1_[0-9a-f]{64}\b"#),
+            rule("docker-hub-token", ["dckr_pat_"], #"\bdckr_pat_[A-Za-z0-9_\-]{20,}"#),
+            rule("shopify-token", ["shpat_", "shpca_", "shppa_", "shpss_"], #"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b"#),
+            rule("twilio-key", ["SK", "AC"], #"\b(?:SK|AC)[0-9a-f]{32}\b"#),
             rule("slack-token", ["xox"], #"\bxox[abposre]-[A-Za-z0-9-]{10,}"#),
             rule("slack-webhook", ["hooks.slack.com"], #"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+"#),
             rule("jwt", ["eyJ"], #"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"#),
             rule("bearer-token", ["bearer", "Bearer", "BEARER"], #"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]{16,}=*)"#, group: 1),
+            rule("basic-auth", ["Basic ", "basic ", "BASIC "], #"(?i)\bbasic\s+([A-Za-z0-9+/]{12,}={0,2})(?![A-Za-z0-9+/=])"#, group: 1),
             rule("url-password", ["://"], #"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@"'<>\[\]]+:([^\s@/"'<>]+)@"#, group: 1),
             // KEY=value (shell, .env): always a secret when the name says so.
             rule("password", ciPassword,
@@ -151,20 +166,38 @@ public struct SecretRedactor: Sendable {
         return current
     }
 
-    /// Redacts every free-text field of a trajectory (task, thoughts, tool inputs, commands,
-    /// observations, answer, outcome detail, meta).
+    /// Redacts every string a trajectory carries: task, thoughts, tool names, inputs (values and keys),
+    /// commands, call ids, observations, answer, outcome detail, timestamps, ids, source file and meta.
+    /// Ids are rewritten the same way everywhere, so they stay unique and joinable.
     public func redact(_ t: Trajectory, counts: inout [String: Int]) -> Trajectory {
         if rules.isEmpty { return t }
         var out = t
         func r(_ s: String) -> String { redact(s, counts: &counts) }
+        func json(_ v: JSONValue) -> JSONValue {
+            switch v {
+            case .string(let s): return .string(r(s))
+            case .array(let a): return .array(a.map(json))
+            case .object(let o):
+                var m: [String: JSONValue] = [:]
+                for (k, x) in o { m[r(k)] = json(x) }
+                return .object(m)
+            default: return v
+            }
+        }
+        out.id = r(t.id)
         out.task = r(t.task)
+        out.taskKey = t.taskKey.map(r)
         out.answer = t.answer.map(r)
         out.outcome.detail = t.outcome.detail.map(r)
+        out.source = t.source.map { var s = $0; s.file = r(s.file); return s }
         for i in out.steps.indices {
             out.steps[i].thought = out.steps[i].thought.map(r)
+            out.steps[i].timestamp = out.steps[i].timestamp.map(r)
             if var a = out.steps[i].action {
-                a.input = a.input.mapStrings(r)
+                a.tool = r(a.tool)
+                a.input = json(a.input)
                 a.command = a.command.map(r)
+                a.callID = a.callID.map(r)
                 out.steps[i].action = a
             }
             if var o = out.steps[i].observation {
@@ -172,7 +205,7 @@ public struct SecretRedactor: Sendable {
                 out.steps[i].observation = o
             }
         }
-        out.meta = t.meta.mapValues { $0.mapStrings(r) }
+        if case .object(let m) = json(.object(t.meta)) { out.meta = m }
         return out
     }
 }

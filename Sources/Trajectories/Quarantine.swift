@@ -25,14 +25,23 @@ public struct QuarantineEntry: Sendable, Hashable, Codable {
         return file
     }
 
-    /// Bounded, single-line excerpt of raw input bytes.
+    /// Bounded, single-line excerpt of raw input bytes. A cut never splits a word: the word the limit
+    /// falls in is left out whole, so a secret is either complete (and redaction finds it) or absent.
     public static func excerpt(of bytes: ArraySlice<UInt8>, limit: Int = 160) -> String {
-        let text = String(decoding: bytes.prefix(limit * 4), as: UTF8.self)
-        var out = ""
+        let text = String(decoding: bytes.prefix(limit * 4 + 4), as: UTF8.self)
+        var out = String.UnicodeScalarView()
+        var cut = false
         for ch in text.unicodeScalars {
-            if out.unicodeScalars.count >= limit { out += "…"; break }
-            out.unicodeScalars.append(ch.properties.generalCategory == .control ? " " : ch)
+            if out.count >= limit { cut = true; break }
+            out.append(ch.properties.generalCategory == .control ? " " : ch)
         }
-        return out
+        if !cut && bytes.count > limit * 4 + 4 { cut = true }
+        if cut {
+            while let last = out.last, !last.properties.isWhitespace && !"\"'{}[](),;<>".unicodeScalars.contains(last) {
+                out.removeLast()
+            }
+            out.append(contentsOf: "…".unicodeScalars)
+        }
+        return String(out)
     }
 }
