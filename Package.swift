@@ -17,11 +17,13 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
-        .target(name: "Trajectories", dependencies: [.product(name: "Crypto", package: "swift-crypto"), "Yams"]),
-        .target(name: "Pipelines", dependencies: ["Yams"]),
+        // Every YAML document is walked with bounds (depth, alias expansion) before it is composed.
+        .target(name: "BoundedYAML", dependencies: ["Yams"]),
+        .target(name: "Trajectories", dependencies: [.product(name: "Crypto", package: "swift-crypto"), "Yams", "BoundedYAML"]),
+        .target(name: "Pipelines", dependencies: ["Yams", "BoundedYAML"]),
         .target(name: "Prepare", dependencies: ["Trajectories"]),
-        .target(name: "TrainingSets", dependencies: ["Trajectories", "Yams"]),
-        .target(name: "Skills", dependencies: ["Trajectories", "Prepare", "Yams"]),
+        .target(name: "TrainingSets", dependencies: ["Trajectories", "Yams", "BoundedYAML"]),
+        .target(name: "Skills", dependencies: ["Trajectories", "Prepare", "Yams", "BoundedYAML"]),
         .target(name: "SampleCorpus", dependencies: ["Trajectories"]),
         .target(name: "CPlatform"),
         // The system libarchive (apt: libarchive-dev); only the Archives target imports it.
@@ -34,7 +36,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TrajectoriesTests", dependencies: ["Trajectories"]),
-        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines"]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "BoundedYAML"]),
         .testTarget(name: "PrepareTests", dependencies: ["Prepare", "Trajectories"]),
         .testTarget(name: "TrainingSetsTests", dependencies: ["TrainingSets", "Trajectories", "Yams"]),
         .testTarget(name: "SkillsTests", dependencies: ["Skills", "Trajectories"]),

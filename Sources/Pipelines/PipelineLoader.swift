@@ -1,3 +1,4 @@
+import BoundedYAML
 import Foundation
 import Yams
 
@@ -39,7 +40,9 @@ public enum PipelineLoader {
                              checkPaths: Bool = true) throws -> PipelineSpec {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            root = try BoundedYAML.compose(yaml)
+        } catch let error as BoundedYAML.LimitError {
+            throw SpecError([Diagnostic(file: file, line: error.line, column: error.column, message: error.message)])
         } catch let error as YamlError {
             throw SpecError([yamlDiagnostic(error, file: file, yaml: yaml)])
         } catch {

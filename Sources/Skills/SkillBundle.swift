@@ -1,3 +1,4 @@
+import BoundedYAML
 import Foundation
 import Yams
 
@@ -123,7 +124,7 @@ public struct SkillBundle: Sendable, Equatable {
         let yaml = String(rest[..<close.lowerBound])
         bundle.body = String(rest[close.upperBound...])
         do {
-            guard let node = try Yams.compose(yaml: yaml) else {
+            guard let node = try BoundedYAML.compose(yaml) else {
                 bundle.frontmatterError = "the frontmatter is empty"
                 return bundle
             }

@@ -161,6 +161,6 @@ outputs:
         for i in 1..<9 { yaml += "a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]\n" }
         yaml += "inputs:\n  - path: data/a.jsonl\noutputs:\n  a: {style: trajectory-sft}\n"
         let found = try diagnostics(yaml)
-        #expect(found.contains { $0.contains("unknown key 'a0'") })
+        #expect(found == ["pipelines/p.yaml:7:55: error: the document expands to more than 1000000 nodes (aliases repeating aliases?); refused"])
     }
 }

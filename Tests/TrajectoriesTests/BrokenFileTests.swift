@@ -11,6 +11,17 @@ import Testing
         return url.path
     }
 
+    @Test func yamlCassetteAliasBombIsRefusedWithoutExpandingIt() throws {
+        var y = "interactions:\n- request: &r0 {body: {messages: [{role: user, content: lol}]}, uri: x}\n"
+        for i in 1...9 { y += "- extra\(i): &r\(i) [" + Array(repeating: "*r\(i - 1)", count: 9).joined(separator: ", ") + "]\n" }
+        let path = try write("bomb.yaml", Data(y.utf8))
+        #expect {
+            _ = try Importers.importFile(path: path, display: "bomb.yaml")
+        } throws: { e in
+            "\(e)".contains("bomb.yaml") && "\(e)".contains("expands to more than 1000000 nodes")
+        }
+    }
+
     @Test func claudeCodeSessionWithBadLinesQuarantinesThemAndKeepsTheRest() throws {
         let lines = [
             #"{"type":"user","uuid":"u1","parentUuid":null,"sessionId":"s","message":{"role":"user","content":"Fix the build"}}"#,

@@ -1,3 +1,4 @@
+import BoundedYAML
 import Foundation
 import Yams
 
@@ -67,7 +68,7 @@ public struct ConsequenceRules: Sendable {
             throw LoadError(problems: ["\(path): cannot read the consequence rules"])
         }
         let node: Node?
-        do { node = try Yams.compose(yaml: text) } catch {
+        do { node = try BoundedYAML.compose(text) } catch {
             throw LoadError(problems: ["\(path): YAML error: \(error)"])
         }
         var problems: [String] = []
@@ -146,7 +147,11 @@ public struct SafetyCode: Sendable, Hashable, Codable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ConsequenceRules.LoadError(problems: ["\(path): cannot read the safety codes"])
         }
-        guard let root = try Yams.compose(yaml: text)?.mapping, let list = root["codes"]?.sequence else {
+        let node: Node?
+        do { node = try BoundedYAML.compose(text) } catch {
+            throw ConsequenceRules.LoadError(problems: ["\(path): YAML error: \(error)"])
+        }
+        guard let root = node?.mapping, let list = root["codes"]?.sequence else {
             throw ConsequenceRules.LoadError(problems: ["\(path): expected a mapping with a 'codes' list"])
         }
         var out: [SafetyCode] = []

@@ -1,3 +1,4 @@
+import BoundedYAML
 import Foundation
 import Yams
 
@@ -81,7 +82,7 @@ enum FileParser {
         if lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") {
             let text = String(decoding: data, as: UTF8.self)
             do {
-                guard let any = try Yams.load(yaml: text) else { return .document(.null) }
+                guard let any = try BoundedYAML.load(text) else { return .document(.null) }
                 return .document(JSONValue(any: any))
             } catch {
                 throw ImportError.notThisFormat(file: display, format: "YAML", reason: "\(error)")
