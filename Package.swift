@@ -9,6 +9,8 @@ let package = Package(
     products: [
         .executable(name: "skillforge", targets: ["skillforge"]),
         .library(name: "SkillforgeKit", targets: ["Trajectories", "Pipelines", "Prepare", "TrainingSets", "Skills", "Engine"]),
+        // What the fuzz targets in Tests/Fuzz link against (.ci/fuzz.sh builds it with -sanitize=fuzzer).
+        .library(name: "SkillforgeFuzzKit", type: .static, targets: ["Trajectories", "Pipelines", "Prepare", "Archives"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -219,6 +219,24 @@ public enum ArchiveReader {
         if archive_read_open_filename(a, archive.path, 1 << 16) != ARCHIVE_OK {
             throw ArchiveError.libarchive("\(archive.path): \(libarchiveError(a, "cannot open"))")
         }
+        return try readEntries(a, limits: limits)
+    }
+
+    /// The same for an archive held in memory (downloads, fuzzing).
+    public static func entries(data: Data, limits: ArchiveLimits = .standard) throws -> [Entry] {
+        guard let a = archive_read_new() else { throw ArchiveError.libarchive("cannot allocate a reader") }
+        defer { archive_read_free(a) }
+        archive_read_support_filter_all(a)
+        archive_read_support_format_all(a)
+        return try data.withUnsafeBytes { raw in
+            if archive_read_open_memory(a, raw.baseAddress, raw.count) != ARCHIVE_OK {
+                throw ArchiveError.libarchive(libarchiveError(a, "cannot open"))
+            }
+            return try readEntries(a, limits: limits)
+        }
+    }
+
+    private static func readEntries(_ a: OpaquePointer, limits: ArchiveLimits) throws -> [Entry] {
         var out: [Entry] = []
         var total: Int64 = 0
         var entry: OpaquePointer?

@@ -153,6 +153,29 @@ let expectations: [Expected] = [
         }
     }
 
+    /// The in-memory entry point (used by the fuzzers) reads every file exactly as the file reader does.
+    @Test func importFromMemoryEqualsImportFromFile() throws {
+        // The embedded sample corpus (native, with malformed lines) first.
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("pipelines/samples/part-01.jsonl")
+        let a = try Importers.importFile(path: sample.path, display: "part-01.jsonl")
+        let b = try Importers.importData(try Data(contentsOf: sample), name: "part-01.jsonl")
+        #expect(a.trajectories == b.trajectories && a.quarantined == b.quarantined && a.trajectories.count > 100)
+        guard SharedData.available else { _ = SharedData.path("trajectories"); return }
+        for e in expectations {
+            let url = SharedData.root.appendingPathComponent(e.file)
+            let name = url.lastPathComponent
+            let fromFile = Result { try Importers.importFile(path: url.path, display: name) }
+            let fromMemory = Result { try Importers.importData(try Data(contentsOf: url), name: name) }
+            switch (fromFile, fromMemory) {
+            case (.success(let a), .success(let b)):
+                #expect(a.trajectories == b.trajectories && a.quarantined == b.quarantined && a.format == b.format, "\(e.file)")
+            case (.failure(let a), .failure(let b)): #expect("\(a)" == "\(b)", "\(e.file)")
+            default: Issue.record("\(e.file): one reader failed, the other did not")
+            }
+        }
+    }
+
     @Test func sparkAttemptsCarryMemosAndTaskKeys() throws {
         guard let path = SharedData.path("spark/fix-build-google-auto/trajectory.jsonl") else { return }
         let r = try Importers.importFile(path: path, display: "x")

@@ -78,6 +78,11 @@ enum FileParser {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw ImportError.unreadable(file: display, reason: (error as NSError).localizedDescription)
         }
+        return try parseData(data, path: path, display: display, repairs: &repairs)
+    }
+
+    /// Parses file content already in memory; `path` decides YAML by its extension.
+    static func parseData(_ data: Data, path: String, display: String, repairs: inout Int) throws -> ParsedFile {
         let lower = path.lowercased()
         if lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") {
             let text = String(decoding: data, as: UTF8.self)

@@ -41,6 +41,37 @@ public enum Importers {
             return NativeImporter().importNative(path: path, display: display)
         }
         let (parsed, repairs) = try FileParser.parseCounting(path: path, display: display)
+        return try importParsed(parsed, repairs: repairs, path: path, display: display, format: format, options: options)
+    }
+
+    /// Imports file content held in memory; `name` stands for the file (its extension selects YAML,
+    /// its stem names trajectories without ids). The same rules as `importFile`.
+    public static func importData(_ data: Data, name: String, format: String = "auto",
+                                  options: ImportOptions = ImportOptions()) throws -> ImportResult {
+        var repairs = 0
+        let parsed = try FileParser.parseData(data, path: name, display: name, repairs: &repairs)
+        let nativeHead: Bool = {
+            guard format == "auto", case .lines(let ls, _) = parsed, let first = ls.first?.value else { return false }
+            return first["schema"]?.stringValue == nativeSchemaTag
+        }()
+        if format == "native" || nativeHead {
+            var r = ImportResult(format: "native")
+            var line = 0
+            for raw in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
+                line += 1
+                if raw.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+                switch NativeReader.decode(ArraySlice(raw), file: name, line: line) {
+                case .trajectory(let t, _): r.trajectories.append(t)
+                case .quarantined(let q): r.quarantined.append(q)
+                }
+            }
+            return r
+        }
+        return try importParsed(parsed, repairs: repairs, path: name, display: name, format: format, options: options)
+    }
+
+    static func importParsed(_ parsed: ParsedFile, repairs: Int, path: String, display: String, format: String,
+                             options: ImportOptions) throws -> ImportResult {
         let importer: any FormatImporter
         if format == "auto" {
             guard let found = all.first(where: { $0.recognizes(parsed, path: path) }) else {
