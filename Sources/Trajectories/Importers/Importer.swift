@@ -45,7 +45,8 @@ public enum Importers {
     }
 
     /// Imports file content held in memory; `name` stands for the file (its extension selects YAML,
-    /// its stem names trajectories without ids). The same rules as `importFile`.
+    /// its stem names trajectories without ids). The same rules as `importFile`, except that files beside
+    /// the input (a SPARK run's attempts.json) are not read.
     public static func importData(_ data: Data, name: String, format: String = "auto",
                                   options: ImportOptions = ImportOptions()) throws -> ImportResult {
         var repairs = 0
