@@ -11,6 +11,7 @@ public final class Catalog {
 
     public struct CatalogError: Error, CustomStringConvertible, Sendable {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     public init(path: String) throws {
@@ -22,7 +23,7 @@ public final class Catalog {
             db = try DatabaseQueue(path: path, configuration: config)
             try Self.migrator.migrate(db)
         } catch {
-            throw CatalogError(description: "\(path): cannot open the catalog (\(error)); if the file is damaged, move it aside and rebuild it with 'skillforge build'")
+            throw CatalogError(description: "\(path): cannot open the catalog (\(error))")
         }
     }
 
@@ -332,6 +333,17 @@ public final class Catalog {
         try db.read { db in
             try Row.fetchAll(db, sql: "SELECT id, pipeline, started_at, status FROM runs ORDER BY id").map { ($0["id"], $0["pipeline"], $0["started_at"], $0["status"]) }
         }
+    }
+
+    /// nil when SQLite's quick_check finds the file sound, else what it found (first lines).
+    public func quickCheck() throws -> String? {
+        let lines = try db.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(5)") }
+        return lines == ["ok"] ? nil : lines.joined(separator: "; ")
+    }
+
+    /// Moves everything from the write-ahead log into the database file.
+    public func checkpoint() throws {
+        try db.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
     }
 
     /// A consistent copy of the catalog (VACUUM INTO), for publishing.

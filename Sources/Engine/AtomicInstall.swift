@@ -51,6 +51,31 @@ public enum EngineError: Error, CustomStringConvertible, Sendable {
     case inputUnreadable(file: String, reason: String)
     /// A file the pipeline names besides its inputs (rules, codes) is wrong.
     case configuration(String)
+    /// Writing under the output directory failed (no space, quota, read-only, permissions).
+    case outputNotWritten(out: String, file: String?, reason: String)
+    /// SIGINT or SIGTERM stopped the build before anything was installed.
+    case interrupted
+
+    /// `error` as an `outputNotWritten` when it is a file-system write failure, else unchanged.
+    public static func explainingWrite(_ error: any Error, out: URL) -> any Error {
+        if error is EngineError { return error }
+        var e: NSError? = error as NSError
+        var file: String?
+        while let n = e {
+            file = file ?? (n.userInfo[NSFilePathErrorKey] as? String) ?? (n.userInfo[NSURLErrorKey] as? URL)?.path
+            let reason: String? = switch (n.domain, n.code) {
+            case (NSPOSIXErrorDomain, Int(ENOSPC)), (NSCocoaErrorDomain, NSFileWriteOutOfSpaceError): "no space left on the device"
+            case (NSPOSIXErrorDomain, Int(EDQUOT)): "the disk quota is exceeded"
+            case (NSPOSIXErrorDomain, Int(EFBIG)): "a file is larger than this process may write (ulimit -f)"
+            case (NSPOSIXErrorDomain, Int(EROFS)), (NSCocoaErrorDomain, NSFileWriteVolumeReadOnlyError): "the file system is read-only"
+            case (NSPOSIXErrorDomain, Int(EACCES)), (NSCocoaErrorDomain, NSFileWriteNoPermissionError): "permission denied"
+            default: nil
+            }
+            if let reason { return EngineError.outputNotWritten(out: out.path, file: file, reason: reason) }
+            e = n.userInfo[NSUnderlyingErrorKey] as? NSError
+        }
+        return error
+    }
 
     public var description: String {
         switch self {
@@ -63,6 +88,13 @@ public enum EngineError: Error, CustomStringConvertible, Sendable {
         case .conflictingOutputs(let m): return m
         case .inputUnreadable(let f, let r): return "\(f): cannot read input: \(r)"
         case .configuration(let m): return m
+        case .outputNotWritten(let out, let file, let reason):
+            return "cannot write the outputs under \(out): \(reason)\(file.map { " (writing \($0))" } ?? ""). Nothing was installed: "
+                + "the previous outputs and catalog are unchanged. Free space (or fix the permissions) and run the build again; "
+                + "inputs already read are reused from the cache."
+        case .interrupted:
+            return "interrupted: nothing was installed, the previous outputs and catalog are unchanged. "
+                + "Inputs read so far are in the cache (unless --no-cache); run the same build again to resume."
         }
     }
 }

@@ -27,3 +27,12 @@ final class BuildLock {
         close(fd)
     }
 }
+
+/// A flag another thread (a signal handler) sets to ask a running build to stop at its next safe point.
+public final class Cancellation: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+    public init() {}
+    public func cancel() { lock.lock(); cancelled = true; lock.unlock() }
+    public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+}

@@ -58,12 +58,16 @@ public final class BuildRunner {
         public var batchLines: Int
         /// Reuse cached ingest results (off: `--no-cache`).
         public var useCache: Bool
+        /// Set from outside (SIGINT, SIGTERM) to stop the build at the next safe point.
+        public var cancellation: Cancellation?
 
-        public init(outDirectory: URL, progress: ProgressHandler? = nil, batchLines: Int = 2048, useCache: Bool = true) {
+        public init(outDirectory: URL, progress: ProgressHandler? = nil, batchLines: Int = 2048, useCache: Bool = true,
+                    cancellation: Cancellation? = nil) {
             self.outDirectory = outDirectory
             self.progress = progress
             self.batchLines = batchLines
             self.useCache = useCache
+            self.cancellation = cancellation
         }
     }
 
@@ -279,7 +283,11 @@ public final class BuildRunner {
                 table = t
                 tableSHA = try ContentHash.sha256(fileAt: full).hex
             }
-            for path in Glob.expand(input.path, base: spec.baseDirectory) where seen.insert(path).inserted {
+            let found = Glob.expandChecked(input.path, base: spec.baseDirectory)
+            if let bad = found.unusable.first {
+                throw EngineError.inputUnreadable(file: Self.displayPath(bad.path), reason: bad.reason)
+            }
+            for path in found.files where seen.insert(path).inserted {
                 if let t = table, (path as NSString).standardizingPath == (t.file as NSString).standardizingPath { continue }
                 var format = input.format
                 if format == "auto" {
@@ -336,6 +344,7 @@ public final class BuildRunner {
         var dropped: [String: Int] = [:]
         var quarantine: [QuarantineEntry] = []
         func prepareAndFeed(_ batch: [Trajectory]) throws {
+            try checkCancelled()
             var trajectories = batch
             for i in trajectories.indices {
                 if let table = input.outcomes, table.join(&trajectories[i]) { joined += 1 }
@@ -403,7 +412,22 @@ public final class BuildRunner {
                         joined: joined, dropped: dropped)
     }
 
+    /// Builds `spec` into the output directory. On any failure nothing is installed and the previous
+    /// outputs and catalog stay as they were; write failures (disk full, read-only) are explained.
     public func run(_ spec: PipelineSpec) throws -> BuildResult {
+        do {
+            return try build(spec)
+        } catch {
+            throw EngineError.explainingWrite(error, out: options.outDirectory)
+        }
+    }
+
+    /// Throws `EngineError.interrupted` once cancellation was requested.
+    func checkCancelled() throws {
+        if options.cancellation?.isCancelled == true { throw EngineError.interrupted }
+    }
+
+    private func build(_ spec: PipelineSpec) throws -> BuildResult {
         let started = Date()
         let fm = FileManager.default
         let out = options.outDirectory
@@ -471,6 +495,7 @@ public final class BuildRunner {
         var droppedByImport: [String: Int] = [:]
         var inputInfos: [Manifest.InputInfo] = []
         for input in inputs {
+            try checkCancelled()
             options.progress?(.fileStarted(path: input.display, bytes: input.bytes))
             let r = try ingest(input, prefix: prefix, prefixSpec: prefixSpec, cache: cache) { batch in
                 let prepared = suffix.process(batch)
@@ -497,6 +522,7 @@ public final class BuildRunner {
         }
 
         // Finish every dataset in staging, then install them.
+        try checkCancelled()
         options.progress?(.stageStarted("write"))
         quarantine = Self.redacted(quarantine)
         var results: [BuildResult.DatasetResult] = []
@@ -504,6 +530,7 @@ public final class BuildRunner {
         var skillStats: [String: JSONValue]?
         var skillsOutput: SkillsOutput?
         for o in outputs {
+            try checkCancelled()
             let stats = (prefix.stats + suffix.stats + o.chain.stats).map { s -> JSONValue in
                 (try? JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(s))) ?? .null
             }
@@ -541,6 +568,7 @@ public final class BuildRunner {
 
         // Verified skills are packed while still in staging, so archives and bundles switch in together.
         var packed: [Packaging.Packed] = []
+        try checkCancelled()
         if let skillsOutput, !spec.package.skills.isEmpty {
             options.progress?(.stageStarted("pack"))
             packed = try Packaging.pack(entries: skillsOutput.builder.entries, skillsDirectory: skillsOutput.directory,
@@ -552,6 +580,8 @@ public final class BuildRunner {
                                          ("finish outputs (whole-corpus styles)", finished.timeIntervalSince(streamed)),
                                          ("pack skills", Date().timeIntervalSince(finished))])
         try Data(html.utf8).write(to: report.appendingPathComponent("index.html"))
+        // The last point at which an interrupt stops the build; from here the outputs are switched in.
+        try checkCancelled()
         for o in outputs {
             if let writer = o.writer {
                 try AtomicInstall.install(writer.directory, at: out.appendingPathComponent("datasets/\(o.spec.name)"))
@@ -570,7 +600,8 @@ public final class BuildRunner {
                 final.skillVersions = try Packaging.record(catalogPath: out.appendingPathComponent("catalog.sqlite"), spec: spec, result: result,
                                                            started: started, inputs: inputInfos, datasets: manifests, packed: packed)
             } catch {
-                throw EngineError.io("the outputs are in place, but recording the run in \(out.appendingPathComponent("catalog.sqlite").path) failed: \(error)")
+                throw EngineError.io("the outputs are in place, but recording the run in \(out.appendingPathComponent("catalog.sqlite").path) failed: \(error). "
+                                     + "If the catalog is damaged, 'skillforge catalog rebuild' moves it aside and rebuilds it from the outputs.")
             }
         }
         options.progress?(.pipelineFinished(name: spec.name))
@@ -587,7 +618,6 @@ public final class BuildRunner {
         }
     }
 
-    /// Removes staging directories (`<pid>-<random>`) left by builds whose process is gone.
     /// Quarantine entries with secrets (and e-mail addresses) redacted from their reasons and excerpts,
     /// whatever the pipeline's redact step says: they are diagnostics, and they are written to out/.
     static func redacted(_ entries: [QuarantineEntry]) -> [QuarantineEntry] {
@@ -602,6 +632,7 @@ public final class BuildRunner {
         }
     }
 
+    /// Removes staging directories (`<pid>-<random>`) left by builds whose process is gone.
     static func removeStaleStaging(in root: URL) {
         let fm = FileManager.default
         guard let entries = try? fm.contentsOfDirectory(atPath: root.path) else { return }

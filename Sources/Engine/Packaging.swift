@@ -63,6 +63,9 @@ enum Packaging {
     static func record(catalogPath: URL, spec: PipelineSpec, result: BuildResult, started: Date, inputs: [Manifest.InputInfo],
                        datasets: [(BuildResult.DatasetResult, Manifest)], packed: [Packed]) throws -> [String: Int] {
         let catalog = try Catalog(path: catalogPath.path)
+        if let problem = try catalog.quickCheck() {
+            throw Catalog.CatalogError(description: "\(catalogPath.path) is damaged (\(problem))")
+        }
         let run = Catalog.RunInput(
             pipeline: spec.name, configHash: ContentHash.sha256((try? JSONCoding.encoder.encode(spec.semantic)) ?? Data()),
             toolVersion: SkillforgeVersion.current, startedAt: started, finishedAt: Date(), status: "ok",

@@ -45,6 +45,7 @@ extension BuildRunner {
         let cache = IngestCache(outDirectory: out)
         options.progress?(.pipelineStarted(name: "\(spec.name) shard \(index)/\(count)", files: mine.count, bytes: mine.reduce(0) { $0 + $1.bytes }))
         for input in mine {
+            try checkCancelled()
             options.progress?(.fileStarted(path: input.display, bytes: input.bytes))
             _ = try ingest(input, prefix: prefix, prefixSpec: prefixSpec, cache: cache) { _ in }
         }

@@ -9,6 +9,37 @@ public enum Glob {
 
     /// Absolute paths of regular files matching `pattern` (relative to `base` unless absolute).
     public static func expand(_ pattern: String, base: String) -> [String] {
+        expandChecked(pattern, base: base).files
+    }
+
+    /// Like `expand`, and also the matches that are not readable regular files (dangling symbolic
+    /// links, FIFOs, sockets, devices, files without read permission) with the reason — an input that
+    /// cannot be read must be reported, never skipped. Directories are not files and are not matches.
+    public static func expandChecked(_ pattern: String, base: String) -> (files: [String], unusable: [(path: String, reason: String)]) {
+        var files: [String] = []
+        var unusable: [(String, String)] = []
+        for path in candidates(pattern, base: base) {
+            var st = stat()
+            if stat(path, &st) != 0 {
+                var lst = stat()
+                let dangling = lstat(path, &lst) == 0 && (lst.st_mode & S_IFMT) == S_IFLNK
+                unusable.append((path, dangling ? "a symbolic link to a file that does not exist" : String(cString: strerror(errno))))
+                continue
+            }
+            switch st.st_mode & S_IFMT {
+            case S_IFDIR: continue
+            case S_IFREG:
+                if access(path, R_OK) != 0 { unusable.append((path, "permission denied")) } else { files.append(path) }
+            case S_IFIFO: unusable.append((path, "a named pipe (FIFO), not a regular file"))
+            case S_IFSOCK: unusable.append((path, "a socket, not a regular file"))
+            default: unusable.append((path, "a device, not a regular file"))
+            }
+        }
+        return (files, unusable)
+    }
+
+    /// Every directory entry matching `pattern` (files, links, anything but directories walked into).
+    private static func candidates(_ pattern: String, base: String) -> [String] {
         let absolute = pattern.hasPrefix("/") ? pattern : (base as NSString).appendingPathComponent(pattern)
         let parts = absolute.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         // The fixed prefix (no magic) is where the walk starts.
@@ -18,10 +49,9 @@ public enum Glob {
             if hasMagic(p) { rest = Array(parts[i...]); break }
             root = (root as NSString).appendingPathComponent(p)
         }
-        let fm = FileManager.default
         if rest.isEmpty {
-            var isDir: ObjCBool = false
-            return fm.fileExists(atPath: root, isDirectory: &isDir) && !isDir.boolValue ? [root] : []
+            var st = stat()
+            return lstat(root, &st) == 0 ? [root] : []
         }
         var results: [String] = []
         walk(dir: root, pattern: rest[...], into: &results)
@@ -46,7 +76,7 @@ public enum Glob {
         for e in entries.sorted() where matches(e, head) && (!e.hasPrefix(".") || head.hasPrefix(".")) {
             let path = (dir as NSString).appendingPathComponent(e)
             if tail.isEmpty {
-                if !isDirectory(path) && fm.fileExists(atPath: path) { results.append(path) }
+                results.append(path)
             } else if isDirectory(path) {
                 walk(dir: path, pattern: tail, into: &results)
             }

@@ -333,8 +333,12 @@ final class SpecReader {
         let outcomes = string(m["outcomes"])
         guard let path = string(m["path"]) else { return nil }
         if checkPaths {
-            if Glob.expand(path, base: baseDirectory).isEmpty {
+            let found = Glob.expandChecked(path, base: baseDirectory)
+            if found.files.isEmpty && found.unusable.isEmpty {
                 error(m["path"]!.value, "input '\(path)' matches no files (paths are relative to \(displayBase))")
+            }
+            for bad in found.unusable {
+                error(m["path"]!.value, "input '\(path)' matches \(Self.display(bad.path, base: baseDirectory)), which cannot be read: \(bad.reason)")
             }
             if let o = outcomes, let oe = m["outcomes"] {
                 let full = o.hasPrefix("/") ? o : (baseDirectory as NSString).appendingPathComponent(o)
@@ -348,6 +352,12 @@ final class SpecReader {
         if let n = int(m["max_observation_bytes"], range: 1024...(1 << 30)) { spec.maxObservationBytes = n }
         if let k = bool(m["keep_thinking"]) { spec.keepThinking = k }
         return spec
+    }
+
+    /// `path` relative to the pipeline's directory when it is inside it.
+    static func display(_ path: String, base: String) -> String {
+        let prefix = base.hasSuffix("/") ? base : base + "/"
+        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
     }
 
     var displayBase: String {

@@ -49,8 +49,10 @@ struct BuildCommand: ParsableCommand {
             throw ExitCode(Exit.specError)
         }
         let printer = ProgressPrinter(quiet: quiet || json)
+        let cancellation = Cancellation()
+        Interrupts.install(cancellation)
         let runner = BuildRunner(options: .init(outDirectory: URL(fileURLWithPath: out), progress: { printer.handle($0) },
-                                                useCache: !noCache))
+                                                useCache: !noCache, cancellation: cancellation))
         if let shard {
             let (index, count) = try ShardSpec.parse(shard, shards: shards)
             for spec in specs {
@@ -72,6 +74,7 @@ struct BuildCommand: ParsableCommand {
                 if !quiet && !json { Summary.print(r, verbose: verbose) }
             } catch {
                 Terminal.err("\(Terminal.red("error:")) \(error)")
+                if case EngineError.interrupted = error { throw ExitCode(Exit.interrupted) }
                 throw ExitCode(Exit.buildFailure)
             }
         }

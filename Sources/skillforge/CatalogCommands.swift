@@ -16,7 +16,13 @@ struct CatalogOptions: ParsableArguments {
             Terminal.err("\(Terminal.red("error:")) \(path) does not exist: run 'skillforge build' first")
             throw ExitCode(Exit.buildFailure)
         }
-        return try Catalog(path: path)
+        do {
+            return try Catalog(path: path)
+        } catch {
+            Terminal.err("\(Terminal.red("error:")) \(error)")
+            Terminal.err("if the file is damaged, run 'skillforge catalog rebuild --out \(out)' to move it aside and rebuild it from the outputs")
+            throw ExitCode(Exit.buildFailure)
+        }
     }
 }
 
@@ -24,7 +30,7 @@ struct CatalogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalog",
         abstract: "Query the SQLite catalog of runs, datasets and skills.",
-        subcommands: [List.self, Show.self, Search.self, History.self, Diff.self, Runs.self]
+        subcommands: [List.self, Show.self, Search.self, History.self, Diff.self, Runs.self, Check.self, Rebuild.self]
     )
 
     struct List: ParsableCommand {
@@ -128,6 +134,46 @@ struct CatalogCommand: ParsableCommand {
         @OptionGroup var catalog: CatalogOptions
         func run() throws {
             for r in try catalog.open().runs() { Terminal.out("\(r.id)  \(r.pipeline)  \(r.startedAt)  \(r.status)") }
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the catalog file with SQLite's quick_check (exit 1 when it is damaged).")
+        @OptionGroup var catalog: CatalogOptions
+        func run() throws {
+            let path = URL(fileURLWithPath: catalog.out).appendingPathComponent("catalog.sqlite").path
+            guard FileManager.default.fileExists(atPath: path) else {
+                Terminal.err("\(Terminal.red("error:")) \(path) does not exist: run 'skillforge build' first")
+                throw ExitCode(Exit.buildFailure)
+            }
+            if let problem = CatalogRebuild.problem(catalogAt: path) {
+                Terminal.err("\(Terminal.red("error:")) \(path) is damaged: \(problem)")
+                Terminal.err("run 'skillforge catalog rebuild --out \(catalog.out)' to move it aside and rebuild it from the outputs")
+                throw ExitCode(Exit.buildFailure)
+            }
+            Terminal.out("\(path): ok")
+        }
+    }
+
+    struct Rebuild: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rebuild catalog.sqlite from the installed outputs (dataset manifests, skills index, archives).",
+            discussion: """
+            For a damaged or lost catalog. The old files are moved aside (catalog.sqlite.damaged-<time>), never \
+            deleted; the new catalog is switched in with one rename. History restarts: the current skills and \
+            datasets become version 1 of a run with status 'rebuilt'.
+            """)
+        @OptionGroup var catalog: CatalogOptions
+        func run() throws {
+            do {
+                let r = try CatalogRebuild.rebuild(out: URL(fileURLWithPath: catalog.out))
+                for m in r.movedAside { Terminal.err("moved the previous catalog file aside: \(m)") }
+                Terminal.out("rebuilt \(catalog.out)/catalog.sqlite: \(r.datasets) dataset(s), \(r.skills) skill(s)")
+            } catch {
+                Terminal.err("\(Terminal.red("error:")) \(error)")
+                throw ExitCode(Exit.buildFailure)
+            }
         }
     }
 }

@@ -5,6 +5,8 @@ import Foundation
 enum Exit {
     static let buildFailure: Int32 = 1
     static let specError: Int32 = 2
+    /// Stopped by SIGINT/SIGTERM (128 + SIGINT, as shells report it).
+    static let interrupted: Int32 = 130
 }
 
 @main
@@ -19,6 +21,9 @@ struct Skillforge: ParsableCommand {
 
     /// ArgumentParser exits 64 on usage errors; skillforge documents 2.
     static func main() {
+        // A file-size limit (ulimit -f) then fails the write with EFBIG, reported like a full disk,
+        // instead of killing the process.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Terminal facts: colour only on a TTY, never with NO_COLOR or TERM=dumb.
@@ -16,4 +17,24 @@ enum Terminal {
 
     static func err(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
     static func out(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+}
+
+/// SIGINT and SIGTERM ask a running build to stop at its next safe point (nothing half-installed);
+/// a second signal stops at once, which is just as safe for the outputs (they are switched in
+/// atomically) but leaves the current input's cache entry unwritten.
+enum Interrupts {
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+    static func install(_ cancellation: Cancellation) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                if cancellation.isCancelled { _exit(130) }
+                cancellation.cancel()
+                Terminal.err("\ninterrupt: stopping at the next safe point; press Ctrl-C again to stop at once")
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
 }
