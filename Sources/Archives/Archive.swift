@@ -41,6 +41,9 @@ public struct ArchiveLimits: Sendable {
     public var maxEntries: Int
     public var maxTotalBytes: Int64
     public static let standard = ArchiveLimits(maxEntries: 10_000, maxTotalBytes: 512 << 20)
+    /// For installing one skill: what a bundle may hold (1,000 files, 64 MiB; see `SkillBundle.Limits`)
+    /// plus its directories.
+    public static let skill = ArchiveLimits(maxEntries: 2_000, maxTotalBytes: 64 << 20)
     public init(maxEntries: Int, maxTotalBytes: Int64) {
         self.maxEntries = maxEntries
         self.maxTotalBytes = maxTotalBytes
@@ -256,6 +259,10 @@ public enum ArchiveReader {
                 throw ArchiveError.unsafePath(trimmed, reason: "link to '\(target)' leaves the archive")
             }
             if out.count + 1 > limits.maxEntries { throw ArchiveError.limit("more than \(limits.maxEntries) entries") }
+            // A declared size over the bound is refused before anything is decompressed.
+            if archive_entry_size_is_set(entry) != 0, total + archive_entry_size(entry) > limits.maxTotalBytes {
+                throw ArchiveError.limit("entry '\(trimmed)' declares \(archive_entry_size(entry)) bytes: more than \(limits.maxTotalBytes) bytes uncompressed")
+            }
             var data = Data()
             if !isDir && symlink == nil && hardlink == nil {
                 var buffer = [UInt8](repeating: 0, count: 1 << 16)

@@ -115,7 +115,7 @@ public final class BuildRunner {
                 let format = input.format == "auto" ? (try Importers.detect(path: path, display: displayPath(path)) ?? "unknown") : input.format
                 let resolved = ResolvedInput(path: path, display: displayPath(path), format: format, outcomes: nil, outcomesSHA: outcomesSHA,
                                              bytes: 0, importOptions: ImportOptions(maxObservationBytes: input.maxObservationBytes,
-                                                                                   keepThinking: input.keepThinking))
+                                                                                   keepThinking: input.keepThinking, maxRecordBytes: input.maxRecordBytes))
                 let key = IngestCache.key(fileSHA: try ContentHash.sha256(fileAt: path).hex, input: resolved,
                                           steps: Array(sharedSpec.prefix(prefixCount)))
                 let (jsonl, meta) = cache.paths(key)
@@ -304,7 +304,7 @@ public final class BuildRunner {
                 inputs.append(ResolvedInput(path: path, display: Self.displayPath(path), format: format,
                                             outcomes: table, outcomesSHA: tableSHA, bytes: size,
                                             importOptions: ImportOptions(maxObservationBytes: input.maxObservationBytes,
-                                                                         keepThinking: input.keepThinking)))
+                                                                         keepThinking: input.keepThinking, maxRecordBytes: input.maxRecordBytes)))
             }
         }
         return inputs
@@ -357,11 +357,14 @@ public final class BuildRunner {
         do {
             if input.format == "native" {
                 let reader: LineReader
-                do { reader = try LineReader(path: input.path) } catch {
+                do { reader = try LineReader(path: input.path, maxLineBytes: input.importOptions.maxRecordBytes) } catch {
                     throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
                 }
                 while let batch = try reader.nextBatch(maxLines: options.batchLines) {
                     let display = input.display
+                    quarantine += batch.overlong.map {
+                        NativeReader.overlongLine(file: display, line: $0.number, bytes: $0.bytes, limit: input.importOptions.maxRecordBytes)
+                    }
                     let decoded = Parallel.map(batch.lines) { line in
                         NativeReader.decode(batch.bytes[line.range], file: display, line: line.number)
                     }

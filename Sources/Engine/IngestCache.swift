@@ -23,6 +23,7 @@ struct IngestCache {
         var file: String
         var format: String
         var maxObservationBytes: Int
+        var maxRecordBytes: Int
         var keepThinking: Bool
         var outcomes: String?
         var steps: [PrepareStepSpec]
@@ -37,7 +38,7 @@ struct IngestCache {
 
     static func key(fileSHA: String, input: BuildRunner.ResolvedInput, steps: [PrepareStepSpec]) -> String {
         let k = Key(file: fileSHA, format: input.format, maxObservationBytes: input.importOptions.maxObservationBytes,
-                    keepThinking: input.importOptions.keepThinking, outcomes: input.outcomesSHA, steps: steps,
+                    maxRecordBytes: input.importOptions.maxRecordBytes, keepThinking: input.importOptions.keepThinking, outcomes: input.outcomesSHA, steps: steps,
                     tool: SkillforgeVersion.current)
         return ContentHash.sha256((try? JSONCoding.encoder.encode(k)) ?? Data())
     }

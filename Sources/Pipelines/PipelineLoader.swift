@@ -322,7 +322,7 @@ final class SpecReader {
     }
 
     func input(_ node: Node) -> InputSpec? {
-        guard let m = mapping(node, "an input", allowed: ["path", "format", "outcomes", "max_observation_bytes", "keep_thinking"],
+        guard let m = mapping(node, "an input", allowed: ["path", "format", "outcomes", "max_observation_bytes", "keep_thinking", "max_record_bytes"],
                               required: ["path"]) else {
             return nil
         }
@@ -351,6 +351,7 @@ final class SpecReader {
         var spec = InputSpec(path: path, format: format, outcomes: outcomes)
         if let n = int(m["max_observation_bytes"], range: 1024...(1 << 30)) { spec.maxObservationBytes = n }
         if let k = bool(m["keep_thinking"]) { spec.keepThinking = k }
+        if let n = int(m["max_record_bytes"], range: 1024...(1 << 32)) { spec.maxRecordBytes = n }
         return spec
     }
 

@@ -61,6 +61,9 @@ public struct InputSpec: Sendable, Hashable, Codable {
     public var maxObservationBytes: Int = 64 << 10
     /// Foreign formats: keep model thinking blocks as thoughts instead of dropping them.
     public var keepThinking: Bool = false
+    /// The largest record (a JSON Lines line, or a whole JSON/YAML document): longer lines are
+    /// quarantined without being read into memory, larger documents are refused.
+    public var maxRecordBytes: Int = 256 << 20
 }
 
 public enum PrepareStepSpec: Sendable, Hashable, Codable {

@@ -78,8 +78,21 @@ public struct SkillBundle: Sendable, Equatable {
         return parts.contains { $0 == "__pycache__" || $0 == "node_modules" || $0 == ".DS_Store" } || path.hasSuffix(".pyc")
     }
 
-    public static func read(directory: URL) throws -> SkillBundle {
+    /// What one bundle may hold: 1,000 files, 64 MiB in all (a skill is instructions, scripts and
+    /// references, not a dataset).
+    public struct Limits: Sendable {
+        public var maxFiles: Int
+        public var maxTotalBytes: Int64
+        public init(maxFiles: Int, maxTotalBytes: Int64) {
+            self.maxFiles = maxFiles
+            self.maxTotalBytes = maxTotalBytes
+        }
+        public static let standard = Limits(maxFiles: 1000, maxTotalBytes: 64 << 20)
+    }
+
+    public static func read(directory: URL, limits: Limits = .standard) throws -> SkillBundle {
         let fm = FileManager.default
+        var total: Int64 = 0
         let skillMD = directory.appendingPathComponent("SKILL.md")
         guard let raw = fm.contents(atPath: skillMD.path) else {
             throw BundleError.missingSkillMD(directory.path)
@@ -93,6 +106,13 @@ public struct SkillBundle: Sendable, Equatable {
                 let attrs = try? fm.attributesOfItem(atPath: full)
                 if (attrs?[.type] as? FileAttributeType) == .typeSymbolicLink { continue }
                 let perms = (attrs?[.posixPermissions] as? NSNumber)?.intValue ?? 0o644
+                if files.count + 1 > limits.maxFiles {
+                    throw BundleError.tooLarge(directory.path, "more than \(limits.maxFiles) files")
+                }
+                total += (attrs?[.size] as? NSNumber)?.int64Value ?? 0
+                if total > limits.maxTotalBytes {
+                    throw BundleError.tooLarge(directory.path, "more than \(limits.maxTotalBytes) bytes")
+                }
                 files.append(File(path: rel, data: fm.contents(atPath: full) ?? Data(), executable: perms & 0o111 != 0))
             }
         }
@@ -194,9 +214,11 @@ public struct SkillBundle: Sendable, Equatable {
 
 public enum BundleError: Error, CustomStringConvertible, Sendable {
     case missingSkillMD(String)
+    case tooLarge(String, String)
     public var description: String {
         switch self {
         case .missingSkillMD(let d): return "\(d): no SKILL.md (a skill bundle is a directory with SKILL.md at its top)"
+        case .tooLarge(let d, let what): return "\(d): the bundle has \(what), over the limit for one skill; refused"
         }
     }
 }

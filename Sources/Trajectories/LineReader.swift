@@ -13,6 +13,8 @@ public struct LineBatch: Sendable {
 
     public let bytes: [UInt8]
     public let lines: [Line]
+    /// Lines longer than the reader's limit: skipped without being held in memory.
+    public var overlong: [(number: Int, bytes: Int)] = []
 
     public func data(of line: Line) -> Data { Data(bytes[line.range]) }
 }
@@ -29,7 +31,8 @@ public enum ReadError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Streams a file as lines without a line-length cap: memory holds one batch plus the longest line.
+/// Streams a file as lines: memory holds one batch plus the longest line, and a line longer than
+/// `maxLineBytes` is skipped (reported in `LineBatch.overlong`) without ever being held whole.
 ///
 /// Line terminators are `\n`; a trailing `\r` (CRLF files) is removed. Blank lines are skipped but
 /// still counted, so line numbers match what an editor shows.
@@ -41,10 +44,12 @@ public final class LineReader {
     private var eof = false
     private var lineNumber = 0
     private let chunkSize: Int
+    private let maxLineBytes: Int
 
-    public init(path: String, chunkSize: Int = 1 << 20) throws {
+    public init(path: String, chunkSize: Int = 1 << 20, maxLineBytes: Int = Int.max) throws {
         self.path = path
         self.chunkSize = chunkSize
+        self.maxLineBytes = maxLineBytes
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw ReadError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         var st = stat()
@@ -61,9 +66,14 @@ public final class LineReader {
     public func nextBatch(maxLines: Int = 4096, maxBytes: Int = 8 << 20) throws -> LineBatch? {
         var lines: [LineBatch.Line] = []
         var batchBytes: [UInt8] = []
+        var overlong: [(number: Int, bytes: Int)] = []
         while lines.count < maxLines && batchBytes.count < maxBytes {
-            guard let raw = try nextRawLine() else { break }
+            guard let next = try nextRawLine() else { break }
             lineNumber += 1
+            guard case .line(let raw) = next else {
+                if case .tooLong(let n) = next { overlong.append((lineNumber, n)) }
+                continue
+            }
             var end = raw.count
             if end > 0 && raw[end - 1] == 0x0D { end -= 1 }
             if isBlank(raw, end) { continue }
@@ -71,8 +81,10 @@ public final class LineReader {
             batchBytes.append(contentsOf: raw[0..<end])
             lines.append(.init(number: lineNumber, range: lo..<batchBytes.count))
         }
-        if lines.isEmpty { return nil }
-        return LineBatch(bytes: batchBytes, lines: lines)
+        if lines.isEmpty && overlong.isEmpty { return nil }
+        var batch = LineBatch(bytes: batchBytes, lines: lines)
+        batch.overlong = overlong
+        return batch
     }
 
     private func isBlank(_ raw: ArraySlice<UInt8>, _ end: Int) -> Bool {
@@ -86,8 +98,13 @@ public final class LineReader {
         return true
     }
 
+    private enum RawLine {
+        case line(ArraySlice<UInt8>)
+        case tooLong(Int)
+    }
+
     /// The next line without its `\n`, or nil at EOF. The slice is rebased to start at 0.
-    private func nextRawLine() throws -> ArraySlice<UInt8>? {
+    private func nextRawLine() throws -> RawLine? {
         var searchFrom = start
         while true {
             let newline: Int? = buffer.withUnsafeBufferPointer { buf -> Int? in
@@ -97,16 +114,19 @@ public final class LineReader {
                 return UnsafeRawPointer(p) - UnsafeRawPointer(buf.baseAddress!)
             }
             if let nl = newline {
+                if nl - start > maxLineBytes { let n = nl - start; start = nl + 1; return .tooLong(n) }
                 let line = Array(buffer[start..<nl])[...]
                 start = nl + 1
-                return line
+                return .line(line)
             }
             if eof {
                 guard start < buffer.count else { return nil }
+                if buffer.count - start > maxLineBytes { let n = buffer.count - start; start = buffer.count; return .tooLong(n) }
                 let line = Array(buffer[start...])[...]
                 start = buffer.count
-                return line
+                return .line(line)
             }
+            if buffer.count - start > maxLineBytes { return .tooLong(try skipRestOfLine()) }
             // Compact, then read more.
             if start > 0 {
                 buffer.removeFirst(start)
@@ -114,6 +134,24 @@ public final class LineReader {
             }
             searchFrom = buffer.count
             try fill()
+        }
+    }
+
+    /// Past the limit: drops what is buffered and reads on to the end of the line, counting bytes.
+    private func skipRestOfLine() throws -> Int {
+        var count = buffer.count - start
+        buffer.removeAll(keepingCapacity: true)
+        start = 0
+        while true {
+            try fill()
+            if let nl = buffer.firstIndex(of: 0x0A) {
+                count += nl
+                buffer.removeFirst(nl + 1)
+                return count
+            }
+            count += buffer.count
+            buffer.removeAll(keepingCapacity: true)
+            if eof { return count }
         }
     }
 

@@ -27,12 +27,20 @@ public enum NativeReader {
         }
     }
 
+    /// The quarantine entry for a line over the record limit.
+    public static func overlongLine(file: String, line: Int, bytes: Int, limit: Int) -> QuarantineEntry {
+        QuarantineEntry(file: file, line: line,
+                        reason: "the line is \(bytes) bytes, over max_record_bytes (\(limit)); it was skipped unread. Split the record, or raise max_record_bytes on the input")
+    }
+
     /// Reads a whole file sequentially (tests and small tools; the engine decodes batches in parallel).
-    public static func read(path: String, displayPath: String? = nil) throws -> (trajectories: [Trajectory], quarantined: [QuarantineEntry]) {
-        let reader = try LineReader(path: path)
+    public static func read(path: String, displayPath: String? = nil,
+                            maxRecordBytes: Int = ImportOptions.defaultMaxRecordBytes) throws -> (trajectories: [Trajectory], quarantined: [QuarantineEntry]) {
+        let reader = try LineReader(path: path, maxLineBytes: maxRecordBytes)
         var out: [Trajectory] = []
         var bad: [QuarantineEntry] = []
         while let batch = try reader.nextBatch() {
+            bad += batch.overlong.map { overlongLine(file: displayPath ?? path, line: $0.number, bytes: $0.bytes, limit: maxRecordBytes) }
             for line in batch.lines {
                 switch decode(batch.bytes[line.range], file: displayPath ?? path, line: line.number) {
                 case .trajectory(let t, _): out.append(t)

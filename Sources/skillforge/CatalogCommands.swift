@@ -247,7 +247,7 @@ struct SkillInstallCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let tops = try ArchiveReader.extract(URL(fileURLWithPath: archive), to: URL(fileURLWithPath: to))
+            let tops = try ArchiveReader.extract(URL(fileURLWithPath: archive), to: URL(fileURLWithPath: to), limits: .skill)
             for t in tops {
                 let b = try SkillBundle.read(directory: URL(fileURLWithPath: to).appendingPathComponent(t))
                 let r = SurrogateVerifier().verify(b)

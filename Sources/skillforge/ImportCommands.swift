@@ -9,7 +9,12 @@ struct ImportOptionsGroup: ParsableArguments {
     @Flag(name: .long, help: "Keep model thinking blocks as thoughts (default: drop and count them).")
     var keepThinking = false
 
-    var options: ImportOptions { ImportOptions(maxObservationBytes: maxObservationBytes, keepThinking: keepThinking) }
+    @Option(name: .long, help: "Largest record: longer JSON Lines lines are quarantined unread, larger JSON/YAML documents refused.")
+    var maxRecordBytes: Int = ImportOptions.defaultMaxRecordBytes
+
+    var options: ImportOptions {
+        ImportOptions(maxObservationBytes: maxObservationBytes, keepThinking: keepThinking, maxRecordBytes: maxRecordBytes)
+    }
 }
 
 struct ImportCommand: ParsableCommand {

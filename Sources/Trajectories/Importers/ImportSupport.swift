@@ -32,9 +32,15 @@ public struct ImportOptions: Sendable, Hashable {
     /// Keep model thinking blocks as thoughts (dropped and counted by default).
     public var keepThinking: Bool
 
-    public init(maxObservationBytes: Int = 64 << 10, keepThinking: Bool = false) {
+    /// The largest record: a JSON Lines line, or a whole JSON/YAML document. Longer lines are
+    /// quarantined unread; larger documents are refused.
+    public var maxRecordBytes: Int
+    public static let defaultMaxRecordBytes = 256 << 20
+
+    public init(maxObservationBytes: Int = 64 << 10, keepThinking: Bool = false, maxRecordBytes: Int = defaultMaxRecordBytes) {
         self.maxObservationBytes = maxObservationBytes
         self.keepThinking = keepThinking
+        self.maxRecordBytes = maxRecordBytes
     }
 }
 
@@ -62,29 +68,36 @@ public enum ImportError: Error, CustomStringConvertible, Sendable {
 enum FileParser {
     /// Parses `path`: YAML by extension, JSON when the whole file is one value, else JSON Lines
     /// (each bad line quarantined with its number).
-    static func parse(path: String, display: String) throws -> ParsedFile {
-        try parseCounting(path: path, display: display).file
+    static func parse(path: String, display: String, maxRecordBytes: Int = ImportOptions.defaultMaxRecordBytes) throws -> ParsedFile {
+        try parseCounting(path: path, display: display, maxRecordBytes: maxRecordBytes).file
     }
 
     /// Parses and reports how many places had invalid UTF-8 replaced (the whole document counts once).
-    static func parseCounting(path: String, display: String) throws -> (file: ParsedFile, repairs: Int) {
+    static func parseCounting(path: String, display: String,
+                              maxRecordBytes: Int = ImportOptions.defaultMaxRecordBytes) throws -> (file: ParsedFile, repairs: Int) {
         var repairs = 0
-        let file = try parseFile(path: path, display: display, repairs: &repairs)
+        let file = try parseFile(path: path, display: display, maxRecordBytes: maxRecordBytes, repairs: &repairs)
         return (file, repairs)
     }
 
-    private static func parseFile(path: String, display: String, repairs: inout Int) throws -> ParsedFile {
+    private static func parseFile(path: String, display: String, maxRecordBytes: Int, repairs: inout Int) throws -> ParsedFile {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw ImportError.unreadable(file: display, reason: (error as NSError).localizedDescription)
         }
-        return try parseData(data, path: path, display: display, repairs: &repairs)
+        return try parseData(data, path: path, display: display, maxRecordBytes: maxRecordBytes, repairs: &repairs)
     }
 
-    /// Parses file content already in memory; `path` decides YAML by its extension.
-    static func parseData(_ data: Data, path: String, display: String, repairs: inout Int) throws -> ParsedFile {
+    /// Parses file content already in memory; `path` decides YAML by its extension. A JSON Lines line
+    /// over `maxRecordBytes` is quarantined; a JSON or YAML document over it is refused.
+    static func parseData(_ data: Data, path: String, display: String,
+                          maxRecordBytes: Int = ImportOptions.defaultMaxRecordBytes, repairs: inout Int) throws -> ParsedFile {
         let lower = path.lowercased()
+        func tooLarge() -> ImportError {
+            .unreadable(file: display, reason: "the document is \(data.count) bytes, over max_record_bytes (\(maxRecordBytes)); raise max_record_bytes on the input, or convert it to JSON Lines")
+        }
         if lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") {
+            if data.count > maxRecordBytes { throw tooLarge() }
             let text = String(decoding: data, as: UTF8.self)
             do {
                 guard let any = try BoundedYAML.load(text) else { return .document(.null) }
@@ -95,7 +108,10 @@ enum FileParser {
         }
         let bytes = [UInt8](data)
         let first = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }
-        if first == UInt8(ascii: "[") || first == UInt8(ascii: "{") {
+        if (first == UInt8(ascii: "[") || first == UInt8(ascii: "{")) && data.count > maxRecordBytes && !isLikelyJSONL(bytes) {
+            throw tooLarge()
+        }
+        if (first == UInt8(ascii: "[") || first == UInt8(ascii: "{")) && data.count <= maxRecordBytes {
             let repaired = UTF8Repair.repairIfNeeded(bytes[...])
             let fixed = repaired.map { Data($0) } ?? data
             if let v = try? JSONCoding.decoder.decode(JSONValue.self, from: fixed), !(isLikelyJSONL(bytes) && v.objectValue != nil) {
@@ -113,6 +129,10 @@ enum FileParser {
             if slice.last == 0x0D { slice = slice.dropLast() }
             start = end + 1
             if slice.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+            if slice.count > maxRecordBytes {
+                bad.append(NativeReader.overlongLine(file: display, line: lineNo, bytes: slice.count, limit: maxRecordBytes))
+                return
+            }
             let repaired = UTF8Repair.repairIfNeeded(slice)
             let fixed = repaired.map { Data($0) } ?? Data(slice)
             if let v = try? JSONCoding.decoder.decode(JSONValue.self, from: fixed) {

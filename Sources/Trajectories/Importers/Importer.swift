@@ -38,9 +38,9 @@ public enum Importers {
                                   options: ImportOptions = ImportOptions()) throws -> ImportResult {
         // Native files are streamed by their own reader; the cheap head check avoids parsing them twice.
         if format == "native" || (format == "auto" && (try? FormatDetector.detect(path: path)) == "native") {
-            return NativeImporter().importNative(path: path, display: display)
+            return NativeImporter().importNative(path: path, display: display, maxRecordBytes: options.maxRecordBytes)
         }
-        let (parsed, repairs) = try FileParser.parseCounting(path: path, display: display)
+        let (parsed, repairs) = try FileParser.parseCounting(path: path, display: display, maxRecordBytes: options.maxRecordBytes)
         return try importParsed(parsed, repairs: repairs, path: path, display: display, format: format, options: options)
     }
 
@@ -50,7 +50,7 @@ public enum Importers {
     public static func importData(_ data: Data, name: String, format: String = "auto",
                                   options: ImportOptions = ImportOptions()) throws -> ImportResult {
         var repairs = 0
-        let parsed = try FileParser.parseData(data, path: name, display: name, repairs: &repairs)
+        let parsed = try FileParser.parseData(data, path: name, display: name, maxRecordBytes: options.maxRecordBytes, repairs: &repairs)
         let nativeHead: Bool = {
             guard format == "auto", case .lines(let ls, _) = parsed, let first = ls.first?.value else { return false }
             return first["schema"]?.stringValue == nativeSchemaTag
@@ -61,6 +61,10 @@ public enum Importers {
             for raw in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
                 line += 1
                 if raw.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+                if raw.count > options.maxRecordBytes {
+                    r.quarantined.append(NativeReader.overlongLine(file: name, line: line, bytes: raw.count, limit: options.maxRecordBytes))
+                    continue
+                }
                 switch NativeReader.decode(ArraySlice(raw), file: name, line: line) {
                 case .trajectory(let t, _): r.trajectories.append(t)
                 case .quarantined(let q): r.quarantined.append(q)
@@ -124,13 +128,13 @@ struct NativeImporter: FormatImporter {
     }
 
     func importFile(_ file: ParsedFile, path: String, display: String, options: ImportOptions) -> ImportResult {
-        importNative(path: path, display: display)
+        importNative(path: path, display: display, maxRecordBytes: options.maxRecordBytes)
     }
 
-    func importNative(path: String, display: String) -> ImportResult {
+    func importNative(path: String, display: String, maxRecordBytes: Int) -> ImportResult {
         var r = ImportResult(format: name)
         do {
-            let (ts, bad) = try NativeReader.read(path: path, displayPath: display)
+            let (ts, bad) = try NativeReader.read(path: path, displayPath: display, maxRecordBytes: maxRecordBytes)
             r.trajectories = ts
             r.quarantined = bad
         } catch {
