@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "SkillsTests", dependencies: ["Skills", "Trajectories"]),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives", "Trajectories"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Trajectories"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "SampleCorpus", "Trajectories", "Pipelines", "Archives", "Skills", "Yams",
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "SampleCorpus", "Trajectories", "Pipelines", "Archives", "Skills", "Catalog", "Yams",
                                                      .product(name: "GRDB", package: "GRDB.swift")],
                     resources: [.copy("Fixtures")]),
     ],

@@ -33,6 +33,8 @@ public struct BuildResult: Sendable, Codable {
     public var datasets: [DatasetResult]
     /// Input files whose ingest came from the cache (hits) or was computed (misses).
     public var cache: CacheStats
+    /// True when nothing had changed since the last build, which was reused whole (see BuildMemo).
+    public var upToDate: Bool?
 
     public struct CacheStats: Sendable, Codable {
         public var hits: Int
@@ -43,7 +45,7 @@ public struct BuildResult: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case pipeline, file, inputFiles = "input_files", recordsRead = "records_read", quarantined,
              repairedLines = "repaired_lines", outcomesJoined = "outcomes_joined", droppedByImport = "dropped_by_import", skills, skillVersions = "skill_versions",
-             prepare, datasets, cache, seconds
+             prepare, datasets, cache, upToDate = "up_to_date", seconds
     }
 }
 
@@ -324,8 +326,8 @@ public final class BuildRunner {
     /// Reads one input (from the ingest cache when it has it), joins outcomes, applies the cached
     /// per-record steps and hands the records to `sink` in batches, in file order.
     func ingest(_ input: ResolvedInput, prefix: PrepareChain, prefixSpec: [PrepareStepSpec], cache: IngestCache,
-                sink: ([Trajectory]) throws -> Void) throws -> Ingested {
-        let (sha, bytes) = try Self.hashInput(input)
+                known: (String, Int64)? = nil, sink: ([Trajectory]) throws -> Void) throws -> Ingested {
+        let (sha, bytes) = try known ?? Self.hashInput(input)
         let key = IngestCache.key(fileSHA: sha, input: input, steps: prefixSpec)
         if options.useCache, let hit = cache.lookup(key) {
             prefix.absorb(hit.stats)
@@ -458,6 +460,37 @@ public final class BuildRunner {
         // Per-record steps up to the first dedupe are cached per input file; the rest runs every build.
         let prefixCount = sharedSpec.firstIndex { if case .dedupe = $0 { return true } else { return false } } ?? sharedSpec.count
         let prefixSpec = Array(sharedSpec.prefix(prefixCount))
+
+        // Nothing changed since the last build and its outputs are untouched: reuse it whole.
+        var hashes: [String: (String, Int64)] = [:]
+        var memoKey: String?
+        if options.useCache {
+            var keys: [(display: String, key: String)] = []
+            for input in inputs {
+                try checkCancelled()
+                let h = try Self.hashInput(input)
+                hashes[input.path] = h
+                keys.append((input.display, IngestCache.key(fileSHA: h.0, input: input, steps: prefixSpec)))
+            }
+            memoKey = BuildMemo.key(spec, inputKeys: keys)
+            if let memo = BuildMemo.upToDate(out: out, spec: spec, key: memoKey!) {
+                var r = memo.result
+                r.upToDate = true
+                r.cache = .init(hits: inputs.count, misses: 0)
+                if spec.package.catalog {
+                    options.progress?(.stageStarted("catalog"))
+                    do {
+                        r.skillVersions = try Packaging.recordInstalled(catalogPath: out.appendingPathComponent("catalog.sqlite"), out: out,
+                                                                        spec: spec, result: r, started: started)
+                    } catch {
+                        throw EngineError.io(Self.catalogFailure(out, error))
+                    }
+                }
+                r.seconds = Date().timeIntervalSince(started)
+                options.progress?(.pipelineFinished(name: spec.name))
+                return r
+            }
+        }
         let prefix = PrepareChain(steps: Self.makeSteps(prefixSpec))
         let suffix = PrepareChain(steps: Self.makeSteps(Array(sharedSpec.dropFirst(prefixCount))))
         let cache = IngestCache(outDirectory: out)
@@ -500,7 +533,7 @@ public final class BuildRunner {
         for input in inputs {
             try checkCancelled()
             options.progress?(.fileStarted(path: input.display, bytes: input.bytes))
-            let r = try ingest(input, prefix: prefix, prefixSpec: prefixSpec, cache: cache) { batch in
+            let r = try ingest(input, prefix: prefix, prefixSpec: prefixSpec, cache: cache, known: hashes[input.path]) { batch in
                 let prepared = suffix.process(batch)
                 for i in outputs.indices { try feed(prepared, into: &outputs[i]) }
             }
@@ -532,8 +565,9 @@ public final class BuildRunner {
         var manifests: [(BuildResult.DatasetResult, Manifest)] = []
         var skillStats: [String: JSONValue]?
         var skillsOutput: SkillsOutput?
-        for o in outputs {
+        for (k, o) in outputs.enumerated() {
             try checkCancelled()
+            options.progress?(.stageAdvanced(stage: "write", item: o.spec.name, done: k, total: outputs.count))
             let stats = (prefix.stats + suffix.stats + o.chain.stats).map { s -> JSONValue in
                 (try? JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(s))) ?? .null
             }
@@ -603,12 +637,17 @@ public final class BuildRunner {
                 final.skillVersions = try Packaging.record(catalogPath: out.appendingPathComponent("catalog.sqlite"), spec: spec, result: result,
                                                            started: started, inputs: inputInfos, datasets: manifests, packed: packed)
             } catch {
-                throw EngineError.io("the outputs are in place, but recording the run in \(out.appendingPathComponent("catalog.sqlite").path) failed: \(error). "
-                                     + "If the catalog is damaged, 'skillforge catalog rebuild' moves it aside and rebuilds it from the outputs.")
+                throw EngineError.io(Self.catalogFailure(out, error))
             }
         }
+        if let memoKey { BuildMemo.save(out: out, spec: spec, key: memoKey, result: final) }
         options.progress?(.pipelineFinished(name: spec.name))
         return final
+    }
+
+    static func catalogFailure(_ out: URL, _ error: any Error) -> String {
+        "the outputs are in place, but recording the run in \(out.appendingPathComponent("catalog.sqlite").path) failed: \(error). "
+            + "If the catalog is damaged, 'skillforge catalog rebuild' moves it aside and rebuilds it from the outputs."
     }
 
     private func feed(_ records: [Trajectory], into o: inout OutputState) throws {

@@ -35,12 +35,48 @@ public enum CatalogRebuild {
         let path = out.appendingPathComponent("catalog.sqlite")
         let fresh = out.appendingPathComponent(".catalog-rebuild-\(getpid()).sqlite")
         for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: fresh.path + suffix) }
+        let (datasets, inputs) = try installedDatasets(out: out, names: nil)
+        let skills = try installedSkills(out: out)
+        let now = Date()
+        let run = Catalog.RunInput(
+            pipeline: "catalog-rebuild", configHash: "", toolVersion: SkillforgeVersion.current, startedAt: now, finishedAt: now,
+            status: "rebuilt", stats: "{}",
+            inputs: inputs.map { i in (i.file, i.format, i.sha256, i.bytes, i.records, i.quarantined) })
+        do {
+            let catalog = try Catalog(path: fresh.path)
+            _ = try catalog.record(run: run, datasets: datasets, skills: skills)
+            try catalog.checkpoint()
+        } catch {
+            for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: fresh.path + suffix) }
+            throw EngineError.explainingWrite(error, out: out)
+        }
+        // Move the old catalog aside (all three SQLite files), then switch the new one in.
+        var moved: [String] = []
+        var stamp = ISO8601DateFormatter().string(from: now).replacingOccurrences(of: ":", with: "")
+        var n = 1
+        while ["", "-wal", "-shm"].contains(where: { fm.fileExists(atPath: path.path + $0 + ".damaged-\(stamp)") }) {
+            n += 1
+            stamp = ISO8601DateFormatter().string(from: now).replacingOccurrences(of: ":", with: "") + "-\(n)"
+        }
+        for suffix in ["", "-wal", "-shm"] where fm.fileExists(atPath: path.path + suffix) {
+            let aside = path.path + suffix + ".damaged-\(stamp)"
+            try fm.moveItem(atPath: path.path + suffix, toPath: aside)
+            moved.append(aside)
+        }
+        for suffix in ["-wal", "-shm"] { try? fm.removeItem(atPath: fresh.path + suffix) }
+        guard rename(fresh.path, path.path) == 0 else {
+            throw EngineError.io("cannot move the rebuilt catalog into place: \(String(cString: strerror(errno)))")
+        }
+        return Result(datasets: datasets.count, skills: skills.count, movedAside: moved)
+    }
 
-        // Datasets: every installed manifest.
+    /// The installed datasets (all, or those named) as catalog rows, and the inputs their manifests list.
+    static func installedDatasets(out: URL, names: Set<String>?) throws -> ([Catalog.DatasetInput], [Manifest.InputInfo]) {
+        let fm = FileManager.default
         var datasets: [Catalog.DatasetInput] = []
         var inputs: [String: Manifest.InputInfo] = [:]
         let dsRoot = out.appendingPathComponent("datasets")
-        for name in ((try? fm.contentsOfDirectory(atPath: dsRoot.path)) ?? []).sorted() {
+        for name in ((try? fm.contentsOfDirectory(atPath: dsRoot.path)) ?? []).sorted() where names?.contains(name) ?? true {
             let file = dsRoot.appendingPathComponent("\(name)/manifest.json")
             guard let data = fm.contents(atPath: file.path) else { continue }
             let m: Manifest
@@ -54,8 +90,12 @@ public enum CatalogRebuild {
                 splits: m.splits.mapValues(\.records), records: m.records, bytes: m.splits.values.reduce(0) { $0 + $1.bytes },
                 path: BuildRunner.displayPath(dsRoot.appendingPathComponent(name).path)))
         }
+        return (datasets, inputs.keys.sorted().map { inputs[$0]! })
+    }
 
-        // Skills: the verified entries of the skills index, read back from their archives.
+    /// The verified entries of the installed skills index, read back from their archives.
+    static func installedSkills(out: URL) throws -> [Catalog.SkillInput] {
+        let fm = FileManager.default
         var skills: [Catalog.SkillInput] = []
         let index = out.appendingPathComponent("skills/index.json")
         if let data = fm.contents(atPath: index.path) {
@@ -82,32 +122,6 @@ public enum CatalogRebuild {
                     evidence: Packaging.evidence(bundle)))
             }
         }
-
-        let now = Date()
-        let run = Catalog.RunInput(
-            pipeline: "catalog-rebuild", configHash: "", toolVersion: SkillforgeVersion.current, startedAt: now, finishedAt: now,
-            status: "rebuilt", stats: "{}",
-            inputs: inputs.keys.sorted().map { k in let i = inputs[k]!; return (i.file, i.format, i.sha256, i.bytes, i.records, i.quarantined) })
-        do {
-            let catalog = try Catalog(path: fresh.path)
-            _ = try catalog.record(run: run, datasets: datasets, skills: skills)
-            try catalog.checkpoint()
-        } catch {
-            for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: fresh.path + suffix) }
-            throw EngineError.explainingWrite(error, out: out)
-        }
-        // Move the old catalog aside (all three SQLite files), then switch the new one in.
-        var moved: [String] = []
-        let stamp = ISO8601DateFormatter().string(from: now).replacingOccurrences(of: ":", with: "")
-        for suffix in ["", "-wal", "-shm"] where fm.fileExists(atPath: path.path + suffix) {
-            let aside = path.path + suffix + ".damaged-\(stamp)"
-            try fm.moveItem(atPath: path.path + suffix, toPath: aside)
-            moved.append(aside)
-        }
-        for suffix in ["-wal", "-shm"] { try? fm.removeItem(atPath: fresh.path + suffix) }
-        guard rename(fresh.path, path.path) == 0 else {
-            throw EngineError.io("cannot move the rebuilt catalog into place: \(String(cString: strerror(errno)))")
-        }
-        return Result(datasets: datasets.count, skills: skills.count, movedAside: moved)
+        return skills
     }
 }

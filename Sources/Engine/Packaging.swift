@@ -59,6 +59,24 @@ enum Packaging {
         return steps.keys.sorted().map { ($0, steps[$0]!.sorted()) }
     }
 
+    /// Records an up-to-date build (see BuildMemo): the run, with the datasets and skills that are
+    /// installed, read back from out/ — unchanged skills keep their versions, as in any build.
+    static func recordInstalled(catalogPath: URL, out: URL, spec: PipelineSpec, result: BuildResult, started: Date) throws -> [String: Int] {
+        let catalog = try Catalog(path: catalogPath.path)
+        if let problem = try catalog.quickCheck() {
+            throw Catalog.CatalogError(description: "\(catalogPath.path) is damaged (\(problem))")
+        }
+        let names = Set(spec.outputs.filter { $0.style != .skills }.map(\.name))
+        let (datasets, inputs) = try CatalogRebuild.installedDatasets(out: out, names: names)
+        let skills = spec.outputs.contains { $0.style == .skills } ? try CatalogRebuild.installedSkills(out: out) : []
+        let run = Catalog.RunInput(
+            pipeline: spec.name, configHash: ContentHash.sha256((try? JSONCoding.encoder.encode(spec.semantic)) ?? Data()),
+            toolVersion: SkillforgeVersion.current, startedAt: started, finishedAt: Date(), status: "ok",
+            stats: String(decoding: (try? JSONCoding.encoder.encode(result.prepare)) ?? Data(), as: UTF8.self),
+            inputs: inputs.map { ($0.file, $0.format, $0.sha256, $0.bytes, $0.records, $0.quarantined) })
+        return try catalog.record(run: run, datasets: datasets, skills: skills).versions
+    }
+
     /// Records the run, its inputs, datasets and packed skills in one transaction.
     static func record(catalogPath: URL, spec: PipelineSpec, result: BuildResult, started: Date, inputs: [Manifest.InputInfo],
                        datasets: [(BuildResult.DatasetResult, Manifest)], packed: [Packed]) throws -> [String: Int] {

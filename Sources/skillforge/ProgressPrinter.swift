@@ -1,13 +1,16 @@
 import Engine
 import Foundation
 
-/// Renders engine progress on stderr: a redrawn bar with rate and ETA on a terminal, one plain line
-/// per file otherwise.
+/// Renders engine progress on stderr: on a terminal, a redrawn bar per stage (reading: bytes with rate
+/// and ETA; writing: outputs finished, with the time per output and an ETA from it); otherwise one
+/// plain line per file, stage and output, each stage line with the time the previous stage took.
 final class ProgressPrinter: @unchecked Sendable {
     private let lock = NSLock()
     private var started = Date()
     private var lastDraw = Date.distantPast
     private var drewBar = false
+    private var stageName: String?
+    private var stageStarted = Date()
     private let quiet: Bool
 
     init(quiet: Bool) { self.quiet = quiet }
@@ -36,11 +39,35 @@ final class ProgressPrinter: @unchecked Sendable {
                                                        bar, frac * 100, Self.size(Int64(rate)), records, eta).utf8))
             drewBar = true
         case .stageStarted(let name):
-            if drewBar { FileHandle.standardError.write(Data("\n".utf8)); drewBar = false }
+            endStage()
+            stageName = name
+            stageStarted = Date()
             if !Terminal.isTTY { Terminal.err("  \(name)") }
+        case .stageAdvanced(let stage, let item, let done, let total):
+            let elapsed = Date().timeIntervalSince(stageStarted)
+            if !Terminal.isTTY {
+                Terminal.err("    \(item) (\(done + 1)/\(total))")
+                return
+            }
+            let width = 30
+            let filled = total > 0 ? done * width / total : width
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            let eta = done > 0 ? String(format: "ETA %.0fs", elapsed / Double(done) * Double(total - done)) : "ETA –"
+            FileHandle.standardError.write(Data(String(format: "\r\u{1B}[K  %@ %@ %d/%d  %@  %@ ", stage, bar, done, total, item, eta).utf8))
+            drewBar = true
         case .pipelineFinished:
-            if drewBar { FileHandle.standardError.write(Data("\n".utf8)); drewBar = false }
+            endStage()
         }
+    }
+
+    /// Closes the bar of the running stage and says how long it took.
+    private func endStage() {
+        if drewBar { FileHandle.standardError.write(Data("\n".utf8)); drewBar = false }
+        if let name = stageName {
+            let t = Date().timeIntervalSince(stageStarted)
+            if t >= 0.5 { Terminal.err(String(format: "  %@ took %.1fs", name, t)) }
+        }
+        stageName = nil
     }
 
     static func size(_ bytes: Int64) -> String {

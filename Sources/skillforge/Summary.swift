@@ -7,6 +7,10 @@ import Trajectories
 enum Summary {
     static func print(_ r: BuildResult, verbose: Bool) {
         var lines: [String] = []
+        if r.upToDate == true {
+            Terminal.err("\(Terminal.green("up to date")) \(r.pipeline) (\(String(format: "%.2f", r.seconds))s): no input, setting or output changed since the last build; nothing was rebuilt (--no-cache rebuilds anyway)")
+            return
+        }
         lines.append("\(Terminal.green("built")) \(r.pipeline) in \(String(format: "%.2f", r.seconds))s: \(r.recordsRead) trajectories from \(r.inputFiles) file(s)"
             + (r.outcomesJoined > 0 ? ", \(r.outcomesJoined) outcomes joined" : "")
             + (r.repairedLines > 0 ? ", \(r.repairedLines) line(s) with invalid UTF-8 repaired" : "")

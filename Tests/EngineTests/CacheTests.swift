@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import Testing
 @testable import Engine
@@ -19,6 +20,57 @@ import Pipelines
               sft: {style: trajectory-sft, test_split: \(testSplit)}
             """.utf8).write(to: dir.appendingPathComponent("p.yaml"))
         return try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path)
+    }
+
+    /// The build memo: an unchanged build is reused whole (nothing rewritten, a run still recorded);
+    /// any change to an input, a setting, a side file or an installed output builds again.
+    @Test func unchangedBuildIsReusedWholeAndAnyChangeRebuilds() throws {
+        let dir = try scratch("memo")
+        let samples = dir.appendingPathComponent("samples")
+        try FileManager.default.createDirectory(at: samples, withIntermediateDirectories: true)
+        for f in try SampleCorpus(seed: 6, tasks: 40).files() where f.name.hasPrefix("part") {
+            try f.contents.write(to: samples.appendingPathComponent(f.name))
+        }
+        let rules = repoRoot.appendingPathComponent("pipelines/safety/consequences.yaml")
+        try FileManager.default.copyItem(at: rules, to: dir.appendingPathComponent("rules.yaml"))
+        try Data("""
+            version: 1
+            name: memo
+            max_bad_fraction: 0.5
+            inputs:
+              - path: samples/*.jsonl
+            outputs:
+              sft: {style: trajectory-sft}
+              safety: {style: cs-chain, rules: rules.yaml}
+            """.utf8).write(to: dir.appendingPathComponent("p.yaml"))
+        let out = dir.appendingPathComponent("out")
+        func build(cache: Bool = true) throws -> BuildResult {
+            try BuildRunner(options: .init(outDirectory: out, useCache: cache)).run(try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path))
+        }
+        func stamps() -> [String: BuildMemo.Stamp] { BuildMemo.stamps(out: out, roots: ["datasets", "report"]) }
+
+        let first = try build()
+        #expect(first.upToDate == nil)
+        let installed = stamps()
+        let again = try build()
+        #expect(again.upToDate == true && again.cache.hits == 2)
+        #expect(again.datasets.map(\.records) == first.datasets.map(\.records))
+        #expect(stamps() == installed, "an up-to-date build rewrote outputs")
+        #expect(try Catalog(path: out.appendingPathComponent("catalog.sqlite").path).runs().count == 2, "the run is still recorded")
+
+        // A touched output, an edited side file, a new input, --no-cache: each builds.
+        let readme = out.appendingPathComponent("datasets/sft/README.md")
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: readme.path)
+        #expect(try build().upToDate == nil)
+        #expect(try build().upToDate == true)
+        try (try String(contentsOf: dir.appendingPathComponent("rules.yaml"), encoding: .utf8) + "\n# edited\n")
+            .write(to: dir.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
+        #expect(try build().upToDate == nil)
+        try SampleCorpus(seed: 9, tasks: 3).files().first { $0.name == "part-01.jsonl" }!.contents
+            .write(to: samples.appendingPathComponent("part-03.jsonl"))
+        let appended = try build()
+        #expect(appended.upToDate == nil && appended.cache.hits == 2 && appended.cache.misses == 1)
+        #expect(try build(cache: false).upToDate == nil)
     }
 
     @Test func hitsMissesAndRecomputation() throws {
@@ -63,6 +115,8 @@ import Pipelines
             try handle.close()
         }
         let before = try treeHashes(out.appendingPathComponent("datasets"))
+        // (Without the build memo, which would reuse the untouched outputs without reading any input.)
+        try FileManager.default.removeItem(at: out.appendingPathComponent(".cache/builds"))
         let repaired = try build(try pipeline(dir))
         #expect(repaired.cache.misses == 3 && repaired.cache.hits == 0)
         #expect(try treeHashes(out.appendingPathComponent("datasets")) == before)
