@@ -367,7 +367,7 @@ public final class BuildRunner {
                     quarantine += batch.overlong.map {
                         NativeReader.overlongLine(file: display, line: $0.number, bytes: $0.bytes, limit: input.importOptions.maxRecordBytes)
                     }
-                    let decoded = Parallel.map(batch.lines) { line in
+                    let decoded = Parallel.map(batch.lines, minChunk: 1) { line in
                         NativeReader.decode(batch.bytes[line.range], file: display, line: line.number)
                     }
                     var trajectories: [Trajectory] = []

@@ -72,7 +72,8 @@ public final class PrepareChain {
             stats[i].recordsIn += records.count
             switch step {
             case .redact(let redactor):
-                let results = Parallel.map(records) { t -> (Trajectory, [String: Int]) in
+                // One trajectory is enough work to be worth a thread (long observations).
+                let results = Parallel.map(records, minChunk: 1) { t -> (Trajectory, [String: Int]) in
                     var counts: [String: Int] = [:]
                     let r = redactor.redact(t, counts: &counts)
                     return (r, counts)
@@ -88,7 +89,7 @@ public final class PrepareChain {
                 records = kept
             case .dedupe(let dedupe):
                 nonisolated(unsafe) let d = dedupe  // fingerprint() only reads immutable configuration
-                let prints = Parallel.map(records) { d.fingerprint($0) }
+                let prints = Parallel.map(records, minChunk: 1) { d.fingerprint($0) }
                 var kept: [Trajectory] = []
                 for (t, fp) in zip(records, prints) {
                     if let first = dedupe.admit(fp, id: t.id) {

@@ -46,13 +46,20 @@ public struct SecretRedactor: Sendable {
     }
 
     public let rules: [Rule]
+    /// Finds, in one pass over a string's bytes, which rules' triggers occur in it.
+    let triggers: TriggerScanner
 
     public init(secrets: Bool = true, emails: Bool = false) {
         var r: [Rule] = []
         if secrets { r += Self.secretRules }
         if emails { r.append(Rule(kind: "email", triggers: ["@"], regex: Regex(#"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"#), group: 0)) }
         rules = r
+        triggers = emails ? (secrets ? Self.allScanner : TriggerScanner([r[0].triggers])) : (secrets ? Self.secretScanner : TriggerScanner([]))
     }
+
+    /// Built once: the automaton over every trigger is a few hundred kilobytes.
+    static let secretScanner = TriggerScanner(secretRules.map(\.triggers))
+    static let allScanner = TriggerScanner(secretRules.map(\.triggers) + [["@"]])
 
     public static func marker(_ kind: String) -> String { "[REDACTED:\(kind)]" }
 
@@ -116,30 +123,14 @@ public struct SecretRedactor: Sendable {
         ]
     }()
 
-    /// Byte-level substring test (Swift's `String.contains` compares grapheme clusters, which is slow on
-    /// long non-ASCII text; the triggers are ASCII so bytes are exact).
-    static func containsBytes(_ text: inout String, _ needle: String) -> Bool {
-        let n = Array(needle.utf8)
-        return text.withUTF8 { hay in
-            guard let first = n.first, n.count <= hay.count, let base = hay.baseAddress else { return false }
-            let last = hay.count - n.count
-            var i = 0
-            while i <= last {
-                guard let p = memchr(base + i, Int32(first), last - i + 1) else { return false }
-                let j = UnsafeRawPointer(p) - UnsafeRawPointer(base)
-                if memcmp(base + j, n, n.count) == 0 { return true }
-                i = j + 1
-            }
-            return false
-        }
-    }
-
     /// Redacts `text`, adding one count per replaced secret to `counts[kind]`.
     public func redact(_ text: String, counts: inout [String: Int]) -> String {
-        if text.isEmpty { return text }
+        if text.isEmpty || rules.isEmpty { return text }
         var current = text
-        for rule in rules {
-            guard rule.triggers.contains(where: { Self.containsBytes(&current, $0) }) else { continue }
+        var hit = current.withUTF8 { triggers.scan($0) }
+        if hit == 0 { return text }
+        for (k, rule) in rules.enumerated() {
+            guard hit & (1 << UInt64(k)) != 0 else { continue }
             let ns = current as NSString
             let matches = rule.regex.re.matches(in: current, range: NSRange(location: 0, length: ns.length))
             if matches.isEmpty { continue }
@@ -162,6 +153,8 @@ public struct SecretRedactor: Sendable {
             pieces.append(ns.substring(from: cursor))
             current = pieces.joined()
             counts[rule.kind, default: 0] += replaced
+            // Later rules see the text as it is now (markers included), as if scanned afresh.
+            hit |= current.withUTF8 { triggers.scan($0) }
         }
         return current
     }
@@ -207,5 +200,73 @@ public struct SecretRedactor: Sendable {
         }
         if case .object(let m) = json(.object(t.meta)) { out.meta = m }
         return out
+    }
+}
+
+/// Aho–Corasick over the rules' trigger strings (bytes, case-sensitive): one table lookup per byte of
+/// text gives the set of rules whose triggers occur, so the regular expressions run only where they can
+/// match. (A rule per bit: at most 64 rules.)
+struct TriggerScanner: Sendable {
+    /// next[state * 256 + byte] -> state, with failure links folded in.
+    private let next: [Int32]
+    /// Rules whose trigger ends at this state (or at a state reachable by failure links).
+    private let output: [UInt64]
+
+    init(_ triggersPerRule: [[String]]) {
+        precondition(triggersPerRule.count <= 64, "TriggerScanner holds at most 64 rules")
+        var goto: [[Int32]] = [Array(repeating: -1, count: 256)]
+        var out: [UInt64] = [0]
+        for (rule, triggers) in triggersPerRule.enumerated() {
+            for t in triggers {
+                var state = 0
+                for b in t.utf8 {
+                    if goto[state][Int(b)] < 0 {
+                        goto.append(Array(repeating: -1, count: 256))
+                        out.append(0)
+                        goto[state][Int(b)] = Int32(goto.count - 1)
+                    }
+                    state = Int(goto[state][Int(b)])
+                }
+                out[state] |= 1 << UInt64(rule)
+            }
+        }
+        // Breadth-first: failure links, outputs merged along them, missing edges filled in.
+        var fail = Array(repeating: 0, count: goto.count)
+        var queue: [Int] = []
+        for b in 0..<256 {
+            if goto[0][b] < 0 { goto[0][b] = 0 } else { let s = Int(goto[0][b]); fail[s] = 0; queue.append(s) }
+        }
+        var head = 0
+        while head < queue.count {
+            let s = queue[head]
+            head += 1
+            out[s] |= out[fail[s]]
+            for b in 0..<256 {
+                let t = goto[s][b]
+                if t < 0 {
+                    goto[s][b] = goto[fail[s]][b]
+                } else {
+                    fail[Int(t)] = Int(goto[fail[s]][b])
+                    queue.append(Int(t))
+                }
+            }
+        }
+        next = goto.flatMap { $0 }
+        output = out
+    }
+
+    /// Bit k set when a trigger of rule k occurs in `bytes`.
+    func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var mask: UInt64 = 0
+        var state = 0
+        next.withUnsafeBufferPointer { table in
+            output.withUnsafeBufferPointer { out in
+                for b in bytes {
+                    state = Int(table[state &* 256 &+ Int(b)])
+                    mask |= out[state]
+                }
+            }
+        }
+        return mask
     }
 }

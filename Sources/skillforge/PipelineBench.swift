@@ -155,7 +155,7 @@ struct PipelineBench: ParsableCommand {
         Terminal.out("step                              seconds      MB/s   peak RSS")
         for (name, s, rss) in rows {
             let rate = name.contains("4×") ? size * 4 / s : size / s
-            Terminal.out(String(format: "%-32@ %8.2f %9.1f %8.0f MB", name as NSString, s, rate, rss))
+            Terminal.out(name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: " %8.2f %9.1f %8.0f MB", s, rate, rss))
         }
         Terminal.out(String(format: "no-change rebuild = %.1f%% of the full build; 1%% append = %.1f%%", again.seconds / fullRun.seconds * 100, appended.seconds / fullRun.seconds * 100))
         if let scaled { Terminal.out(String(format: "peak RSS at 4× / 1× = %.2f", scaled.peakMB / max(ingest.peakMB, 1))) }
