@@ -88,7 +88,23 @@ public struct Distiller: Sendable {
     // MARK: Templates
 
     /// Normalises a command: quoted text, URLs, paths, file names, hashes and numbers become `{…}`.
+    /// Commands repeat across a family's runs and every refine round renders them again.
+    nonisolated(unsafe) private static var normalised: [String: String] = [:]
+    private static let normalisedLock = NSLock()
+
     public static func normalise(_ command: String) -> String {
+        normalisedLock.lock()
+        if let hit = normalised[command] { normalisedLock.unlock(); return hit }
+        normalisedLock.unlock()
+        let result = computeNormalised(command)
+        normalisedLock.lock()
+        if normalised.count > 200_000 { normalised.removeAll(keepingCapacity: true) }  // bounded memory
+        normalised[command] = result
+        normalisedLock.unlock()
+        return result
+    }
+
+    static func computeNormalised(_ command: String) -> String {
         var s = command
         let rules: [(String, String)] = [
             (#"'[^']*'"#, "{text}"), (#""[^"]*""#, "{text}"), (#"https?://\S+"#, "{url}"),
@@ -96,7 +112,7 @@ public struct Distiller: Sendable {
             (#"\b[\w-]+\.(py|js|ts|json|sql|md|txt|ya?ml|csv|conf|toml|go|rs|java|sh|db|cfg|ini|html)\b"#, "{file}"),
             (#"\b\d+(\.\d+)*\b"#, "{n}"), (#"\b[a-z]+(_[a-z0-9]+)+\b"#, "{name}"),
         ]
-        for (p, r) in rules { s = s.replacingOccurrences(of: p, with: r, options: .regularExpression) }
+        for (p, r) in rules { s = TextPattern.cached(p).replacing(in: s, with: r) }
         return s.split(separator: " ").joined(separator: " ")
     }
 
@@ -118,15 +134,38 @@ public struct Distiller: Sendable {
     }
 
     /// The line of an observation that says what went wrong, looking at its first and last 16 KB.
+    static let errorMarkers: [[UInt8]] = ["Error", "error", "FAILED", "failed", "fatal", "denied", "not found", "No such", "rejected", "Traceback"]
+        .map { Array($0.utf8) }
+
+    static func find(_ needle: [UInt8], in hay: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = needle.first, needle.count <= hay.count, let base = hay.baseAddress else { return false }
+        var i = 0
+        let lastStart = hay.count - needle.count
+        while i <= lastStart {
+            guard let p = memchr(base + i, Int32(first), lastStart - i + 1) else { return false }
+            let j = UnsafeRawPointer(p) - UnsafeRawPointer(base)
+            if memcmp(base + j, needle, needle.count) == 0 { return true }
+            i = j + 1
+        }
+        return false
+    }
+
+    /// The first line (of the first and last 16 KiB) that mentions an error, else the last line; on
+    /// bytes, because observations can be hundreds of kilobytes.
     static func errorLine(_ content: String) -> String? {
-        let utf8 = content.utf8
-        let head = String(decoding: utf8.prefix(16 << 10), as: UTF8.self)
-        let tail = utf8.count > 32 << 10 ? String(decoding: utf8.suffix(16 << 10), as: UTF8.self) : ""
-        let lines = (head + "\n" + tail).split(separator: "\n").map { line in
-            line.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed()
-        }.map { String($0) }.filter { !$0.isEmpty }
-        let markers = ["Error", "error", "FAILED", "failed", "fatal", "denied", "not found", "No such", "rejected", "Traceback"]
-        return lines.first { l in markers.contains { l.contains($0) } } ?? lines.last
+        var bytes = Array(content.utf8.prefix(16 << 10))
+        if content.utf8.count > 32 << 10 { bytes.append(0x0A); bytes += content.utf8.suffix(16 << 10) }
+        var last: ArraySlice<UInt8>?
+        for raw in bytes.split(separator: 0x0A) {
+            var line = raw
+            while let f = line.first, f == 0x20 || f == 0x09 { line = line.dropFirst() }
+            while let l = line.last, l == 0x20 || l == 0x09 || l == 0x0D { line = line.dropLast() }
+            if line.isEmpty { continue }
+            let hit = line.withUnsafeBufferPointer { buf in errorMarkers.contains { Self.find($0, in: buf) } }
+            if hit { return String(decoding: line, as: UTF8.self) }
+            last = line
+        }
+        return last.map { String(decoding: $0, as: UTF8.self) }
     }
 
     // MARK: Alignment
@@ -198,7 +237,7 @@ public struct Distiller: Sendable {
     }
 
     static func cleanThought(_ t: String) -> String {
-        var s = t.replacingOccurrences(of: #"^Attempt \d+:[^.]*\.\s*"#, with: "", options: .regularExpression)
+        var s = TextPattern.cached(#"^Attempt \d+:[^.]*\.\s*"#).replacing(in: t, with: "")
             .trimmingCharacters(in: .whitespacesAndNewlines)
         while s.hasSuffix(".") { s.removeLast() }
         return s

@@ -82,13 +82,13 @@ public enum PDI {
     static func errors(_ t: Trajectory) -> Set<String> {
         if let summary = t.meta["test_summary"]?.stringValue {
             let failing = summary.split(separator: "\n").filter { $0.contains("✗") || $0.contains("FAILED") }.map {
-                String($0).replacingOccurrences(of: #"\s+-\s.*$"#, with: "", options: .regularExpression).trimmingCharacters(in: .whitespaces)
+                TextPattern.cached(#"\s+-\s.*$"#).replacing(in: String($0), with: "").trimmingCharacters(in: .whitespaces)
             }
             if !failing.isEmpty { return Set(failing) }
         }
         return Set(t.steps.compactMap { s in
             guard let o = s.observation, o.failed else { return nil }
-            return String(o.content.prefix(400).prefix { $0 != "\n" }).replacingOccurrences(of: #"\d+"#, with: "N", options: .regularExpression)
+            return TextPattern.cached(#"\d+"#).replacing(in: String(o.content.prefix(400).prefix { $0 != "\n" }), with: "N")
         })
     }
 

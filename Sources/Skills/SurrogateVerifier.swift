@@ -100,7 +100,7 @@ public struct SurrogateVerifier: Sendable {
             if name.isEmpty || name.count > 64 {
                 add("spec.name.length", "\(name.count) characters", "1 to 64 characters", "the name is empty or too long", "shorten the name", repair: "slug_name")
             }
-            if name.range(of: Self.nameRegex, options: .regularExpression) == nil {
+            if !TextPattern.cached(Self.nameRegex).matches(name) {
                 add("spec.name.format", "'\(name)'", "lowercase letters, digits and single hyphens (\(Self.nameRegex))",
                     "the name has characters or hyphens the specification forbids", "use '\(Self.slug(name))'", repair: "slug_name")
             }
@@ -155,7 +155,7 @@ public struct SurrogateVerifier: Sendable {
         }
         var slug = out.trimmingCharacters(in: CharacterSet(charactersIn: "-"))
         for w in reservedWords { slug = slug.replacingOccurrences(of: w, with: "") }
-        slug = slug.replacingOccurrences(of: #"-+"#, with: "-", options: .regularExpression).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+        slug = TextPattern.cached(#"-+"#).replacing(in: slug, with: "-").trimmingCharacters(in: CharacterSet(charactersIn: "-"))
         if slug.count > 64 { slug = String(slug.prefix(64)).trimmingCharacters(in: CharacterSet(charactersIn: "-")) }
         return slug.isEmpty ? "skill" : slug
     }

@@ -48,7 +48,7 @@ public struct ConsequenceAnalyzer: Sendable {
 
     public func semantic(_ text: String) -> (score: Int, cues: [String]) {
         // Redaction markers are skillforge's words, not the requester's.
-        let clean = text.replacingOccurrences(of: #"\[REDACTED:[a-z-]+\]"#, with: " ", options: .regularExpression)
+        let clean = TextPattern.cached(#"\[REDACTED:[a-z-]+\]"#).replacing(in: text, with: " ")
         var score = 0
         var cues: [String] = []
         for entry in rules.lexicon where entry.re.matches(clean) {

@@ -1,0 +1,37 @@
+import Foundation
+
+/// A regular expression compiled once and reused. `String.replacingOccurrences(of:with:options:
+/// .regularExpression)` compiles its pattern on every call; in the distiller's and the checkers' inner
+/// loops that compilation was most of a build's time.
+public final class TextPattern: @unchecked Sendable {
+    // NSRegularExpression is documented thread-safe for matching.
+    public let regex: NSRegularExpression
+
+    public init(_ pattern: String) {
+        // Patterns are constants of the source; a bad one is a programming error caught by tests.
+        regex = try! NSRegularExpression(pattern: pattern)
+    }
+
+    nonisolated(unsafe) private static var cache: [String: TextPattern] = [:]
+    private static let lock = NSLock()
+
+    /// The compiled pattern, compiled on first use.
+    public static func cached(_ pattern: String) -> TextPattern {
+        lock.lock()
+        defer { lock.unlock() }
+        if let p = cache[pattern] { return p }
+        let p = TextPattern(pattern)
+        cache[pattern] = p
+        return p
+    }
+
+    /// `text` with every match replaced by `template` (`$1` refers to a group).
+    public func replacing(in text: String, with template: String) -> String {
+        regex.stringByReplacingMatches(in: text, range: NSRange(location: 0, length: (text as NSString).length), withTemplate: template)
+    }
+
+    /// Whether the pattern matches anywhere in `text`.
+    public func matches(_ text: String) -> Bool {
+        regex.firstMatch(in: text, range: NSRange(location: 0, length: (text as NSString).length)) != nil
+    }
+}
