@@ -172,18 +172,40 @@ public struct Distiller: Sendable {
 
     /// LCS alignment of `a` with `b`: pairs of matched indices.
     static func align(_ a: [String], _ b: [String]) -> [(Int, Int)] {
+        let ids = intern([a, b])
+        return align(ids[0], ids[1])
+    }
+
+    /// Each distinct string as a small integer, so alignments compare integers, not strings.
+    static func intern(_ seqs: [[String]]) -> [[Int32]] {
+        var table: [String: Int32] = [:]
+        return seqs.map { seq in
+            seq.map { s in
+                if let id = table[s] { return id }
+                let id = Int32(table.count)
+                table[s] = id
+                return id
+            }
+        }
+    }
+
+    /// LCS alignment over interned sequences (one flat table, filled backwards).
+    static func align(_ a: [Int32], _ b: [Int32]) -> [(Int, Int)] {
         let n = a.count, m = b.count
         guard n > 0, m > 0 else { return [] }
-        var dp = [[Int]](repeating: [Int](repeating: 0, count: m + 1), count: n + 1)
-        for i in stride(from: n - 1, through: 0, by: -1) {
-            for j in stride(from: m - 1, through: 0, by: -1) {
-                dp[i][j] = a[i] == b[j] ? dp[i + 1][j + 1] + 1 : max(dp[i + 1][j], dp[i][j + 1])
+        let w = m + 1
+        var dp = [Int32](repeating: 0, count: (n + 1) * w)
+        dp.withUnsafeMutableBufferPointer { d in
+            for i in stride(from: n - 1, through: 0, by: -1) {
+                for j in stride(from: m - 1, through: 0, by: -1) {
+                    d[i * w + j] = a[i] == b[j] ? d[(i + 1) * w + j + 1] + 1 : max(d[(i + 1) * w + j], d[i * w + j + 1])
+                }
             }
         }
         var out: [(Int, Int)] = []
         var i = 0, j = 0
         while i < n && j < m {
-            if a[i] == b[j] { out.append((i, j)); i += 1; j += 1 } else if dp[i + 1][j] >= dp[i][j + 1] { i += 1 } else { j += 1 }
+            if a[i] == b[j] { out.append((i, j)); i += 1; j += 1 } else if dp[(i + 1) * w + j] >= dp[i * w + j + 1] { i += 1 } else { j += 1 }
         }
         return out
     }
@@ -201,18 +223,22 @@ public struct Distiller: Sendable {
     func procedure(_ runs: [Trajectory], excluding: Set<String> = []) -> [ProcedureStep] {
         guard !runs.isEmpty else { return [] }
         let seqs = runs.map { Self.actions($0).map { Self.template($0.action) } }
+        let ids = Self.intern(seqs)
+        // The medoid among the first 32 runs, scored against the first 64: all pairs for the family
+        // sizes seen in practice, and bounded work (not quadratic in the corpus) for huge families.
         var medoid = 0
         var bestScore = -1
-        for i in seqs.indices {
-            let score = seqs.indices.reduce(0) { $0 + ($1 == i ? 0 : Self.align(seqs[i], seqs[$1]).count) }
+        let scored = ids.indices.prefix(64)
+        for i in ids.indices.prefix(32) {
+            let score = scored.reduce(0) { $0 + ($1 == i ? 0 : Self.align(ids[i], ids[$1]).count) }
             if score > bestScore { bestScore = score; medoid = i }
         }
         let threshold = max(min(options.minSupport, runs.count), (runs.count + 1) / 2)
         let medActions = Self.actions(runs[medoid])
         var cites = [[(String, Int)]](repeating: [], count: seqs[medoid].count)
-        for (r, seq) in seqs.enumerated() {
+        for (r, seq) in ids.enumerated() {
             let actions = Self.actions(runs[r])
-            for (i, j) in Self.align(seqs[medoid], seq) { cites[i].append((runs[r].id, actions[j].step)) }
+            for (i, j) in Self.align(ids[medoid], seq) { cites[i].append((runs[r].id, actions[j].step)) }
         }
         var out: [ProcedureStep] = []
         for (i, a) in medActions.enumerated() where cites[i].count >= threshold && !excluding.contains(seqs[medoid][i]) {
