@@ -61,6 +61,7 @@ struct BuildCommand: ParsableCommand {
                     if !quiet { Terminal.err("\(Terminal.green("shard")) \(index)/\(count) of \(spec.name): \(m.files.count) file(s) ingested") }
                 } catch {
                     Terminal.err("\(Terminal.red("error:")) \(error)")
+                    if case EngineError.interrupted = error { throw ExitCode(Exit.interrupted) }
                     throw ExitCode(Exit.buildFailure)
                 }
             }
@@ -120,13 +121,17 @@ struct MergeCommand: ParsableCommand {
     func run() throws {
         let specs = try PipelineFiles.loadAll(try PipelineFiles.resolve(pipelines))
         let printer = ProgressPrinter(quiet: quiet)
-        let runner = BuildRunner(options: .init(outDirectory: URL(fileURLWithPath: out), progress: { printer.handle($0) }))
+        let cancellation = Cancellation()
+        Interrupts.install(cancellation)
+        let runner = BuildRunner(options: .init(outDirectory: URL(fileURLWithPath: out), progress: { printer.handle($0) },
+                                                cancellation: cancellation))
         for spec in specs {
             do {
                 let r = try runner.merge(spec, count: shards)
                 if !quiet { Summary.print(r, verbose: false) }
             } catch {
                 Terminal.err("\(Terminal.red("error:")) \(error)")
+                if case EngineError.interrupted = error { throw ExitCode(Exit.interrupted) }
                 throw ExitCode(Exit.buildFailure)
             }
         }

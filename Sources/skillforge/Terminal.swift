@@ -20,8 +20,8 @@ enum Terminal {
 }
 
 /// SIGINT and SIGTERM ask a running build to stop at its next safe point (nothing half-installed);
-/// a second signal stops at once, which is just as safe for the outputs (they are switched in
-/// atomically) but leaves the current input's cache entry unwritten.
+/// a second signal, or 10 seconds without reaching one, stops at once — just as safe for the outputs
+/// (they are switched in atomically), only the current input's cache entry is lost.
 enum Interrupts {
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
     static func install(_ cancellation: Cancellation) {
@@ -32,6 +32,12 @@ enum Interrupts {
                 if cancellation.isCancelled { _exit(130) }
                 cancellation.cancel()
                 Terminal.err("\ninterrupt: stopping at the next safe point; press Ctrl-C again to stop at once")
+                // A whole-corpus stage can run for minutes between safe points: after 10 s stop anyway
+                // (as safe for out/ as any kill; the next build clears the staging and reuses the cache).
+                DispatchQueue.global().asyncAfter(deadline: .now() + 10) {
+                    Terminal.err("interrupt: stopping now; nothing was installed")
+                    _exit(130)
+                }
             }
             source.resume()
             sources.append(source)
