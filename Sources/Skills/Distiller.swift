@@ -31,7 +31,30 @@ public struct Distiller: Sendable {
     }
 
     public let options: Options
+    /// Alignments of a family's runs, computed once: every verify → refine round renders the family
+    /// again with other steps excluded, and only that last filter differs.
+    private let alignments = AlignmentCache()
     public init(options: Options) { self.options = options }
+
+    final class AlignmentCache: @unchecked Sendable {
+        struct Aligned {
+            var templates: [String]
+            var actions: [(step: Int, action: Action, thought: String?, failed: Bool, observation: String?)]
+            var citations: [[(String, Int)]]
+        }
+        private let lock = NSLock()
+        private var store: [String: Aligned] = [:]
+        func get(_ key: String, _ make: () -> Aligned) -> Aligned {
+            lock.lock()
+            if let hit = store[key] { lock.unlock(); return hit }
+            lock.unlock()
+            let made = make()
+            lock.lock()
+            store[key] = made
+            lock.unlock()
+            return made
+        }
+    }
 
     // MARK: Families
 
@@ -222,6 +245,20 @@ public struct Distiller: Sendable {
     /// like the others) and aligned with every run.
     func procedure(_ runs: [Trajectory], excluding: Set<String> = []) -> [ProcedureStep] {
         guard !runs.isEmpty else { return [] }
+        let aligned = alignments.get(runs.map(\.id).joined(separator: "\u{1}")) { Self.align(runs) }
+        let threshold = max(min(options.minSupport, runs.count), (runs.count + 1) / 2)
+        var out: [ProcedureStep] = []
+        for (i, a) in aligned.actions.enumerated() where aligned.citations[i].count >= threshold && !excluding.contains(aligned.templates[i]) {
+            // An immediate repeat (a retry of the same step) is listed once.
+            if out.last?.template == aligned.templates[i] { continue }
+            out.append(ProcedureStep(template: aligned.templates[i], display: Self.display(a.action),
+                                     thought: a.thought.map(Self.cleanThought), citations: aligned.citations[i]))
+        }
+        return out
+    }
+
+    /// The medoid run (the run most like the others) and, for each of its steps, the runs that took it.
+    static func align(_ runs: [Trajectory]) -> AlignmentCache.Aligned {
         let seqs = runs.map { Self.actions($0).map { Self.template($0.action) } }
         let ids = Self.intern(seqs)
         // The medoid among the first 32 runs, scored against the first 64: all pairs for the family
@@ -233,21 +270,13 @@ public struct Distiller: Sendable {
             let score = scored.reduce(0) { $0 + ($1 == i ? 0 : Self.align(ids[i], ids[$1]).count) }
             if score > bestScore { bestScore = score; medoid = i }
         }
-        let threshold = max(min(options.minSupport, runs.count), (runs.count + 1) / 2)
         let medActions = Self.actions(runs[medoid])
         var cites = [[(String, Int)]](repeating: [], count: seqs[medoid].count)
         for (r, seq) in ids.enumerated() {
             let actions = Self.actions(runs[r])
             for (i, j) in Self.align(ids[medoid], seq) { cites[i].append((runs[r].id, actions[j].step)) }
         }
-        var out: [ProcedureStep] = []
-        for (i, a) in medActions.enumerated() where cites[i].count >= threshold && !excluding.contains(seqs[medoid][i]) {
-            // An immediate repeat (a retry of the same step) is listed once.
-            if out.last?.template == seqs[medoid][i] { continue }
-            out.append(ProcedureStep(template: seqs[medoid][i], display: Self.display(a.action),
-                                     thought: a.thought.map(Self.cleanThought), citations: cites[i]))
-        }
-        return out
+        return AlignmentCache.Aligned(templates: seqs[medoid], actions: medActions, citations: cites)
     }
 
     /// How a step is shown: the normalised command, or the tool with its normalised arguments.
