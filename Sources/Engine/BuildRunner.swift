@@ -560,6 +560,8 @@ public final class BuildRunner {
         // Finish every dataset in staging, then install them.
         try checkCancelled()
         options.progress?(.stageStarted("write"))
+        // Ingest redacted its own entries; this covers the input-resolution ones and cache entries written
+        // by a build that did not yet redact at ingest (cheap: quarantine lists are short).
         quarantine = Self.redacted(quarantine)
         var results: [BuildResult.DatasetResult] = []
         var manifests: [(BuildResult.DatasetResult, Manifest)] = []

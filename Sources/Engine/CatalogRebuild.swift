@@ -52,11 +52,12 @@ public enum CatalogRebuild {
         }
         // Move the old catalog aside (all three SQLite files), then switch the new one in.
         var moved: [String] = []
-        var stamp = ISO8601DateFormatter().string(from: now).replacingOccurrences(of: ":", with: "")
+        let base = ISO8601DateFormatter().string(from: now).replacingOccurrences(of: ":", with: "")
+        var stamp = base
         var n = 1
         while ["", "-wal", "-shm"].contains(where: { fm.fileExists(atPath: path.path + $0 + ".damaged-\(stamp)") }) {
             n += 1
-            stamp = ISO8601DateFormatter().string(from: now).replacingOccurrences(of: ":", with: "") + "-\(n)"
+            stamp = "\(base)-\(n)"
         }
         for suffix in ["", "-wal", "-shm"] where fm.fileExists(atPath: path.path + suffix) {
             let aside = path.path + suffix + ".damaged-\(stamp)"
@@ -84,11 +85,7 @@ public enum CatalogRebuild {
                 throw EngineError.io("\(file.path): not a readable dataset manifest (\(JSONCoding.describe(error))); cannot rebuild the catalog from it")
             }
             for i in m.inputs { inputs[i.file] = i }
-            datasets.append(Catalog.DatasetInput(
-                name: m.name, style: m.style,
-                contentHash: ContentHash.sha256(DatasetWriter.orderedKeys(m.splits).map { m.splits[$0]!.sha256 }.joined(separator: ",")),
-                splits: m.splits.mapValues(\.records), records: m.records, bytes: m.splits.values.reduce(0) { $0 + $1.bytes },
-                path: BuildRunner.displayPath(dsRoot.appendingPathComponent(name).path)))
+            datasets.append(Packaging.datasetInput(m, path: BuildRunner.displayPath(dsRoot.appendingPathComponent(name).path)))
         }
         return (datasets, inputs.keys.sorted().map { inputs[$0]! })
     }

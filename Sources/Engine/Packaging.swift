@@ -62,38 +62,16 @@ enum Packaging {
     /// Records an up-to-date build (see BuildMemo): the run, with the datasets and skills that are
     /// installed, read back from out/ — unchanged skills keep their versions, as in any build.
     static func recordInstalled(catalogPath: URL, out: URL, spec: PipelineSpec, result: BuildResult, started: Date) throws -> [String: Int] {
-        let catalog = try Catalog(path: catalogPath.path)
-        if let problem = try catalog.quickCheck() {
-            throw Catalog.CatalogError(description: "\(catalogPath.path) is damaged (\(problem))")
-        }
         let names = Set(spec.outputs.filter { $0.style != .skills }.map(\.name))
         let (datasets, inputs) = try CatalogRebuild.installedDatasets(out: out, names: names)
         let skills = spec.outputs.contains { $0.style == .skills } ? try CatalogRebuild.installedSkills(out: out) : []
-        let run = Catalog.RunInput(
-            pipeline: spec.name, configHash: ContentHash.sha256((try? JSONCoding.encoder.encode(spec.semantic)) ?? Data()),
-            toolVersion: SkillforgeVersion.current, startedAt: started, finishedAt: Date(), status: "ok",
-            stats: String(decoding: (try? JSONCoding.encoder.encode(result.prepare)) ?? Data(), as: UTF8.self),
-            inputs: inputs.map { ($0.file, $0.format, $0.sha256, $0.bytes, $0.records, $0.quarantined) })
-        return try catalog.record(run: run, datasets: datasets, skills: skills).versions
+        return try recordRun(catalogPath: catalogPath, spec: spec, result: result, started: started, inputs: inputs,
+                             datasets: datasets, skills: skills)
     }
 
     /// Records the run, its inputs, datasets and packed skills in one transaction.
     static func record(catalogPath: URL, spec: PipelineSpec, result: BuildResult, started: Date, inputs: [Manifest.InputInfo],
                        datasets: [(BuildResult.DatasetResult, Manifest)], packed: [Packed]) throws -> [String: Int] {
-        let catalog = try Catalog(path: catalogPath.path)
-        if let problem = try catalog.quickCheck() {
-            throw Catalog.CatalogError(description: "\(catalogPath.path) is damaged (\(problem))")
-        }
-        let run = Catalog.RunInput(
-            pipeline: spec.name, configHash: ContentHash.sha256((try? JSONCoding.encoder.encode(spec.semantic)) ?? Data()),
-            toolVersion: SkillforgeVersion.current, startedAt: started, finishedAt: Date(), status: "ok",
-            stats: String(decoding: (try? JSONCoding.encoder.encode(result.prepare)) ?? Data(), as: UTF8.self),
-            inputs: inputs.map { ($0.file, $0.format, $0.sha256, $0.bytes, $0.records, $0.quarantined) })
-        let ds = datasets.map { d, m in
-            Catalog.DatasetInput(name: d.name, style: m.style,
-                                 contentHash: ContentHash.sha256(DatasetWriter.orderedKeys(m.splits).map { m.splits[$0]!.sha256 }.joined(separator: ",")),
-                                 splits: d.splits, records: d.records, bytes: m.splits.values.reduce(0) { $0 + $1.bytes }, path: d.path)
-        }
         let skills = packed.map { p in
             Catalog.SkillInput(
                 name: p.name, description: p.bundle.description ?? "", body: p.bundle.body, source: p.source, status: p.entry.status,
@@ -102,6 +80,30 @@ enum Packaging {
                 files: p.bundle.files.filter { $0.path != "verification.json" }.map { ($0.path, ContentHash.sha256($0.data), $0.data.count, $0.executable) },
                 evidence: evidence(p.bundle))
         }
-        return try catalog.record(run: run, datasets: ds, skills: skills).versions
+        return try recordRun(catalogPath: catalogPath, spec: spec, result: result, started: started, inputs: inputs,
+                             datasets: datasets.map { datasetInput($1, path: $0.path) }, skills: skills)
+    }
+
+    /// A dataset's catalog row from its manifest (the content hash covers every split's sha256).
+    static func datasetInput(_ m: Manifest, path: String) -> Catalog.DatasetInput {
+        Catalog.DatasetInput(name: m.name, style: m.style,
+                             contentHash: ContentHash.sha256(DatasetWriter.orderedKeys(m.splits).map { m.splits[$0]!.sha256 }.joined(separator: ",")),
+                             splits: m.splits.mapValues(\.records), records: m.records,
+                             bytes: m.splits.values.reduce(0) { $0 + $1.bytes }, path: path)
+    }
+
+    /// Opens the catalog (refusing a damaged one) and records one run in one transaction.
+    private static func recordRun(catalogPath: URL, spec: PipelineSpec, result: BuildResult, started: Date, inputs: [Manifest.InputInfo],
+                                  datasets: [Catalog.DatasetInput], skills: [Catalog.SkillInput]) throws -> [String: Int] {
+        let catalog = try Catalog(path: catalogPath.path)
+        if let problem = try catalog.quickCheck() {
+            throw Catalog.CatalogError(description: "\(catalogPath.path) is damaged (\(problem))")
+        }
+        let run = Catalog.RunInput(
+            pipeline: spec.name, configHash: ContentHash.sha256((try? JSONCoding.encoder.encode(spec.semantic)) ?? Data()),
+            toolVersion: SkillforgeVersion.current, startedAt: started, finishedAt: Date(), status: "ok",
+            stats: String(decoding: (try? JSONCoding.encoder.encode(result.prepare)) ?? Data(), as: UTF8.self),
+            inputs: inputs.map { ($0.file, $0.format, $0.sha256, $0.bytes, $0.records, $0.quarantined) })
+        return try catalog.record(run: run, datasets: datasets, skills: skills).versions
     }
 }

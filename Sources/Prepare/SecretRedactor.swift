@@ -54,12 +54,15 @@ public struct SecretRedactor: Sendable {
         if secrets { r += Self.secretRules }
         if emails { r.append(Rule(kind: "email", triggers: ["@"], regex: Regex(#"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"#), group: 0)) }
         rules = r
-        triggers = emails ? (secrets ? Self.allScanner : TriggerScanner([r[0].triggers])) : (secrets ? Self.secretScanner : TriggerScanner([]))
+        // The automata are built once per rule set (a few hundred kilobytes each).
+        triggers = Self.scanners[(secrets ? 1 : 0) + (emails ? 2 : 0)]
     }
 
-    /// Built once: the automaton over every trigger is a few hundred kilobytes.
-    static let secretScanner = TriggerScanner(secretRules.map(\.triggers))
-    static let allScanner = TriggerScanner(secretRules.map(\.triggers) + [["@"]])
+    /// Indexed by secrets (bit 0) and emails (bit 1), in the order `init` assembles the rules.
+    static let scanners: [TriggerScanner] = [
+        TriggerScanner([]), TriggerScanner(secretRules.map(\.triggers)),
+        TriggerScanner([["@"]]), TriggerScanner(secretRules.map(\.triggers) + [["@"]]),
+    ]
 
     public static func marker(_ kind: String) -> String { "[REDACTED:\(kind)]" }
 
