@@ -59,18 +59,32 @@ elif [ "${CI:-}" = "true" ]; then
 else
   echo "NOTICE: $SHARED is not present; fuzzing from the repository's seeds only"
 fi
+# Inputs that once crashed a target (kept so the fix stays fixed).
+for t in "${TARGETS[@]}"; do
+  if [ -d "Tests/Fuzz/regressions/$t" ]; then cp "Tests/Fuzz/regressions/$t"/* "$SEEDS/$t/"; fi
+done
 if [ -d out/archives ]; then cp out/archives/*.skill out/archives/*.tar.gz out/archives/*.tar.zst "$SEEDS/archive/" 2>/dev/null || true; fi
 
 declare -A MAXLEN=([native]=65536 [importers]=262144 [spec]=16384 [archive]=1048576 [redact]=65536)
 total=0
 for t in "${TARGETS[@]}"; do
   work="$SCRATCH/corpus/$t"; findings="$SCRATCH/findings/$t"
-  mkdir -p "$work" "$findings"
+  rm -rf "$findings"; mkdir -p "$work" "$findings"
   log="$SCRATCH/fuzz-$t.log"
-  if ! "$SCRATCH/fuzz-$t" "$work" "$SEEDS/$t" -max_total_time="$SECS" -timeout=20 -rss_limit_mb=2048 \
+  # Swift's backtracer would take the crash signal before libFuzzer could save the input, so it is
+  # off while fuzzing; the saved input is then replayed with it on, to print where it crashed.
+  if ! SWIFT_BACKTRACE=enable=no "$SCRATCH/fuzz-$t" "$work" "$SEEDS/$t" -max_total_time="$SECS" -timeout=20 -rss_limit_mb=2048 \
        -max_len="${MAXLEN[$t]}" -artifact_prefix="$findings/" -print_final_stats=1 >"$log" 2>&1; then
-    tail -40 "$log" >&2
-    echo "fuzz $t: FAILED; the input is in $findings/" >&2
+    grep -E '^==[0-9]+==|^(SUMMARY|MS:|artifact_prefix)|Fatal error' "$log" | head -20 >&2 || true
+    for input in "$findings"/*; do
+      [ -f "$input" ] || continue
+      echo "--- $input ($(wc -c < "$input") bytes), first 2 KB as base64 (decode with base64 -d):" >&2
+      head -c 2048 "$input" | base64 >&2
+      echo "--- replayed with backtraces on:" >&2
+      SWIFT_BACKTRACE=enable=yes,interactive=no,color=no "$SCRATCH/fuzz-$t" "$input" 2>&1 \
+        | grep -E -A 24 'Fatal error|Program crashed|crashed:' | head -60 >&2 || true
+    done
+    echo "fuzz $t: FAILED; the input is in $findings/ (add it to Tests/Fuzz/regressions/$t/ once fixed)" >&2
     exit 1
   fi
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')

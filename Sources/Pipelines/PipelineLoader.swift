@@ -175,10 +175,14 @@ final class SpecReader {
         case .alias: return "an alias"
         case .scalar(let s):
             if s.style == .plain {
-                if node.null != nil { return "nothing" }
-                if node.bool != nil { return "a boolean '\(s.string)'" }
-                if node.int != nil { return "an integer '\(s.string)'" }
-                if node.float != nil { return "a number '\(s.string)'" }
+                // By the resolved tag: Yams' `node.int` parses base-60 without overflow checks.
+                switch BoundedYAML.tagName(of: node) {
+                case .null: return "nothing"
+                case .bool: return "a boolean '\(s.string)'"
+                case .int: return "an integer '\(s.string)'"
+                case .float: return "a number '\(s.string)'"
+                default: break
+                }
             }
             return "the string '\(s.string)'"
         }

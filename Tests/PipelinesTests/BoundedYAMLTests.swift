@@ -68,4 +68,49 @@ struct BoundedYAMLTests {
         #expect(throws: (any Error).self) { _ = try BoundedYAML.compose("a: [1, 2\nb: 3") }
         try BoundedYAML.check("a: [1, 2\nb: 3")
     }
+
+    /// Found by the spec fuzzer in CI: Yams reads base-60 plain scalars (`1:30`) as numbers and
+    /// multiplies their digits without overflow checks, so twelve groups crashed the process. Base 60
+    /// is no longer a number (as in YAML 1.2); decimal, hex, octal and binary numbers still are.
+    @Test func baseSixtyScalarsAreStringsNotACrash() throws {
+        let huge = "1:0:0:0:0:0:0:0:0:0:0:0"
+        let any = try BoundedYAML.load("a: \(huge)\nb: 1:30\nc: 12\nd: 0x1f\ne: 1.5\nf: 1:30.5\ng: .inf\n") as? [String: Any]
+        #expect(any?["a"] as? String == huge)
+        #expect(any?["b"] as? String == "1:30")
+        #expect(any?["c"] as? Int == 12)
+        #expect(any?["d"] as? Int == 31)
+        #expect(any?["e"] as? Double == 1.5)
+        #expect(any?["f"] as? String == "1:30.5")
+        #expect(any?["g"] as? Double == .infinity)
+        // Explicit tags go through the same checked conversion; a key that is not a scalar is an error.
+        let tagged = try BoundedYAML.load("a: !!int \(huge)\nb: !!int 077\nc: !!float x\nd: 2001-12-14t21:59:43.10-05:00\n") as? [String: Any]
+        #expect(tagged?["a"] as? String == huge)
+        #expect(tagged?["b"] as? Int == 63)
+        #expect(tagged?["c"] as? String == "x")
+        #expect(tagged?["d"] as? String == "2001-12-14t21:59:43.10-05:00")
+        #expect {
+            _ = try BoundedYAML.load("a: 1\n? [x, y]\n: z\n")
+        } throws: { e in
+            let e = e as! BoundedYAML.ShapeError
+            return e.line == 2 && e.message.contains("must be a scalar")
+        }
+        // Merge keys: keys written in the mapping win over merged ones.
+        let merged = try BoundedYAML.load("d: &d {a: 1, b: 2}\ne: {<<: *d, b: 3}\n") as? [String: Any]
+        let e = merged?["e"] as? [String: Any]
+        #expect(e?["a"] as? Int == 1 && e?["b"] as? Int == 3 && e?.count == 2)
+        #expect(throws: BoundedYAML.ShapeError.self) { _ = try BoundedYAML.load("e: {<<: 1}\n") }
+        // In a pipeline: a located error that calls it a string, not a crash.
+        #expect {
+            _ = try PipelineLoader.parse(yaml: "version: \(huge)\ninputs: []\noutputs: {}\n", file: "p.yaml", baseDirectory: "/tmp", checkPaths: false)
+        } throws: { e in
+            let d = (e as! SpecError).diagnostics
+            return d.contains { $0.line == 1 && $0.column == 10 && $0.message == "'version' must be an integer, found the string '\(huge)'" }
+        }
+        // What the fuzzer found: a whole document that is one such scalar.
+        #expect {
+            _ = try PipelineLoader.parse(yaml: huge + "\n", file: "p.yaml", baseDirectory: "/tmp", checkPaths: false)
+        } throws: { e in
+            (e as! SpecError).diagnostics.map(\.message) == ["the pipeline must be a mapping, found the string '\(huge)'"]
+        }
+    }
 }
