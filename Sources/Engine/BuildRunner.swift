@@ -202,6 +202,8 @@ public final class BuildRunner {
         /// nil for the skills style, which writes bundles instead of a dataset.
         var writer: DatasetWriter?
         var configHash: String
+        /// Time spent building this output (fed while streaming, then finished), for the report.
+        var seconds: Double = 0
     }
 
     /// Adapts the skills builder to the engine's builder interface; bundles go to `directory`.
@@ -550,6 +552,7 @@ public final class BuildRunner {
         }
 
         let streamed = Date()
+        let fed = outputs.reduce(0) { $0 + $1.seconds }
         // Too much bad input fails the build before anything is installed.
         let bad = inputInfos.reduce(0) { $0 + $1.quarantined }
         let total = recordsRead + bad
@@ -573,6 +576,8 @@ public final class BuildRunner {
             let stats = (prefix.stats + suffix.stats + o.chain.stats).map { s -> JSONValue in
                 (try? JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(s))) ?? .null
             }
+            let finishing = Date()
+            defer { outputs[k].seconds += Date().timeIntervalSince(finishing) }
             let styleStats = try o.builder.finish()
             guard let writer = o.writer else {
                 skillStats = styleStats
@@ -614,10 +619,13 @@ public final class BuildRunner {
                                         curatedDirectory: skillsOutput.builder.curatedDirectory, formats: spec.package.skills,
                                         archivesDirectory: staging.appendingPathComponent("archives"))
         }
+        // Streaming time is shown without the part spent in the outputs, so the bars add up.
+        let inOutputs = outputs.reduce(0) { $0 + $1.seconds }
         let html = Report.html(result: result, manifests: manifests, skills: skillsOutput?.builder.entries ?? [],
-                               timings: [("read, prepare, build (streaming)", streamed.timeIntervalSince(started)),
-                                         ("finish outputs (whole-corpus styles)", finished.timeIntervalSince(streamed)),
-                                         ("pack skills", Date().timeIntervalSince(finished))])
+                               timings: [("read and prepare", max(0, streamed.timeIntervalSince(started) - fed))]
+                                   + outputs.map { ("output \($0.spec.name) (\($0.spec.style.rawValue))", $0.seconds) }
+                                   + [("write reports", max(0, finished.timeIntervalSince(streamed) - (inOutputs - fed))),
+                                      ("pack skills", Date().timeIntervalSince(finished))])
         try Data(html.utf8).write(to: report.appendingPathComponent("index.html"))
         // The last point at which an interrupt stops the build; from here the outputs are switched in.
         try checkCancelled()
@@ -653,7 +661,9 @@ public final class BuildRunner {
     }
 
     private func feed(_ records: [Trajectory], into o: inout OutputState) throws {
+        let t = Date()
         try o.builder.add(o.chain.process(records))
+        o.seconds += Date().timeIntervalSince(t)
     }
 
     static func hashInput(_ input: ResolvedInput) throws -> (String, Int64) {

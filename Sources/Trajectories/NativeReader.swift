@@ -11,6 +11,17 @@ public enum NativeLineResult: Sendable {
 public enum NativeReader {
     /// Decodes one line. `file` is the path recorded in provenance and quarantine entries.
     public static func decode(_ bytes: ArraySlice<UInt8>, file: String, line: Int) -> NativeLineResult {
+        // The byte-level reader takes every well-formed record; anything else (and every error) goes
+        // through JSONDecoder, which has the final word.
+        if var t = NativeFastDecoder.decode(bytes) {
+            if t.source == nil { t.source = Source(format: "native", file: file, line: line) }
+            return .trajectory(t, repairedUTF8: false)
+        }
+        return decodeWithFoundation(bytes, file: file, line: line)
+    }
+
+    /// The reference reader: `JSONDecoder` through the `Codable` conformances, with UTF-8 repair.
+    public static func decodeWithFoundation(_ bytes: ArraySlice<UInt8>, file: String, line: Int) -> NativeLineResult {
         let repaired = UTF8Repair.repairIfNeeded(bytes)
         let data = repaired.map { Data($0) } ?? Data(bytes)
         do {
