@@ -14,6 +14,51 @@ public struct SecretRedactor: Sendable {
         let group: Int
         /// For assignment-shaped rules: false when the value is code, not a secret.
         var checksValue = false
+        /// What must follow a trigger for the rule to possibly match there (checked on bytes by the
+        /// scanner, so the regular expression runs only where it can match).
+        var follow: Follow = .anything
+    }
+
+    /// A necessary condition on the bytes right after a trigger: never false where the rule's regular
+    /// expression matches (each is a superset of its pattern's tail), usually false elsewhere — `SK`,
+    /// `token` or `://` occur in ordinary text far more often than secrets do.
+    public enum Follow: Sendable {
+        case anything
+        /// At least `count` bytes of `set`.
+        case run(ByteSet, Int)
+        /// Any whitespace, then at least `count` bytes of `set` (`Bearer <token>`).
+        case spaceThenRun(ByteSet, Int)
+        /// The rest of a key name, an optional quote, whitespace, then `=` or `:` (`API_TOKEN = …`).
+        case assignment
+        /// `user:password@` before any whitespace or slash (URLs with credentials).
+        case userinfo
+    }
+
+    /// 256 flags: which bytes belong.
+    public struct ByteSet: Sendable {
+        var member: [Bool]
+        init(_ ranges: String) {
+            member = Array(repeating: false, count: 256)
+            let u = Array(ranges.utf8)
+            var k = 0
+            while k < u.count {
+                if k + 2 < u.count, u[k + 1] == UInt8(ascii: "-") {
+                    for b in u[k]...u[k + 2] { member[Int(b)] = true }
+                    k += 3
+                } else {
+                    member[Int(u[k])] = true
+                    k += 1
+                }
+            }
+        }
+        static let alnum = ByteSet("A-Za-z0-9")
+        static let token = ByteSet("A-Za-z0-9_") + "-"
+        static let hexLower = ByteSet("0-9a-f")
+        static func + (a: ByteSet, extra: String) -> ByteSet {
+            var s = a
+            for b in extra.utf8 { s.member[Int(b)] = true }
+            return s
+        }
     }
 
     /// `api_key=api_key`, `password: Optional[str] = None`, `PASSWORD=$DB_PASS`, `token=self.token`:
@@ -47,12 +92,12 @@ public struct SecretRedactor: Sendable {
 
     public let rules: [Rule]
     /// Finds, in one pass over a string's bytes, which rules' triggers occur in it.
-    let triggers: TriggerScanner
+    var triggers: TriggerScanner
 
     public init(secrets: Bool = true, emails: Bool = false) {
         var r: [Rule] = []
         if secrets { r += Self.secretRules }
-        if emails { r.append(Rule(kind: "email", triggers: ["@"], regex: Regex(#"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"#), group: 0)) }
+        if emails { r.append(Self.emailRule) }
         rules = r
         // The automata are built once per rule set (a few hundred kilobytes each).
         triggers = Self.scanners[(secrets ? 1 : 0) + (emails ? 2 : 0)]
@@ -60,9 +105,12 @@ public struct SecretRedactor: Sendable {
 
     /// Indexed by secrets (bit 0) and emails (bit 1), in the order `init` assembles the rules.
     static let scanners: [TriggerScanner] = [
-        TriggerScanner([]), TriggerScanner(secretRules.map(\.triggers)),
-        TriggerScanner([["@"]]), TriggerScanner(secretRules.map(\.triggers) + [["@"]]),
+        TriggerScanner([]), TriggerScanner(secretRules),
+        TriggerScanner([emailRule]), TriggerScanner(secretRules + [emailRule]),
     ]
+
+    static let emailRule = Rule(kind: "email", triggers: ["@"], regex: Regex(#"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"#),
+                                group: 0, follow: .run(ByteSet("A-Za-z0-9.-"), 4))
 
     public static func marker(_ kind: String) -> String { "[REDACTED:\(kind)]" }
 
@@ -70,9 +118,10 @@ public struct SecretRedactor: Sendable {
     public static var secretKinds: [String] { secretRules.map(\.kind) }
 
     static let secretRules: [Rule] = {
-        func rule(_ kind: String, _ triggers: [String], _ pattern: String, group: Int = 0) -> Rule {
-            Rule(kind: kind, triggers: triggers, regex: Regex(pattern), group: group, checksValue: kind == "password")
+        func rule(_ kind: String, _ triggers: [String], _ pattern: String, group: Int = 0, _ follow: Follow = .anything) -> Rule {
+            Rule(kind: kind, triggers: triggers, regex: Regex(pattern), group: group, checksValue: kind == "password", follow: follow)
         }
+        let token = ByteSet.token
         let ciPassword = ["password", "PASSWORD", "Password", "passwd", "PASSWD", "secret", "SECRET", "Secret",
                           "token", "TOKEN", "Token", "api_key", "API_KEY", "apikey", "APIKEY", "ApiKey", "api-key",
                           "access_key", "ACCESS_KEY", "_PWD", "_pwd"]
@@ -81,45 +130,45 @@ public struct SecretRedactor: Sendable {
             rule("private-key", ["PRIVATE KEY"],
                  #"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\]*)"#),
             rule("aws-access-key", ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA"],
-                 #"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"#),
+                 #"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"#, .run(ByteSet("0-9A-Z"), 16)),
             rule("aws-secret-key", ["aws_secret", "AWS_SECRET", "secret_access_key", "SECRET_ACCESS_KEY", "SecretAccessKey"],
                  #"(?i)(?:aws_?secret_?access_?key|aws_?secret_?key|secretaccesskey)["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"#, group: 1),
-            rule("gcp-api-key", ["AIza"], #"\bAIza[0-9A-Za-z_\-]{35}"#),
+            rule("gcp-api-key", ["AIza"], #"\bAIza[0-9A-Za-z_\-]{35}"#, .run(token, 35)),
             rule("gcp-service-account-key", ["private_key_id"],
                  #""private_key_id"\s*:\s*"([0-9a-f]{40})""#, group: 1),
-            rule("anthropic-key", ["sk-ant-"], #"\bsk-ant-[A-Za-z0-9_\-]{20,}"#),
-            rule("openai-key", ["sk-"], #"\bsk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"#),
+            rule("anthropic-key", ["sk-ant-"], #"\bsk-ant-[A-Za-z0-9_\-]{20,}"#, .run(token, 20)),
+            rule("openai-key", ["sk-"], #"\bsk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"#, .run(token, 20)),
             rule("github-token", ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
-                 #"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"#),
-            rule("stripe-key", ["sk_live_", "sk_test_", "rk_live_", "rk_test_"], #"\b[rs]k_(?:live|test)_[0-9A-Za-z]{16,}"#),
-            rule("huggingface-token", ["hf_"], #"\bhf_[A-Za-z0-9]{30,}"#),
-            rule("gitlab-token", ["glpat-"], #"\bglpat-[A-Za-z0-9_\-]{20,}"#),
-            rule("npm-token", ["npm_"], #"\bnpm_[A-Za-z0-9]{36}\b"#),
-            rule("pypi-token", ["pypi-AgE"], #"\bpypi-AgE[A-Za-z0-9_\-]{50,}"#),
-            rule("sendgrid-key", ["SG."], #"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b"#),
+                 #"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"#, .run(ByteSet("A-Za-z0-9_"), 22)),
+            rule("stripe-key", ["sk_live_", "sk_test_", "rk_live_", "rk_test_"], #"\b[rs]k_(?:live|test)_[0-9A-Za-z]{16,}"#, .run(.alnum, 16)),
+            rule("huggingface-token", ["hf_"], #"\bhf_[A-Za-z0-9]{30,}"#, .run(.alnum, 30)),
+            rule("gitlab-token", ["glpat-"], #"\bglpat-[A-Za-z0-9_\-]{20,}"#, .run(token, 20)),
+            rule("npm-token", ["npm_"], #"\bnpm_[A-Za-z0-9]{36}\b"#, .run(.alnum, 36)),
+            rule("pypi-token", ["pypi-AgE"], #"\bpypi-AgE[A-Za-z0-9_\-]{50,}"#, .run(token, 50)),
+            rule("sendgrid-key", ["SG."], #"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b"#, .run(token, 22)),
             rule("azure-storage-key", ["AccountKey=", "SharedAccessKey="],
-                 #"(?:AccountKey|SharedAccessKey)=([A-Za-z0-9+/]{30,}={0,2})"#, group: 1),
-            rule("google-oauth-secret", ["GOCSPX-"], #"\bGOCSPX-[A-Za-z0-9_\-]{28}"#),
-            rule("databricks-token", ["dapi"], #"\bdapi[0-9a-f]{32}(?:-[0-9])?\b"#),
-            rule("digitalocean-token", ["_v1_"], #"\bdo[opr]_v1_[0-9a-f]{64}\b"#),
-            rule("docker-hub-token", ["dckr_pat_"], #"\bdckr_pat_[A-Za-z0-9_\-]{20,}"#),
-            rule("shopify-token", ["shpat_", "shpca_", "shppa_", "shpss_"], #"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b"#),
-            rule("twilio-key", ["SK", "AC"], #"\b(?:SK|AC)[0-9a-f]{32}\b"#),
-            rule("slack-token", ["xox"], #"\bxox[abposre]-[A-Za-z0-9-]{10,}"#),
+                 #"(?:AccountKey|SharedAccessKey)=([A-Za-z0-9+/]{30,}={0,2})"#, group: 1, .run(ByteSet("A-Za-z0-9+/"), 30)),
+            rule("google-oauth-secret", ["GOCSPX-"], #"\bGOCSPX-[A-Za-z0-9_\-]{28}"#, .run(token, 28)),
+            rule("databricks-token", ["dapi"], #"\bdapi[0-9a-f]{32}(?:-[0-9])?\b"#, .run(.hexLower, 32)),
+            rule("digitalocean-token", ["_v1_"], #"\bdo[opr]_v1_[0-9a-f]{64}\b"#, .run(.hexLower, 64)),
+            rule("docker-hub-token", ["dckr_pat_"], #"\bdckr_pat_[A-Za-z0-9_\-]{20,}"#, .run(token, 20)),
+            rule("shopify-token", ["shpat_", "shpca_", "shppa_", "shpss_"], #"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b"#, .run(ByteSet("a-fA-F0-9"), 32)),
+            rule("twilio-key", ["SK", "AC"], #"\b(?:SK|AC)[0-9a-f]{32}\b"#, .run(.hexLower, 32)),
+            rule("slack-token", ["xox"], #"\bxox[abposre]-[A-Za-z0-9-]{10,}"#, .run(ByteSet("A-Za-z0-9-"), 12)),
             rule("slack-webhook", ["hooks.slack.com"], #"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+"#),
-            rule("jwt", ["eyJ"], #"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"#),
-            rule("bearer-token", ["bearer", "Bearer", "BEARER"], #"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]{16,}=*)"#, group: 1),
-            rule("basic-auth", ["Basic ", "basic ", "BASIC "], #"(?i)\bbasic\s+([A-Za-z0-9+/]{12,}={0,2})(?![A-Za-z0-9+/=])"#, group: 1),
-            rule("url-password", ["://"], #"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@"'<>\[\]]+:([^\s@/"'<>]+)@"#, group: 1),
+            rule("jwt", ["eyJ"], #"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"#, .run(token, 8)),
+            rule("bearer-token", ["bearer", "Bearer", "BEARER"], #"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]{16,}=*)"#, group: 1, .spaceThenRun(ByteSet("A-Za-z0-9-._~+/"), 16)),
+            rule("basic-auth", ["Basic ", "basic ", "BASIC "], #"(?i)\bbasic\s+([A-Za-z0-9+/]{12,}={0,2})(?![A-Za-z0-9+/=])"#, group: 1, .spaceThenRun(ByteSet("A-Za-z0-9+/"), 12)),
+            rule("url-password", ["://"], #"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@"'<>\[\]]+:([^\s@/"'<>]+)@"#, group: 1, .userinfo),
             // KEY=value (shell, .env): always a secret when the name says so.
             rule("password", ciPassword,
-                 #"(?i)\b[A-Z0-9_]*(?:PASSWORD|PASSWD|_PWD|SECRET|TOKEN|API_?KEY|ACCESS_KEY)\s*=\s*["']?([^\s"'&;,]{3,})"#, group: 1),
+                 #"(?i)\b[A-Z0-9_]*(?:PASSWORD|PASSWD|_PWD|SECRET|TOKEN|API_?KEY|ACCESS_KEY)\s*=\s*["']?([^\s"'&;,]{3,})"#, group: 1, .assignment),
             // "key": "value" (JSON, quoted YAML): quoted values are secrets whatever they look like.
             rule("password", ciPassword,
-                 #"(?i)\b[A-Za-z0-9_]*(?:password|passwd|secret|token|api_?key|apikey|access_key)["']?\s*:\s*(["'])([^"'\s]{3,})\1"#, group: 2),
+                 #"(?i)\b[A-Za-z0-9_]*(?:password|passwd|secret|token|api_?key|apikey|access_key)["']?\s*:\s*(["'])([^"'\s]{3,})\1"#, group: 2, .assignment),
             // key: value (unquoted YAML, logs): only values that do not look like an ordinary word.
             rule("password", ciPassword,
-                 #"(?i)\b[A-Za-z0-9_]*(?:password|passwd|secret|api_?key|apikey|access_key)\s*:\s*((?=(?-i:[^\s"',}]*[0-9A-Z!@#$%^*+/._-]))[^\s"',}]{4,})"#, group: 1),
+                 #"(?i)\b[A-Za-z0-9_]*(?:password|passwd|secret|api_?key|apikey|access_key)\s*:\s*((?=(?-i:[^\s"',}]*[0-9A-Z!@#$%^*+/._-]))[^\s"',}]{4,})"#, group: 1, .assignment),
             // --password VALUE / --token=VALUE command-line flags.
             rule("password", ["--pass", "--token", "--api-key", "--secret"],
                  #"--(?:password|passwd|token|api-key|secret)(?:=|\s+)["']?([^\s"']{3,})"#, group: 1),
@@ -210,12 +259,28 @@ public struct SecretRedactor: Sendable {
 /// text gives the set of rules whose triggers occur, so the regular expressions run only where they can
 /// match. (A rule per bit: at most 64 rules.)
 struct TriggerScanner: Sendable {
-    /// next[state * 256 + byte] -> state, with failure links folded in.
-    private let next: [Int32]
+    /// Bytes that occur in no trigger share class 0; the others get a class each. The transition
+    /// table is indexed by class, so it stays small enough for the L1 cache: the scan is one dependent
+    /// load per byte, and a 256-column table (150 KB) made every load an L2 miss.
+    private let byteClass: [UInt8]
+    private let classes: Int
+    /// next[state * classes + class] -> next state * classes, with bit 31 set when it has outputs.
+    private let next: [UInt32]
+    private let longestTrigger: Int
     /// Rules whose trigger ends at this state (or at a state reachable by failure links).
     private let output: [UInt64]
+    /// What must follow a trigger of each rule; rules in `unconditional` need nothing.
+    private let follows: [SecretRedactor.Follow]
+    private let unconditional: UInt64
+    /// Off: every trigger counts, as before the follow checks (tests compare the two).
+    var checksFollow = true
 
-    init(_ triggersPerRule: [[String]]) {
+    init(_ rules: [SecretRedactor.Rule]) {
+        let triggersPerRule = rules.map(\.triggers)
+        follows = rules.map(\.follow)
+        unconditional = rules.enumerated().reduce(0) { m, r in
+            if case .anything = r.element.follow { return m | (1 << UInt64(r.offset)) } else { return m }
+        }
         precondition(triggersPerRule.count <= 64, "TriggerScanner holds at most 64 rules")
         var goto: [[Int32]] = [Array(repeating: -1, count: 256)]
         var out: [UInt64] = [0]
@@ -254,22 +319,140 @@ struct TriggerScanner: Sendable {
                 }
             }
         }
-        next = goto.flatMap { $0 }
+        var cls = Array(repeating: UInt8(0), count: 256)
+        var count = 1
+        for t in triggersPerRule.joined() {
+            for b in t.utf8 where cls[Int(b)] == 0 {
+                cls[Int(b)] = UInt8(count)
+                count += 1
+            }
+        }
+        precondition(count <= 256 && goto.count * count < 0x7FFF_FFFF, "too many trigger bytes or states")
+        var table = Array(repeating: UInt32(0), count: goto.count * count)
+        // A byte outside every trigger sends every state where it sends a byte of class 0: to the root,
+        // since no trigger continues with it (any such byte works as the representative).
+        let outside = (0..<256).first { cls[$0] == 0 } ?? 0
+        for s in goto.indices {
+            for b in 0..<256 where cls[b] != 0 || b == outside {
+                let t = Int(goto[s][b])
+                table[s * count + Int(cls[b])] = UInt32(t * count) | (out[t] != 0 ? 0x8000_0000 : 0)
+            }
+        }
+        byteClass = cls
+        classes = count
+        longestTrigger = max(1, triggersPerRule.joined().map(\.utf8.count).max() ?? 1)
+        next = table
         output = out
     }
 
-    /// Bit k set when a trigger of rule k occurs in `bytes`.
+    /// Bit k set when a trigger of rule k occurs in `bytes` followed by what rule k needs.
+    ///
+    /// The scan is one table load per byte, each waiting for the one before; long strings are scanned
+    /// as two halves interleaved in one loop, so two chains of loads overlap. The second half starts
+    /// `longestTrigger - 1` bytes early, so a trigger across the middle is still seen.
     func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var mask: UInt64 = 0
-        var state = 0
+        let all = checksFollow ? unconditional : ~0
+        let stride = classes
         next.withUnsafeBufferPointer { table in
-            output.withUnsafeBufferPointer { out in
-                for b in bytes {
-                    state = Int(table[state &* 256 &+ Int(b)])
-                    mask |= out[state]
+        byteClass.withUnsafeBufferPointer { cls in
+            // Entries hold the next state premultiplied by the row length, flag in bit 31.
+            @inline(__always) func hit(_ e: UInt32, at i: Int) {
+                let o = output[Int(e & 0x7FFF_FFFF) / stride]
+                mask |= o & all
+                var pending = o & ~all & ~mask
+                while pending != 0 {
+                    let k = pending.trailingZeroBitCount
+                    pending &= pending - 1
+                    if Self.follows(follows[k], bytes, after: i + 1) { mask |= 1 << UInt64(k) }
                 }
             }
+            let n = bytes.count
+            var a = 0, b = 0          // states (premultiplied)
+            var i = 0
+            var j = n                 // second half: j..<n, once split
+            if n >= 256 {
+                let mid = n / 2
+                j = mid - (longestTrigger - 1)
+                let steps = mid
+                var k = 0
+                var jj = j
+                while k < steps {
+                    let ea = table[a &+ Int(cls[Int(bytes[k])])]
+                    let eb = jj < n ? table[b &+ Int(cls[Int(bytes[jj])])] : 0
+                    a = Int(ea & 0x7FFF_FFFF)
+                    b = Int(eb & 0x7FFF_FFFF)
+                    if (ea | eb) & 0x8000_0000 != 0 {
+                        if ea & 0x8000_0000 != 0 { hit(ea, at: k) }
+                        if eb & 0x8000_0000 != 0 { hit(eb, at: jj) }
+                    }
+                    k += 1
+                    jj += 1
+                }
+                i = jj        // the first half is done; the second continues from here
+                a = b
+            } else {
+                i = 0
+            }
+            while i < n {
+                let e = table[a &+ Int(cls[Int(bytes[i])])]
+                a = Int(e & 0x7FFF_FFFF)
+                if e & 0x8000_0000 != 0 { hit(e, at: i) }
+                i += 1
+            }
+        }
         }
         return mask
+    }
+
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (0x09...0x0D).contains(b) }
+    /// ASCII whitespace or any byte of a non-ASCII character (ICU's `\s` also takes Unicode spaces).
+    static func mayBeSpace(_ b: UInt8) -> Bool { isSpace(b) || b >= 0x80 }
+
+    /// Whether `bytes[start...]` can begin what `follow` asks for.
+    static func follows(_ follow: SecretRedactor.Follow, _ bytes: UnsafeBufferPointer<UInt8>, after start: Int) -> Bool {
+        func run(_ set: SecretRedactor.ByteSet, _ count: Int, from: Int) -> Bool {
+            guard from + count <= bytes.count else { return false }
+            for j in from..<(from + count) where !set.member[Int(bytes[j])] { return false }
+            return true
+        }
+        switch follow {
+        case .anything:
+            return true
+        case .run(let set, let count):
+            return run(set, count, from: start)
+        case .spaceThenRun(let set, let count):
+            var j = start
+            while j < bytes.count, mayBeSpace(bytes[j]) { j += 1 }
+            return run(set, count, from: j)
+        case .assignment:
+            var j = start
+            while j < bytes.count, SecretRedactor.ByteSet.token.member[Int(bytes[j])] { j += 1 }
+            if j < bytes.count, bytes[j] == 0x22 || bytes[j] == 0x27 { j += 1 }
+            while j < bytes.count, mayBeSpace(bytes[j]) { j += 1 }
+            return j < bytes.count && (bytes[j] == 0x3D || bytes[j] == 0x3A)
+        case .userinfo:
+            // [^\s:/@"'<>\[\]]+ : [^\s@/"'<>]+ @
+            var j = start
+            var user = 0
+            while j < bytes.count {
+                let b = bytes[j]
+                if b == 0x3A { break }
+                if isSpace(b) || b == 0x2F || b == 0x40 || b == 0x22 || b == 0x27 || b == 0x3C || b == 0x3E || b == 0x5B || b == 0x5D { return false }
+                user += 1
+                j += 1
+            }
+            guard user > 0, j < bytes.count else { return false }
+            j += 1
+            var pass = 0
+            while j < bytes.count {
+                let b = bytes[j]
+                if b == 0x40 { return pass > 0 }
+                if isSpace(b) || b == 0x2F || b == 0x22 || b == 0x27 || b == 0x3C || b == 0x3E { return false }
+                pass += 1
+                j += 1
+            }
+            return false
+        }
     }
 }

@@ -109,16 +109,23 @@ private struct Parser {
             if c < 0x20 { throw GiveUp() }
             i += 1
         }
-        var out: [UInt8] = Array(UnsafeBufferPointer(rebasing: b[start..<i]))
+        // Escapes: copy the plain runs between them whole.
+        var out: [UInt8] = []
+        out.reserveCapacity(i - start + 256)
+        var run = start
         while i < b.count {
             let c = b[i]
+            if c != 0x22 && c != 0x5C {
+                if c < 0x20 { throw GiveUp() }
+                i += 1
+                continue
+            }
+            if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i])) }
             if c == 0x22 {
                 i += 1
                 guard let s = String(validating: out, as: UTF8.self) else { throw GiveUp() }
                 return s
             }
-            if c < 0x20 { throw GiveUp() }
-            if c != 0x5C { out.append(c); i += 1; continue }
             guard i + 1 < b.count else { throw GiveUp() }
             let e = b[i + 1]
             i += 2
@@ -145,6 +152,7 @@ private struct Parser {
             default:
                 throw GiveUp()
             }
+            run = i
         }
         throw GiveUp()
     }
