@@ -212,6 +212,43 @@ public struct Distiller: Sendable {
         }
     }
 
+    /// Length of the longest common subsequence, bit-parallel (Hyyrö's formulation of Allison and
+    /// Dix): one machine word holds 64 columns, so a pair costs about |a| × ⌈|b| / 64⌉ word operations
+    /// instead of |a| × |b| cells, and no table is allocated. Equal to `align(a, b).count`.
+    static func lcsLength(_ a: [Int32], _ b: [Int32], symbols: Int) -> Int {
+        let m = b.count
+        guard !a.isEmpty, m > 0 else { return 0 }
+        let words = (m + 63) / 64
+        // match[c * words + w]: bit j of word w set where b[64w + j] == c.
+        var match = [UInt64](repeating: 0, count: symbols * words)
+        for (j, c) in b.enumerated() { match[Int(c) * words + j / 64] |= 1 << UInt64(j % 64) }
+        var v = [UInt64](repeating: ~0, count: words)
+        match.withUnsafeBufferPointer { mt in
+            v.withUnsafeMutableBufferPointer { v in
+                for c in a {
+                    let row = Int(c) * words
+                    var carry: UInt64 = 0
+                    for w in 0..<words {
+                        let vw = v[w]
+                        let u = vw & mt[row + w]
+                        // (V + U) with the carry of the word below, | (V - U) (no borrow: U ⊆ V).
+                        let (s1, o1) = vw.addingReportingOverflow(u)
+                        let (s2, o2) = s1.addingReportingOverflow(carry)
+                        carry = (o1 || o2) ? 1 : 0
+                        v[w] = s2 | (vw & ~u)
+                    }
+                }
+            }
+        }
+        var zeros = 0
+        for w in 0..<words {
+            let bits = w == words - 1 && m % 64 != 0 ? m % 64 : 64
+            let live: UInt64 = bits == 64 ? ~0 : (1 << UInt64(bits)) - 1
+            zeros += (~v[w] & live).nonzeroBitCount
+        }
+        return zeros
+    }
+
     /// LCS alignment over interned sequences (one flat table, filled backwards).
     static func align(_ a: [Int32], _ b: [Int32]) -> [(Int, Int)] {
         let n = a.count, m = b.count
@@ -266,8 +303,18 @@ public struct Distiller: Sendable {
         var medoid = 0
         var bestScore = -1
         let scored = ids.indices.prefix(64)
+        let symbols = Int(ids.joined().max() ?? 0) + 1
+        // LCS length is symmetric: each pair among the first 32 is computed once.
+        var length: [Int: Int] = [:]
         for i in ids.indices.prefix(32) {
-            let score = scored.reduce(0) { $0 + ($1 == i ? 0 : Self.align(ids[i], ids[$1]).count) }
+            var score = 0
+            for j in scored where j != i {
+                let key = min(i, j) * 64 + max(i, j)
+                if let l = length[key] { score += l; continue }
+                let l = Self.lcsLength(ids[i], ids[j], symbols: symbols)
+                length[key] = l
+                score += l
+            }
             if score > bestScore { bestScore = score; medoid = i }
         }
         let medActions = Self.actions(runs[medoid])

@@ -226,3 +226,27 @@ func bundleDir() throws -> URL {
         }
     }
 }
+
+@Suite struct AlignmentTests {
+    /// The bit-parallel LCS length used to choose a family's medoid equals the length of the
+    /// table-filled alignment, across word boundaries (63, 64, 65, 128, 200 steps) and alphabets.
+    @Test func bitParallelLCSEqualsTheTable() {
+        var rng = SystemRandomNumberGenerator()
+        var compared = 0
+        var nonzero = 0
+        for n in [0, 1, 2, 5, 31, 63, 64, 65, 100, 128, 129, 200] {
+            for m in [0, 1, 3, 63, 64, 65, 127, 128, 129, 200] {
+                for symbols in [1, 2, 4, 30] {
+                    let a = (0..<n).map { _ in Int32.random(in: 0..<Int32(symbols), using: &rng) }
+                    let b = (0..<m).map { _ in Int32.random(in: 0..<Int32(symbols), using: &rng) }
+                    let fast = Distiller.lcsLength(a, b, symbols: symbols)
+                    #expect(fast == Distiller.align(a, b).count, "n=\(n) m=\(m) symbols=\(symbols)")
+                    #expect(fast == Distiller.lcsLength(b, a, symbols: symbols))
+                    compared += 1
+                    if fast > 0 { nonzero += 1 }
+                }
+            }
+        }
+        #expect(compared == 480 && nonzero > 300)
+    }
+}
