@@ -32,7 +32,8 @@ public struct Distiller: Sendable {
 
     public let options: Options
     /// Alignments of a family's runs, computed once: every verify → refine round renders the family
-    /// again with other steps excluded, and only that last filter differs.
+    /// again with other steps excluded, and the leave-one-out check distils it once per run without
+    /// that run — all from the same pairwise lengths and alignments with the medoid.
     private let alignments = AlignmentCache()
     public init(options: Options) { self.options = options }
 
@@ -43,16 +44,78 @@ public struct Distiller: Sendable {
             var citations: [[(String, Int)]]
         }
         private let lock = NSLock()
-        private var store: [String: Aligned] = [:]
-        func get(_ key: String, _ make: () -> Aligned) -> Aligned {
+        private var store: [String: FamilyAlignment] = [:]
+        func family(_ runs: [Trajectory]) -> FamilyAlignment {
+            let key = runs.map(\.id).joined(separator: "\u{1}")
             lock.lock()
-            if let hit = store[key] { lock.unlock(); return hit }
-            lock.unlock()
-            let made = make()
-            lock.lock()
+            defer { lock.unlock() }
+            if let hit = store[key] { return hit }
+            let made = FamilyAlignment(runs)
             store[key] = made
-            lock.unlock()
             return made
+        }
+    }
+
+    /// One family's runs as interned step sequences, with what aligning them needs, memoised: LCS
+    /// lengths between the first 65 runs (enough to choose the medoid of the family and of the family
+    /// without any one run) and every run's alignment with each medoid asked for.
+    final class FamilyAlignment: @unchecked Sendable {
+        let runs: [Trajectory]
+        let acts: [[(step: Int, action: Action, thought: String?, failed: Bool, observation: String?)]]
+        let seqs: [[String]]
+        let ids: [[Int32]]
+        let symbols: Int
+        private let lock = NSLock()
+        private var lengths: [Int: Int] = [:]
+        private var withMedoid: [Int: [[(Int, Int)]]] = [:]
+
+        init(_ runs: [Trajectory]) {
+            self.runs = runs
+            acts = runs.map(Distiller.actions)
+            seqs = acts.map { $0.map { Distiller.template($0.action) } }
+            ids = Distiller.intern(seqs)
+            symbols = Int(ids.joined().max() ?? 0) + 1
+        }
+
+        func length(_ i: Int, _ j: Int) -> Int {
+            let key = min(i, j) * 65 + max(i, j)
+            lock.lock()
+            if let l = lengths[key] { lock.unlock(); return l }
+            lock.unlock()
+            let l = Distiller.lcsLength(ids[i], ids[j], symbols: symbols)
+            lock.lock()
+            lengths[key] = l
+            lock.unlock()
+            return l
+        }
+
+        /// The medoid (the run most like the others) and, for each of its steps, the runs that took it,
+        /// over all runs but `leftOut`. The medoid is chosen among the first 32 runs, scored against the
+        /// first 64: all pairs for the family sizes seen in practice, bounded work for huge families.
+        func aligned(leavingOut leftOut: Int? = nil) -> AlignmentCache.Aligned {
+            let members = runs.indices.filter { $0 != leftOut }
+            let scored = members.prefix(64)
+            var medoid = members[0]
+            var bestScore = -1
+            for i in members.prefix(32) {
+                let score = scored.reduce(0) { $0 + ($1 == i ? 0 : length(i, $1)) }
+                if score > bestScore { bestScore = score; medoid = i }
+            }
+            lock.lock()
+            var pairs = withMedoid[medoid]
+            lock.unlock()
+            if pairs == nil {
+                let made = ids.map { Distiller.align(ids[medoid], $0) }
+                lock.lock()
+                withMedoid[medoid] = made
+                lock.unlock()
+                pairs = made
+            }
+            var cites = [[(String, Int)]](repeating: [], count: seqs[medoid].count)
+            for r in members {
+                for (i, j) in pairs![r] { cites[i].append((runs[r].id, acts[r][j].step)) }
+            }
+            return AlignmentCache.Aligned(templates: seqs[medoid], actions: acts[medoid], citations: cites)
         }
     }
 
@@ -281,9 +344,15 @@ public struct Distiller: Sendable {
     /// The ordered steps shared by at least `threshold` runs, taken from the medoid run (the run most
     /// like the others) and aligned with every run.
     func procedure(_ runs: [Trajectory], excluding: Set<String> = []) -> [ProcedureStep] {
-        guard !runs.isEmpty else { return [] }
-        let aligned = alignments.get(runs.map(\.id).joined(separator: "\u{1}")) { Self.align(runs) }
-        let threshold = max(min(options.minSupport, runs.count), (runs.count + 1) / 2)
+        procedure(runs, leavingOut: nil, excluding: excluding)
+    }
+
+    /// The procedure of `runs` without the run at `leftOut` (as if it had never been seen).
+    func procedure(_ runs: [Trajectory], leavingOut leftOut: Int?, excluding: Set<String> = []) -> [ProcedureStep] {
+        let count = runs.count - (leftOut == nil ? 0 : 1)
+        guard count > 0 else { return [] }
+        let aligned = alignments.family(runs).aligned(leavingOut: leftOut)
+        let threshold = max(min(options.minSupport, count), (count + 1) / 2)
         var out: [ProcedureStep] = []
         for (i, a) in aligned.actions.enumerated() where aligned.citations[i].count >= threshold && !excluding.contains(aligned.templates[i]) {
             // An immediate repeat (a retry of the same step) is listed once.
@@ -292,38 +361,6 @@ public struct Distiller: Sendable {
                                      thought: a.thought.map(Self.cleanThought), citations: aligned.citations[i]))
         }
         return out
-    }
-
-    /// The medoid run (the run most like the others) and, for each of its steps, the runs that took it.
-    static func align(_ runs: [Trajectory]) -> AlignmentCache.Aligned {
-        let seqs = runs.map { Self.actions($0).map { Self.template($0.action) } }
-        let ids = Self.intern(seqs)
-        // The medoid among the first 32 runs, scored against the first 64: all pairs for the family
-        // sizes seen in practice, and bounded work (not quadratic in the corpus) for huge families.
-        var medoid = 0
-        var bestScore = -1
-        let scored = ids.indices.prefix(64)
-        let symbols = Int(ids.joined().max() ?? 0) + 1
-        // LCS length is symmetric: each pair among the first 32 is computed once.
-        var length: [Int: Int] = [:]
-        for i in ids.indices.prefix(32) {
-            var score = 0
-            for j in scored where j != i {
-                let key = min(i, j) * 64 + max(i, j)
-                if let l = length[key] { score += l; continue }
-                let l = Self.lcsLength(ids[i], ids[j], symbols: symbols)
-                length[key] = l
-                score += l
-            }
-            if score > bestScore { bestScore = score; medoid = i }
-        }
-        let medActions = Self.actions(runs[medoid])
-        var cites = [[(String, Int)]](repeating: [], count: seqs[medoid].count)
-        for (r, seq) in ids.enumerated() {
-            let actions = Self.actions(runs[r])
-            for (i, j) in Self.align(ids[medoid], seq) { cites[i].append((runs[r].id, actions[j].step)) }
-        }
-        return AlignmentCache.Aligned(templates: seqs[medoid], actions: medActions, citations: cites)
     }
 
     /// How a step is shown: the normalised command, or the tool with its normalised arguments.
@@ -348,16 +385,24 @@ public struct Distiller: Sendable {
     // MARK: Rendering
 
     public func distill(_ trajectories: [Trajectory]) -> (skills: [Distilled], belowSupport: [Family]) {
-        var out: [Distilled] = []
-        var below: [Family] = []
+        // Names are given in family order (a later family with the same name gets a suffix); the
+        // families are then rendered in parallel, each on its own.
+        let all = families(trajectories)
         var names = Set<String>()
-        for f in families(trajectories) {
-            guard f.successes.count >= options.minSupport else { below.append(f); continue }
+        var named: [(Family, String)] = []
+        for f in all where f.successes.count >= options.minSupport {
             var name = Self.name(for: f)
             var n = 2
             while names.contains(name) { name = "\(Self.name(for: f))-\(n)"; n += 1 }
             names.insert(name)
-            if let d = render(f, name: name, excluding: []) { out.append(d) } else { below.append(f) }
+            named.append((f, name))
+        }
+        var rendered = Parallel.map(named, minChunk: 1) { self.render($0.0, name: $0.1, excluding: []) }.makeIterator()
+        var out: [Distilled] = []
+        var below: [Family] = []
+        for f in all {
+            guard f.successes.count >= options.minSupport, let d = rendered.next()! else { below.append(f); continue }
+            out.append(d)
         }
         return (out, below)
     }
@@ -448,10 +493,9 @@ public struct Distiller: Sendable {
         // Leave-one-out: each run against the procedure distilled from the others.
         var heldOut: [(procedure: [String], run: [String])] = []
         if n >= 3 {
-            for (k, r) in f.successes.enumerated() {
-                var others = f.successes
-                others.remove(at: k)
-                heldOut.append((procedure(others, excluding: excluding).map(\.template), Self.actions(r).map { Self.template($0.action) }))
+            let family = alignments.family(f.successes)
+            for k in f.successes.indices {
+                heldOut.append((procedure(f.successes, leavingOut: k, excluding: excluding).map(\.template), family.seqs[k]))
             }
         }
         let ev = GroundingEvidence(procedure: steps.map(\.template), heldOut: heldOut,

@@ -48,8 +48,8 @@ public final class SkillSetBuilder {
         let distiller = Distiller(options: options.distiller)
         let (skills, below) = distiller.distill(trajectories)
         let refiner = Refiner(maxRounds: options.maxRounds)
-        var results: [(SkillBundle, Refiner.Outcome, Distiller.Distilled)] = []
-        for d in skills {
+        // Each skill's verify → refine loop is its own: they run in parallel, results in order.
+        let results: [(SkillBundle, Refiner.Outcome, Distiller.Distilled)] = Parallel.map(skills, minChunk: 1) { d in
             var excluded = Set<String>()
             let family = d.family
             let name = d.bundle.directoryName
@@ -63,7 +63,7 @@ public final class SkillSetBuilder {
                 guard let again = distiller.render(family, name: name, excluding: excluded) else { return (current, nil) }
                 return (again.bundle, again.evidence)
             }
-            results.append((bundle, outcome, d))
+            return (bundle, outcome, d)
         }
         // PDI over this build's distilled skills.
         let terms = results.map { b, _, d in
