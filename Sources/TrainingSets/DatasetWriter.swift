@@ -83,7 +83,31 @@ public final class DatasetWriter {
 
     public let directory: URL
     public let description: Description
-    private var handles: [String: FileHandle] = [:]
+    /// One split file: records are buffered (1 MiB) and hashed as they are written, so finishing a
+    /// dataset does not read its files back to hash them.
+    private final class SplitFile {
+        let handle: FileHandle
+        var buffer: [UInt8] = []
+        var hasher = ContentHash.Stream()
+        var bytes: Int64 = 0
+        init(_ handle: FileHandle) {
+            self.handle = handle
+            buffer.reserveCapacity(1 << 20)
+        }
+        func append(_ line: Data) throws {
+            buffer.append(contentsOf: line)
+            buffer.append(0x0A)
+            if buffer.count >= 1 << 20 { try flush() }
+        }
+        func flush() throws {
+            guard !buffer.isEmpty else { return }
+            hasher.update(buffer)
+            bytes += Int64(buffer.count)
+            try handle.write(contentsOf: buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
+    }
+    private var handles: [String: SplitFile] = [:]
     private var counts: [String: Int] = [:]
     public private(set) var skipped: [String: Int] = [:]
 
@@ -96,9 +120,9 @@ public final class DatasetWriter {
     /// Appends a record to `split` of `config` (`default`: `<split>.jsonl`; others: `<config>/<split>.jsonl`).
     public func write(_ line: Data, split: String, config: String = "default") throws {
         let key = config == "default" ? split : "\(config)/\(split)"
-        let handle: FileHandle
+        let file: SplitFile
         if let h = handles[key] {
-            handle = h
+            file = h
         } else {
             let url = directory.appendingPathComponent("\(key).jsonl")
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -106,12 +130,10 @@ public final class DatasetWriter {
             guard let h = FileHandle(forWritingAtPath: url.path) else {
                 throw ReadError.cannotOpen(path: url.path, reason: "cannot create dataset file")
             }
-            handles[key] = h
-            handle = h
+            file = SplitFile(h)
+            handles[key] = file
         }
-        var data = line
-        data.append(0x0A)
-        try handle.write(contentsOf: data)
+        try file.append(line)
         counts[key, default: 0] += 1
     }
 
@@ -131,15 +153,18 @@ public final class DatasetWriter {
     /// Closes the split files and writes `manifest.json` and the dataset card `README.md`.
     @discardableResult
     public func finish(inputs: [Manifest.InputInfo], prepare: [JSONValue], stats: [String: JSONValue] = [:]) throws -> Manifest {
-        for (_, h) in handles {
-            try h.synchronize()
-            try h.close()
+        var written: [String: (sha: String, bytes: Int64)] = [:]
+        for (key, f) in handles {
+            try f.flush()
+            try f.handle.synchronize()
+            try f.handle.close()
+            written[key] = (f.hasher.finalize(), f.bytes)
         }
         handles = [:]
         var splits: [String: Manifest.SplitInfo] = [:]
         for split in Self.orderedKeys(counts) {
             let file = "\(split).jsonl"
-            let (sha, bytes) = try ContentHash.sha256(fileAt: directory.appendingPathComponent(file).path)
+            let (sha, bytes) = written[split]!
             splits[split] = .init(file: file, records: counts[split]!, bytes: bytes, sha256: sha)
         }
         let d = description

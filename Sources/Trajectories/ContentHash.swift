@@ -11,6 +11,14 @@ public enum ContentHash {
         sha256(Data(text.utf8))
     }
 
+    /// SHA-256 over bytes given piece by piece (files hashed while they are written).
+    public struct Stream {
+        private var hasher = SHA256()
+        public init() {}
+        public mutating func update(_ bytes: [UInt8]) { hasher.update(data: bytes) }
+        public func finalize() -> String { ContentHash.hex(hasher.finalize()) }
+    }
+
     /// Streams a file through SHA-256 (bounded memory).
     public static func sha256(fileAt path: String) throws -> (hex: String, bytes: Int64) {
         guard let h = FileHandle(forReadingAtPath: path) else {

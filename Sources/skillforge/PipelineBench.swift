@@ -56,15 +56,16 @@ struct PipelineBench: ParsableCommand {
         try h.write(contentsOf: buffer)
     }
 
-    /// Runs this executable with `args` under GNU time; returns wall seconds and the child's peak RSS
-    /// in MB (0 when /usr/bin/time is not installed: apt install time).
-    static func child(_ args: [String], cwd: URL) throws -> (seconds: Double, peakMB: Double, status: Int32) {
+    /// Runs this executable with `args` under GNU time; returns wall seconds, the child's peak RSS in
+    /// MB and how many cores it kept busy on average (CPU seconds / wall seconds) — 0 when
+    /// /usr/bin/time is not installed (apt install time).
+    static func child(_ args: [String], cwd: URL) throws -> (seconds: Double, peakMB: Double, cores: Double, status: Int32) {
         let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let stats = cwd.appendingPathComponent(".time-\(UInt32.random(in: 0...UInt32.max))")
         let p = Process()
         let timed = FileManager.default.isExecutableFile(atPath: "/usr/bin/time")
         p.executableURL = URL(fileURLWithPath: timed ? "/usr/bin/time" : me)
-        p.arguments = timed ? ["-f", "%e %M", "-o", stats.path, me] + args : args
+        p.arguments = timed ? ["-f", "%e %M %U %S", "-o", stats.path, me] + args : args
         p.currentDirectoryURL = cwd
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
@@ -75,7 +76,8 @@ struct PipelineBench: ParsableCommand {
         defer { try? FileManager.default.removeItem(at: stats) }
         let fields = ((try? String(contentsOf: stats, encoding: .utf8)) ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" })
         let rssKB = fields.count >= 2 ? Double(fields[1]) ?? 0 : 0
-        return (wall, rssKB / 1024, p.terminationStatus)
+        let cpu = fields.count >= 4 ? (Double(fields[2]) ?? 0) + (Double(fields[3]) ?? 0) : 0
+        return (wall, rssKB / 1024, wall > 0 ? cpu / wall : 0, p.terminationStatus)
     }
 
     func run() throws {
@@ -116,7 +118,7 @@ struct PipelineBench: ParsableCommand {
         try Data(ingestOnly.utf8).write(to: root.appendingPathComponent("ingest.yaml"))
         try Data(full.utf8).write(to: root.appendingPathComponent("full.yaml"))
         let size = Double(bytes) / 1e6
-        var rows: [(String, Double, Double)] = []
+        var rows: [(String, Double, Double, Double)] = []
         // I/O floor: read every line once.
         let t0 = Date()
         var lines = 0
@@ -125,26 +127,26 @@ struct PipelineBench: ParsableCommand {
             while let b = try r.nextBatch() { lines += b.lines.count }
         }
         let io = Date().timeIntervalSince(t0)
-        rows.append(("I/O floor (read lines)", io, 0))
+        rows.append(("I/O floor (read lines)", io, 0, 1))
         let ingest = try Self.child(["build", "ingest.yaml", "--out", "out-ingest", "--no-cache", "-q"], cwd: root)
-        rows.append(("import + prepare (no cache)", ingest.seconds, ingest.peakMB))
+        rows.append(("import + prepare (no cache)", ingest.seconds, ingest.peakMB, ingest.cores))
         let fullRun = try Self.child(["build", "full.yaml", "--out", "out-full", "-q"], cwd: root)
-        rows.append(("full pipeline, all outputs", fullRun.seconds, fullRun.peakMB))
+        rows.append(("full pipeline, all outputs", fullRun.seconds, fullRun.peakMB, fullRun.cores))
         let again = try Self.child(["build", "full.yaml", "--out", "out-full", "-q"], cwd: root)
-        rows.append(("no-change rebuild", again.seconds, again.peakMB))
+        rows.append(("no-change rebuild", again.seconds, again.peakMB, again.cores))
         try Self.generate(to: root.appendingPathComponent("corpus/part-20.jsonl"), bytes: bytes / 100, seed: 99)
         let appended = try Self.child(["build", "full.yaml", "--out", "out-full", "-q"], cwd: root)
-        rows.append(("rebuild after appending 1%", appended.seconds, appended.peakMB))
-        var scaled: (seconds: Double, peakMB: Double, status: Int32)?
+        rows.append(("rebuild after appending 1%", appended.seconds, appended.peakMB, appended.cores))
+        var scaled: (seconds: Double, peakMB: Double, cores: Double, status: Int32)?
         if scale {
             for k in 0..<60 {
                 try Self.generate(to: root.appendingPathComponent("corpus/x-\(String(format: "%02d", k)).jsonl"), bytes: bytes / 20, seed: UInt64(100 + k))
             }
             scaled = try Self.child(["build", "ingest.yaml", "--out", "out-4x", "--no-cache", "-q"], cwd: root)
-            rows.append(("import + prepare at 4×", scaled!.seconds, scaled!.peakMB))
+            rows.append(("import + prepare at 4×", scaled!.seconds, scaled!.peakMB, scaled!.cores))
         }
         if json {
-            let out = rows.map { ["step": JSONValue.string($0.0), "seconds": .double($0.1), "peak_rss_mb": .double($0.2)] }
+            let out = rows.map { ["step": JSONValue.string($0.0), "seconds": .double($0.1), "peak_rss_mb": .double($0.2), "cores_busy": .double($0.3)] }
             Terminal.out(JSONValue.object(["corpus_mb": .double(size), "lines": .int(Int64(lines)), "rows": .array(out.map(JSONValue.object))]).canonicalJSON())
             return
         }
@@ -152,10 +154,10 @@ struct PipelineBench: ParsableCommand {
             Terminal.err("warning: a measured build failed; rerun it by hand in \(root.path) (use --dir to keep it)")
         }
         Terminal.out(String(format: "corpus: %.0f MB in 20 files, %d trajectories", size, lines))
-        Terminal.out("step                              seconds      MB/s   peak RSS")
-        for (name, s, rss) in rows {
+        Terminal.out("step                              seconds      MB/s   peak RSS  cores busy")
+        for (name, s, rss, cores) in rows {
             let rate = name.contains("4×") ? size * 4 / s : size / s
-            Terminal.out(name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: " %8.2f %9.1f %8.0f MB", s, rate, rss))
+            Terminal.out(name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: " %8.2f %9.1f %8.0f MB %11.2f", s, rate, rss, cores))
         }
         Terminal.out(String(format: "no-change rebuild = %.1f%% of the full build; 1%% append = %.1f%%", again.seconds / fullRun.seconds * 100, appended.seconds / fullRun.seconds * 100))
         if let scaled { Terminal.out(String(format: "peak RSS at 4× / 1× = %.2f", scaled.peakMB / max(ingest.peakMB, 1))) }
