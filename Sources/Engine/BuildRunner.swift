@@ -364,13 +364,25 @@ public final class BuildRunner {
                 do { reader = try LineReader(path: input.path, maxLineBytes: input.importOptions.maxRecordBytes) } catch {
                     throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
                 }
-                while let batch = try reader.nextBatch(maxLines: options.batchLines) {
-                    let display = input.display
+                let display = input.display
+                let maxLines = options.batchLines
+                // Reading and decoding the next batch overlaps preparing and feeding this one, so the
+                // serial parts of a batch (dedupe, feeding the outputs) do not leave a core idle.
+                nonisolated(unsafe) let unsafeReader = reader
+                let readAndDecode: @Sendable () -> Result<(LineBatch, [NativeLineResult])?, any Error> = {
+                    Result {
+                        guard let batch = try unsafeReader.nextBatch(maxLines: maxLines) else { return nil }
+                        let decoded = Parallel.map(batch.lines, minChunk: 1) { line in
+                            NativeReader.decode(batch.bytes[line.range], file: display, line: line.number)
+                        }
+                        return (batch, decoded)
+                    }
+                }
+                var ahead = Prefetch(readAndDecode)
+                while let (batch, decoded) = try ahead.take().get() {
+                    ahead = Prefetch(readAndDecode)
                     quarantine += batch.overlong.map {
                         NativeReader.overlongLine(file: display, line: $0.number, bytes: $0.bytes, limit: input.importOptions.maxRecordBytes)
-                    }
-                    let decoded = Parallel.map(batch.lines, minChunk: 1) { line in
-                        NativeReader.decode(batch.bytes[line.range], file: display, line: line.number)
                     }
                     var trajectories: [Trajectory] = []
                     trajectories.reserveCapacity(decoded.count)
@@ -468,9 +480,12 @@ public final class BuildRunner {
         var memoKey: String?
         if options.useCache {
             var keys: [(display: String, key: String)] = []
-            for input in inputs {
-                try checkCancelled()
-                let h = try Self.hashInput(input)
+            try checkCancelled()
+            var memory = InputHashes(out: out)
+            let sums = try memory.hash(inputs)
+            memory.save()
+            try checkCancelled()
+            for (input, h) in zip(inputs, sums) {
                 hashes[input.path] = h
                 keys.append((input.display, IngestCache.key(fileSHA: h.0, input: input, steps: prefixSpec)))
             }
@@ -570,21 +585,38 @@ public final class BuildRunner {
         var manifests: [(BuildResult.DatasetResult, Manifest)] = []
         var skillStats: [String: JSONValue]?
         var skillsOutput: SkillsOutput?
-        for (k, o) in outputs.enumerated() {
-            try checkCancelled()
-            options.progress?(.stageAdvanced(stage: "write", item: o.spec.name, done: k, total: outputs.count))
-            let stats = (prefix.stats + suffix.stats + o.chain.stats).map { s -> JSONValue in
-                (try? JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(s))) ?? .null
+        // The outputs are independent (own builder, own staging directory): they are finished side by
+        // side, longest-running styles first, and their results are then taken in pipeline order.
+        try checkCancelled()
+        let finishedOutputs = FinishSlots(count: outputs.count)
+        let order = outputs.indices.sorted { Self.finishWeight(outputs[$0].spec.style) > Self.finishWeight(outputs[$1].spec.style) }
+        nonisolated(unsafe) let running = outputs
+        let progress = options.progress
+        let sharedStats = prefix.stats + suffix.stats
+        let inputList = inputInfos
+        DispatchQueue.concurrentPerform(iterations: order.count) { n in
+            let k = order[n]
+            let o = running[k]
+            let t = Date()
+            let outcome = Result { () -> ([String: JSONValue], Manifest?) in
+                let stats = (sharedStats + o.chain.stats).map { s -> JSONValue in
+                    (try? JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(s))) ?? .null
+                }
+                let styleStats = try o.builder.finish()
+                return (styleStats, try o.writer?.finish(inputs: inputList, prepare: stats, stats: styleStats))
             }
-            let finishing = Date()
-            defer { outputs[k].seconds += Date().timeIntervalSince(finishing) }
-            let styleStats = try o.builder.finish()
-            guard let writer = o.writer else {
+            let done = finishedOutputs.put(k, outcome, seconds: Date().timeIntervalSince(t))
+            progress?(.stageAdvanced(stage: "write", item: o.spec.name, done: done, total: running.count))
+        }
+        for (k, o) in outputs.enumerated() {
+            let (outcome, seconds) = finishedOutputs.get(k)
+            outputs[k].seconds += seconds
+            let (styleStats, manifest) = try outcome.get()
+            guard let manifest else {
                 skillStats = styleStats
                 skillsOutput = o.builder as? SkillsOutput
                 continue
             }
-            let manifest = try writer.finish(inputs: inputInfos, prepare: stats, stats: styleStats)
             let entry = BuildResult.DatasetResult(name: o.spec.name, path: Self.displayPath(out.appendingPathComponent("datasets/\(o.spec.name)").path),
                                                   records: manifest.records, splits: manifest.splits.mapValues(\.records),
                                                   skipped: manifest.skipped)
@@ -653,6 +685,54 @@ public final class BuildRunner {
         if let memoKey { BuildMemo.save(out: out, spec: spec, key: memoKey, result: final) }
         options.progress?(.pipelineFinished(name: spec.name))
         return final
+    }
+
+    /// A value computed on another thread while the caller does something else; `take` waits for it.
+    /// (A caller that stops early simply drops it: the producer keeps what it uses alive until done.)
+    final class Prefetch<T: Sendable>: @unchecked Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private var value: T?
+        init(_ make: @escaping @Sendable () -> T) {
+            DispatchQueue.global().async {
+                self.value = make()
+                self.done.signal()
+            }
+        }
+        func take() -> T {
+            done.wait()
+            return value!
+        }
+    }
+
+    /// Which outputs to start first when finishing side by side: the whole-corpus styles take longest.
+    static func finishWeight(_ style: OutputSpec.Style) -> Int {
+        switch style {
+        case .skills: return 3
+        case .conifer: return 2
+        case .csChain, .cada: return 1
+        default: return 0
+        }
+    }
+
+    /// Results of outputs finished on several threads.
+    final class FinishSlots: @unchecked Sendable {
+        private let lock = NSLock()
+        private var slots: [(Result<([String: JSONValue], Manifest?), any Error>, Double)?]
+        private var done = 0
+        init(count: Int) { slots = Array(repeating: nil, count: count) }
+        /// Stores one output's outcome; returns how many are done.
+        func put(_ k: Int, _ r: Result<([String: JSONValue], Manifest?), any Error>, seconds: Double) -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            slots[k] = (r, seconds)
+            done += 1
+            return done
+        }
+        func get(_ k: Int) -> (Result<([String: JSONValue], Manifest?), any Error>, Double) {
+            lock.lock()
+            defer { lock.unlock() }
+            return slots[k]!
+        }
     }
 
     static func catalogFailure(_ out: URL, _ error: any Error) -> String {

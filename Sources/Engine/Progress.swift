@@ -7,7 +7,8 @@ public enum ProgressEvent: Sendable {
     /// Cumulative bytes and records read for the current pipeline.
     case advanced(bytesRead: Int64, bytesTotal: Int64, records: Int)
     case stageStarted(String)
-    /// Within a stage: item `done` of `total` (an output being finished, an archive packed) has started.
+    /// Within a stage: `item` has finished, the `done`-th of `total` to finish (outputs finish side by
+    /// side, so in no fixed order).
     case stageAdvanced(stage: String, item: String, done: Int, total: Int)
     case pipelineFinished(name: String)
 }

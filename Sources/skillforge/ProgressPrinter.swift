@@ -46,7 +46,7 @@ final class ProgressPrinter: @unchecked Sendable {
         case .stageAdvanced(let stage, let item, let done, let total):
             let elapsed = Date().timeIntervalSince(stageStarted)
             if !Terminal.isTTY {
-                Terminal.err("    \(item) (\(done + 1)/\(total))")
+                Terminal.err("    \(item) done (\(done)/\(total))")
                 return
             }
             let width = 30

@@ -4,6 +4,7 @@ import Testing
 @testable import Engine
 import Pipelines
 @testable import SampleCorpus
+import Trajectories
 
 @Suite(.serialized) struct CacheTests {
     func pipeline(_ dir: URL, emails: Bool = false, testSplit: Double = 0.1) throws -> PipelineSpec {
@@ -130,5 +131,46 @@ import Pipelines
         #expect(try BuildRunner.collectCacheGarbage(outDirectory: out, keepDays: 1) == 0)
         #expect(try BuildRunner.collectCacheGarbage(outDirectory: out, keepDays: -1) >= 3)
         #expect(try BuildRunner.plan(try pipeline(dir), outDirectory: out).allSatisfy { !$0.cached })
+    }
+}
+
+/// Input hashes are remembered with each file's stamps, and any write to a file makes it be hashed
+/// again — even one that keeps its size and puts its modification time back.
+@Suite struct InputHashMemoryTests {
+    @Test func unchangedFilesAreNotReadAgainAndEditedOnesAre() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hashes-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("out"), withIntermediateDirectories: true)
+        let a = dir.appendingPathComponent("a.jsonl"), b = dir.appendingPathComponent("b.jsonl")
+        try Data("aaaa\n".utf8).write(to: a)
+        try Data("bbbb\n".utf8).write(to: b)
+        let inputs = [a, b].map {
+            BuildRunner.ResolvedInput(path: $0.path, display: $0.lastPathComponent, format: "native", outcomes: nil, outcomesSHA: nil,
+                                      bytes: 5, importOptions: .init())
+        }
+        let out = dir.appendingPathComponent("out")
+        var first = InputHashes(out: out)
+        let sums = try first.hash(inputs)
+        #expect(first.remembered == 0 && sums.map(\.0) == [ContentHash.sha256("aaaa\n"), ContentHash.sha256("bbbb\n")])
+        first.save()
+
+        var second = InputHashes(out: out)
+        #expect(try second.hash(inputs).map(\.0) == sums.map(\.0))
+        #expect(second.remembered == 2)
+
+        // Same size, modification time set back: the status-change time still moves.
+        let mtime = try FileManager.default.attributesOfItem(atPath: a.path)[.modificationDate] as! Date
+        usleep(20_000)
+        try Data("AAAA\n".utf8).write(to: a)
+        try FileManager.default.setAttributes([.modificationDate: mtime], ofItemAtPath: a.path)
+        var third = InputHashes(out: out)
+        let again = try third.hash(inputs)
+        #expect(third.remembered == 1)
+        #expect(again[0].0 == ContentHash.sha256("AAAA\n") && again[1].0 == sums[1].0)
+
+        // A damaged memory is ignored, not trusted.
+        try Data("{not json".utf8).write(to: out.appendingPathComponent(".cache/hashes.json"))
+        var fourth = InputHashes(out: out)
+        #expect(try fourth.hash(inputs).map(\.0) == again.map(\.0) && fourth.remembered == 0)
     }
 }
