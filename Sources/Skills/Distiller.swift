@@ -93,7 +93,17 @@ public struct Distiller: Sendable {
         /// over all runs but `leftOut`. The medoid is chosen among the first 32 runs, scored against the
         /// first 64: all pairs for the family sizes seen in practice, bounded work for huge families.
         func aligned(leavingOut leftOut: Int? = nil) -> AlignmentCache.Aligned {
-            let members = runs.indices.filter { $0 != leftOut }
+            let m = medoid(leavingOut: leftOut)
+            let pairs = alignments(with: m)
+            var cites = [[(String, Int)]](repeating: [], count: seqs[m].count)
+            for r in runs.indices where r != leftOut {
+                for (i, j) in pairs[r] { cites[i].append((runs[r].id, acts[r][j].step)) }
+            }
+            return AlignmentCache.Aligned(templates: seqs[m], actions: acts[m], citations: cites)
+        }
+
+        func medoid(leavingOut leftOut: Int?) -> Int {
+            let members = runs.indices.prefix(65).filter { $0 != leftOut }
             let scored = members.prefix(64)
             var medoid = members[0]
             var bestScore = -1
@@ -101,21 +111,26 @@ public struct Distiller: Sendable {
                 let score = scored.reduce(0) { $0 + ($1 == i ? 0 : length(i, $1)) }
                 if score > bestScore { bestScore = score; medoid = i }
             }
+            return medoid
+        }
+
+        /// Every run's alignment with run `medoid` (pairs of medoid step, run step).
+        func alignments(with medoid: Int) -> [[(Int, Int)]] {
             lock.lock()
-            var pairs = withMedoid[medoid]
+            if let hit = withMedoid[medoid] { lock.unlock(); return hit }
             lock.unlock()
-            if pairs == nil {
-                let made = ids.map { Distiller.align(ids[medoid], $0) }
-                lock.lock()
-                withMedoid[medoid] = made
-                lock.unlock()
-                pairs = made
-            }
-            var cites = [[(String, Int)]](repeating: [], count: seqs[medoid].count)
-            for r in members {
-                for (i, j) in pairs![r] { cites[i].append((runs[r].id, acts[r][j].step)) }
-            }
-            return AlignmentCache.Aligned(templates: seqs[medoid], actions: acts[medoid], citations: cites)
+            let made = ids.map { Distiller.align(ids[medoid], $0) }
+            lock.lock()
+            withMedoid[medoid] = made
+            lock.unlock()
+            return made
+        }
+
+        /// For each step of run `medoid`, how many runs (all of them) took it.
+        func support(of medoid: Int) -> [Int] {
+            var counts = [Int](repeating: 0, count: seqs[medoid].count)
+            for pairs in alignments(with: medoid) { for (i, _) in pairs { counts[i] += 1 } }
+            return counts
         }
     }
 
@@ -363,6 +378,24 @@ public struct Distiller: Sendable {
         return out
     }
 
+    /// The templates of `procedure(runs, leavingOut: k, excluding:)`, from the family's support counts
+    /// less run k's own steps: O(steps) per held-out run instead of re-citing every run.
+    func heldOutProcedure(_ family: FamilyAlignment, leavingOut k: Int, excluding: Set<String>, support: inout [Int: [Int]]) -> [String] {
+        let count = family.runs.count - 1
+        guard count > 0 else { return [] }
+        let m = family.medoid(leavingOut: k)
+        if support[m] == nil { support[m] = family.support(of: m) }
+        var counts = support[m]!
+        for (i, _) in family.alignments(with: m)[k] { counts[i] -= 1 }
+        let threshold = max(min(options.minSupport, count), (count + 1) / 2)
+        var out: [String] = []
+        for (i, t) in family.seqs[m].enumerated() where counts[i] >= threshold && !excluding.contains(t) {
+            if out.last == t { continue }  // an immediate repeat is listed once, as in `procedure`
+            out.append(t)
+        }
+        return out
+    }
+
     /// How a step is shown: the normalised command, or the tool with its normalised arguments.
     static func display(_ a: Action) -> String {
         if let c = a.command { return normalise(c) }
@@ -494,8 +527,9 @@ public struct Distiller: Sendable {
         var heldOut: [(procedure: [String], run: [String])] = []
         if n >= 3 {
             let family = alignments.family(f.successes)
+            var support: [Int: [Int]] = [:]
             for k in f.successes.indices {
-                heldOut.append((procedure(f.successes, leavingOut: k, excluding: excluding).map(\.template), family.seqs[k]))
+                heldOut.append((heldOutProcedure(family, leavingOut: k, excluding: excluding, support: &support), family.seqs[k]))
             }
         }
         let ev = GroundingEvidence(procedure: steps.map(\.template), heldOut: heldOut,

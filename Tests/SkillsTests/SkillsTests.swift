@@ -250,3 +250,30 @@ func bundleDir() throws -> URL {
         #expect(compared == 480 && nonzero > 300)
     }
 }
+
+@Suite struct LeaveOneOutTests {
+    /// The held-out procedures verification replays (one per run, from the family's support counts)
+    /// are exactly the procedures distilled from the family without that run.
+    @Test func heldOutProceduresEqualDistillingWithoutTheRun() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        var runs: [Trajectory] = []
+        for name in ["part-01.jsonl", "part-02.jsonl"] {
+            runs += try NativeReader.read(path: root.appendingPathComponent("pipelines/samples/\(name)").path).trajectories
+        }
+        let distiller = Distiller(options: .init())
+        var compared = 0
+        for f in distiller.families(runs) where f.successes.count >= 3 {
+            let family = Distiller.FamilyAlignment(f.successes)
+            var support: [Int: [Int]] = [:]
+            for excluded in [Set<String>(), Set(family.seqs[0].prefix(1))] {
+                for k in f.successes.indices {
+                    let fast = distiller.heldOutProcedure(family, leavingOut: k, excluding: excluded, support: &support)
+                    let slow = distiller.procedure(f.successes, leavingOut: k, excluding: excluded).map(\.template)
+                    #expect(fast == slow, "\(f.successes[k].id)")
+                    if !fast.isEmpty { compared += 1 }
+                }
+            }
+        }
+        #expect(compared > 30, "\(compared)")
+    }
+}
