@@ -29,17 +29,20 @@ public struct SortedJSONEncoder: Sendable {
             guard let base = u.baseAddress else { return }
             let raw = UnsafeRawPointer(base)
             while i < n {
-                // Eight bytes at a time while none is below 0x20, a quote or a backslash (a false
-                // alarm only sends those eight bytes through the byte-by-byte path below).
+                // Eight bytes at a time while none is below 0x20, a quote or a backslash. The lowest
+                // flagged byte is always a real one (false alarms can only appear above it), so the
+                // scan jumps straight to it.
                 if i + 8 <= n {
                     let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
                     let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
                     let control = (w &- 0x2020_2020_2020_2020) & ~w & highs
                     let q = w ^ 0x2222_2222_2222_2222, bs = w ^ 0x5C5C_5C5C_5C5C_5C5C
-                    if (control | ((q &- ones) & ~q & highs) | ((bs &- ones) & ~bs & highs)) == 0 {
+                    let flags = control | ((q &- ones) & ~q & highs) | ((bs &- ones) & ~bs & highs)
+                    if flags == 0 {
                         i += 8
                         continue
                     }
+                    i += flags.trailingZeroBitCount >> 3
                 }
                 let b = u[i]
                 if b >= 0x20 && b != 0x22 && b != 0x5C { i += 1; continue }
