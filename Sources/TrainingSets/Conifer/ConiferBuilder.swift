@@ -47,6 +47,16 @@ public final class ConiferBuilder: DatasetBuilder {
         var rejected = 0
         var references = 0
         var skipped: [String: Int] = [:]
+
+        mutating func add(_ o: Stats) {
+            recordsPerLevel.merge(o.recordsPerLevel, uniquingKeysWith: +)
+            recordsPerKind.merge(o.recordsPerKind, uniquingKeysWith: +)
+            constraintsPerCategory.merge(o.constraintsPerCategory, uniquingKeysWith: +)
+            candidates += o.candidates
+            rejected += o.rejected
+            references += o.references
+            skipped.merge(o.skipped, uniquingKeysWith: +)
+        }
     }
 
     public init(options: Options, writer: DatasetWriter, splitter: Splitter) {
@@ -74,18 +84,28 @@ public final class ConiferBuilder: DatasetBuilder {
     }
 
     public func finish() throws -> [String: JSONValue] {
-        var pending: [Pending] = []
-        var sequence = 0
+        var work: [(ref: Trajectory, weak: [Trajectory])] = []
         for key in familyOrder {
             let members = families[key]!
             let weak = members.filter { $0.outcome.status == .failure || $0.outcome.status == .partial }
-            for ref in members where ref.outcome.status == .success {
-                stats.references += 1
-                for (level, kindOrder, record) in try records(for: ref, weak: weak) {
-                    pending.append(Pending(level: level, kindOrder: kindOrder, sequence: sequence, split: splitter.split(ref),
-                                           line: record))
-                    sequence += 1
-                }
+            for ref in members where ref.outcome.status == .success { work.append((ref, weak)) }
+        }
+        // Records are made on all cores, each reference with its own counts, then taken in order.
+        nonisolated(unsafe) let builder = self
+        let made = Parallel.map(work, minChunk: 1) { item in
+            var local = Stats()
+            return (Result { try builder.records(for: item.ref, weak: item.weak, stats: &local) }, local)
+        }
+        var pending: [Pending] = []
+        var sequence = 0
+        for (item, (result, local)) in zip(work, made) {
+            stats.references += 1
+            let records = try result.get()
+            stats.add(local)
+            for (level, kindOrder, record) in records {
+                pending.append(Pending(level: level, kindOrder: kindOrder, sequence: sequence, split: splitter.split(item.ref),
+                                       line: record))
+                sequence += 1
             }
         }
         // Curriculum order: easy to hard across the whole file.
@@ -148,8 +168,9 @@ public final class ConiferBuilder: DatasetBuilder {
 
     // MARK: Records
 
-    /// (level, kind order, JSON line) for every record made from one reference.
-    func records(for ref: Trajectory, weak: [Trajectory]) throws -> [(Int, Int, Data)] {
+    /// (level, kind order, JSON line) for every record made from one reference; counts go to `stats`
+    /// (its own, so references can be turned into records on several threads).
+    func records(for ref: Trajectory, weak: [Trajectory], stats: inout Stats) throws -> [(Int, Int, Data)] {
         let pool = ConstraintMiner.pool(for: ref)
         stats.candidates += pool.kept.count + pool.rejected.count
         stats.rejected += pool.rejected.count
