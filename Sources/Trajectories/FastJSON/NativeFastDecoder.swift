@@ -175,7 +175,7 @@ private struct Parser {
         return v
     }
 
-    /// A JSON number's text, checked against the grammar; `plain` when it has no fraction or exponent.
+    /// A JSON number's text, checked against the grammar; `plain` when it has no fraction.
     mutating func numberText() throws -> (text: String, plain: Bool, digits: Int) {
         skipSpace()
         let start = i
@@ -194,13 +194,9 @@ private struct Parser {
             guard i < b.count, (0x30...0x39).contains(b[i]) else { throw GiveUp() }
             while i < b.count, (0x30...0x39).contains(b[i]) { i += 1; digits += 1 }
         }
-        if i < b.count, b[i] == 0x65 || b[i] == 0x45 {
-            plain = false
-            i += 1
-            if i < b.count, b[i] == 0x2B || b[i] == 0x2D { i += 1 }
-            guard i < b.count, (0x30...0x39).contains(b[i]) else { throw GiveUp() }
-            while i < b.count, (0x30...0x39).contains(b[i]) { i += 1 }
-        }
+        // Exponents are left to JSONDecoder: it has its own views on them (it refuses `0e5` but
+        // reads `0e0`, refuses a double that underflows but reads it as the integer 0).
+        if i < b.count, b[i] == 0x65 || b[i] == 0x45 { throw GiveUp() }
         let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
         return (text, plain, digits)
     }
@@ -215,6 +211,8 @@ private struct Parser {
     mutating func double() throws -> Double {
         let n = try numberText()
         guard let v = Double(n.text), v.isFinite else { throw GiveUp() }
+        // A number too small for a double is left to JSONDecoder (which refuses it).
+        if v == 0, n.text.contains(where: { ("1"..."9").contains($0) }) { throw GiveUp() }
         return v
     }
 
@@ -230,7 +228,7 @@ private struct Parser {
     mutating func optionalInt() throws -> Int? { try null() ? nil : int() }
 
     /// Any JSON value, as `JSONValue.init(from:)` reads it: a number that is an integer (even written
-    /// `1.0` or `1e2`) becomes `.int`, as `JSONDecoder` gives it to the `Int64` attempt first.
+    /// `1.0`) becomes `.int`, as `JSONDecoder` gives it to the `Int64` attempt first.
     mutating func value(depth: Int = 0) throws -> JSONValue {
         // Deeper documents are left to JSONDecoder, which bounds its own depth.
         guard depth < 100 else { throw GiveUp() }
