@@ -271,12 +271,6 @@ public struct Distiller: Sendable {
 
     // MARK: Alignment
 
-    /// LCS alignment of `a` with `b`: pairs of matched indices.
-    static func align(_ a: [String], _ b: [String]) -> [(Int, Int)] {
-        let ids = intern([a, b])
-        return align(ids[0], ids[1])
-    }
-
     /// Each distinct string as a small integer, so alignments compare integers, not strings.
     static func intern(_ seqs: [[String]]) -> [[Int32]] {
         var table: [String: Int32] = [:]
