@@ -31,29 +31,17 @@ public struct Distiller: Sendable {
     }
 
     public let options: Options
+    /// One action of a run, with where it was and what came of it.
+    typealias RunAction = (step: Int, action: Action, thought: String?, failed: Bool, observation: String?)
     /// Alignments of a family's runs, computed once: every verify → refine round renders the family
     /// again with other steps excluded, and the leave-one-out check distils it once per run without
     /// that run — all from the same pairwise lengths and alignments with the medoid.
-    private let alignments = AlignmentCache()
+    private let alignments = Memo<String, FamilyAlignment>()
     public init(options: Options) { self.options = options }
 
-    final class AlignmentCache: @unchecked Sendable {
-        struct Aligned {
-            var templates: [String]
-            var actions: [(step: Int, action: Action, thought: String?, failed: Bool, observation: String?)]
-            var citations: [[(String, Int)]]
-        }
-        private let lock = NSLock()
-        private var store: [String: FamilyAlignment] = [:]
-        func family(_ runs: [Trajectory]) -> FamilyAlignment {
-            let key = runs.map(\.id).joined(separator: "\u{1}")
-            lock.lock()
-            defer { lock.unlock() }
-            if let hit = store[key] { return hit }
-            let made = FamilyAlignment(runs)
-            store[key] = made
-            return made
-        }
+    /// The alignment state of `runs` (one per family, kept for the build).
+    func family(_ runs: [Trajectory]) -> FamilyAlignment {
+        alignments.value(runs.map(\.id).joined(separator: "\u{1}")) { FamilyAlignment(runs) }
     }
 
     /// One family's runs as interned step sequences, with what aligning them needs, memoised: LCS
@@ -61,13 +49,18 @@ public struct Distiller: Sendable {
     /// without any one run) and every run's alignment with each medoid asked for.
     final class FamilyAlignment: @unchecked Sendable {
         let runs: [Trajectory]
-        let acts: [[(step: Int, action: Action, thought: String?, failed: Bool, observation: String?)]]
+        let acts: [[RunAction]]
         let seqs: [[String]]
         let ids: [[Int32]]
         let symbols: Int
-        private let lock = NSLock()
-        private var lengths: [Int: Int] = [:]
-        private var withMedoid: [Int: [[(Int, Int)]]] = [:]
+        private let lengths = Memo<Int, Int>()
+        private let withMedoid = Memo<Int, [[(Int, Int)]]>()
+
+        struct Aligned {
+            var templates: [String]
+            var actions: [RunAction]
+            var citations: [[(String, Int)]]
+        }
 
         init(_ runs: [Trajectory]) {
             self.runs = runs
@@ -78,28 +71,20 @@ public struct Distiller: Sendable {
         }
 
         func length(_ i: Int, _ j: Int) -> Int {
-            let key = min(i, j) * 65 + max(i, j)
-            lock.lock()
-            if let l = lengths[key] { lock.unlock(); return l }
-            lock.unlock()
-            let l = Distiller.lcsLength(ids[i], ids[j], symbols: symbols)
-            lock.lock()
-            lengths[key] = l
-            lock.unlock()
-            return l
+            lengths.value(min(i, j) * 65 + max(i, j)) { Distiller.lcsLength(ids[i], ids[j], symbols: symbols) }
         }
 
         /// The medoid (the run most like the others) and, for each of its steps, the runs that took it,
         /// over all runs but `leftOut`. The medoid is chosen among the first 32 runs, scored against the
         /// first 64: all pairs for the family sizes seen in practice, bounded work for huge families.
-        func aligned(leavingOut leftOut: Int? = nil) -> AlignmentCache.Aligned {
+        func aligned(leavingOut leftOut: Int? = nil) -> Aligned {
             let m = medoid(leavingOut: leftOut)
             let pairs = alignments(with: m)
             var cites = [[(String, Int)]](repeating: [], count: seqs[m].count)
             for r in runs.indices where r != leftOut {
                 for (i, j) in pairs[r] { cites[i].append((runs[r].id, acts[r][j].step)) }
             }
-            return AlignmentCache.Aligned(templates: seqs[m], actions: acts[m], citations: cites)
+            return Aligned(templates: seqs[m], actions: acts[m], citations: cites)
         }
 
         func medoid(leavingOut leftOut: Int?) -> Int {
@@ -116,14 +101,7 @@ public struct Distiller: Sendable {
 
         /// Every run's alignment with run `medoid` (pairs of medoid step, run step).
         func alignments(with medoid: Int) -> [[(Int, Int)]] {
-            lock.lock()
-            if let hit = withMedoid[medoid] { lock.unlock(); return hit }
-            lock.unlock()
-            let made = ids.map { Distiller.align(ids[medoid], $0) }
-            lock.lock()
-            withMedoid[medoid] = made
-            lock.unlock()
-            return made
+            withMedoid.value(medoid) { ids.map { Distiller.align(ids[medoid], $0) } }
         }
 
         /// For each step of run `medoid`, how many runs (all of them) took it.
@@ -190,19 +168,10 @@ public struct Distiller: Sendable {
 
     /// Normalises a command: quoted text, URLs, paths, file names, hashes and numbers become `{…}`.
     /// Commands repeat across a family's runs and every refine round renders them again.
-    nonisolated(unsafe) private static var normalised: [String: String] = [:]
-    private static let normalisedLock = NSLock()
+    private static let normalised = Memo<String, String>(limit: 200_000)  // bounded memory
 
     public static func normalise(_ command: String) -> String {
-        normalisedLock.lock()
-        if let hit = normalised[command] { normalisedLock.unlock(); return hit }
-        normalisedLock.unlock()
-        let result = computeNormalised(command)
-        normalisedLock.lock()
-        if normalised.count > 200_000 { normalised.removeAll(keepingCapacity: true) }  // bounded memory
-        normalised[command] = result
-        normalisedLock.unlock()
-        return result
+        normalised.value(command) { computeNormalised(command) }
     }
 
     static func computeNormalised(_ command: String) -> String {
@@ -228,7 +197,7 @@ public struct Distiller: Sendable {
 
     /// The actions of a trajectory, in order. (The error line of a failed step is only computed where
     /// pitfalls need it: observations can be hundreds of kilobytes.)
-    static func actions(_ t: Trajectory) -> [(step: Int, action: Action, thought: String?, failed: Bool, observation: String?)] {
+    static func actions(_ t: Trajectory) -> [RunAction] {
         t.steps.compactMap { s in
             s.action.map { (s.index, $0, s.thought, s.observation?.failed ?? false, s.observation?.content) }
         }
@@ -360,7 +329,7 @@ public struct Distiller: Sendable {
     func procedure(_ runs: [Trajectory], leavingOut leftOut: Int?, excluding: Set<String> = []) -> [ProcedureStep] {
         let count = runs.count - (leftOut == nil ? 0 : 1)
         guard count > 0 else { return [] }
-        let aligned = alignments.family(runs).aligned(leavingOut: leftOut)
+        let aligned = family(runs).aligned(leavingOut: leftOut)
         let threshold = max(min(options.minSupport, count), (count + 1) / 2)
         var out: [ProcedureStep] = []
         for (i, a) in aligned.actions.enumerated() where aligned.citations[i].count >= threshold && !excluding.contains(aligned.templates[i]) {
@@ -520,7 +489,7 @@ public struct Distiller: Sendable {
         // Leave-one-out: each run against the procedure distilled from the others.
         var heldOut: [(procedure: [String], run: [String])] = []
         if n >= 3 {
-            let family = alignments.family(f.successes)
+            let family = family(f.successes)
             var support: [Int: [Int]] = [:]
             for k in f.successes.indices {
                 heldOut.append((heldOutProcedure(family, leavingOut: k, excluding: excluding, support: &support), family.seqs[k]))

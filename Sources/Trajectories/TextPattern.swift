@@ -12,17 +12,11 @@ public final class TextPattern: @unchecked Sendable {
         regex = try! NSRegularExpression(pattern: pattern)
     }
 
-    nonisolated(unsafe) private static var cache: [String: TextPattern] = [:]
-    private static let lock = NSLock()
+    private static let compiled = Memo<String, TextPattern>()
 
     /// The compiled pattern, compiled on first use.
     public static func cached(_ pattern: String) -> TextPattern {
-        lock.lock()
-        defer { lock.unlock() }
-        if let p = cache[pattern] { return p }
-        let p = TextPattern(pattern)
-        cache[pattern] = p
-        return p
+        compiled.value(pattern) { TextPattern(pattern) }
     }
 
     /// `text` with every match replaced by `template` (`$1` refers to a group).

@@ -68,19 +68,10 @@ public struct SortedJSONEncoder: Sendable {
 
     @inline(__always) static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x57 + v }
 
-    /// A double as `JSONEncoder` writes it.
-    static func number(_ d: Double, path: [any CodingKey]) throws -> String {
-        guard d.isFinite else {
-            throw EncodingError.invalidValue(d, .init(codingPath: path, debugDescription: "Unable to encode Double.\(d) directly in JSON."))
-        }
-        var s = d.description
-        if s.hasSuffix(".0") { s.removeLast(2) }
-        return s
-    }
-
-    static func number(_ f: Float, path: [any CodingKey]) throws -> String {
+    /// A double or float as `JSONEncoder` writes it: its shortest description, without a final `.0`.
+    static func number<F: BinaryFloatingPoint & CustomStringConvertible>(_ f: F, path: [any CodingKey]) throws -> String {
         guard f.isFinite else {
-            throw EncodingError.invalidValue(f, .init(codingPath: path, debugDescription: "Unable to encode Float.\(f) directly in JSON."))
+            throw EncodingError.invalidValue(f, .init(codingPath: path, debugDescription: "Unable to encode \(F.self).\(f) directly in JSON."))
         }
         var s = f.description
         if s.hasSuffix(".0") { s.removeLast(2) }
