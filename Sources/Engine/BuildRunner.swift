@@ -314,123 +314,6 @@ public final class BuildRunner {
         return inputs
     }
 
-    struct Ingested {
-        var sha256: String
-        var bytes: Int64
-        var hit: Bool
-        var records: Int
-        var quarantined: [QuarantineEntry]
-        var repaired: Int
-        var joined: Int
-        var dropped: [String: Int]
-    }
-
-    /// Reads one input (from the ingest cache when it has it), joins outcomes, applies the cached
-    /// per-record steps and hands the records to `sink` in batches, in file order.
-    func ingest(_ input: ResolvedInput, prefix: PrepareChain, prefixSpec: [PrepareStepSpec], cache: IngestCache,
-                known: (String, Int64)? = nil, sink: ([Trajectory]) throws -> Void) throws -> Ingested {
-        let (sha, bytes) = try known ?? Self.hashInput(input)
-        let key = IngestCache.key(fileSHA: sha, input: input, steps: prefixSpec)
-        if options.useCache, let hit = cache.lookup(key) {
-            prefix.absorb(hit.stats)
-            let reader = try LineReader(path: cache.paths(key).jsonl.path)
-            let display = input.display
-            while let batch = try reader.nextBatch(maxLines: options.batchLines) {
-                let decoded = Parallel.map(batch.lines) { NativeReader.decode(batch.bytes[$0.range], file: display, line: $0.number) }
-                try sink(decoded.compactMap { if case .trajectory(let t, _) = $0 { return t } else { return nil } })
-            }
-            return Ingested(sha256: sha, bytes: bytes, hit: true, records: hit.records, quarantined: hit.quarantined,
-                            repaired: hit.repaired, joined: hit.joined, dropped: hit.dropped)
-        }
-        let pending = options.useCache ? try? IngestCache.Pending(cache: cache, key: key) : nil
-        let statsBefore = prefix.stats
-        var records = 0, repaired = 0, joined = 0
-        var dropped: [String: Int] = [:]
-        var quarantine: [QuarantineEntry] = []
-        func prepareAndFeed(_ batch: [Trajectory]) throws {
-            try checkCancelled()
-            var trajectories = batch
-            for i in trajectories.indices {
-                if let table = input.outcomes, table.join(&trajectories[i]) { joined += 1 }
-            }
-            records += trajectories.count
-            let ingested = prefix.process(trajectories)
-            try pending?.write(ingested)
-            try sink(ingested)
-        }
-        do {
-            if input.format == "native" {
-                let reader: LineReader
-                do { reader = try LineReader(path: input.path, maxLineBytes: input.importOptions.maxRecordBytes) } catch {
-                    throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
-                }
-                let display = input.display
-                let maxLines = options.batchLines
-                // Reading and decoding the next batch overlaps preparing and feeding this one, so the
-                // serial parts of a batch (dedupe, feeding the outputs) do not leave a core idle.
-                nonisolated(unsafe) let unsafeReader = reader
-                let readAndDecode: @Sendable () -> Result<(LineBatch, [NativeLineResult])?, any Error> = {
-                    Result {
-                        guard let batch = try unsafeReader.nextBatch(maxLines: maxLines) else { return nil }
-                        let decoded = Parallel.map(batch.lines, minChunk: 1) { line in
-                            NativeReader.decode(batch.bytes[line.range], file: display, line: line.number)
-                        }
-                        return (batch, decoded)
-                    }
-                }
-                var ahead = Prefetch(readAndDecode)
-                while let (batch, decoded) = try ahead.take().get() {
-                    ahead = Prefetch(readAndDecode)
-                    quarantine += batch.overlong.map {
-                        NativeReader.overlongLine(file: display, line: $0.number, bytes: $0.bytes, limit: input.importOptions.maxRecordBytes)
-                    }
-                    var trajectories: [Trajectory] = []
-                    trajectories.reserveCapacity(decoded.count)
-                    for d in decoded {
-                        switch d {
-                        case .trajectory(let t, let fixed):
-                            if fixed { repaired += 1 }
-                            trajectories.append(t)
-                        case .quarantined(let q):
-                            quarantine.append(q)
-                        }
-                    }
-                    try prepareAndFeed(trajectories)
-                }
-            } else {
-                // Foreign formats are documents (or sessions) read whole by their importer, then fed in batches.
-                let imported: ImportResult
-                do {
-                    imported = try Importers.importFile(path: input.path, display: input.display, format: input.format,
-                                                        options: input.importOptions)
-                } catch {
-                    throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
-                }
-                quarantine += imported.quarantined
-                dropped = imported.dropped
-                var start = 0
-                while start < imported.trajectories.count {
-                    let end = min(start + options.batchLines, imported.trajectories.count)
-                    try prepareAndFeed(Array(imported.trajectories[start..<end]))
-                    start = end
-                }
-            }
-        } catch {
-            pending?.abandon()
-            throw error
-        }
-        // Excerpts are raw input: redacted before they are cached or reported.
-        quarantine = Self.redacted(quarantine)
-        do {
-            try pending?.commit(IngestCache.Meta(jsonlSHA256: "", records: records, quarantined: quarantine, repaired: repaired,
-                                                 joined: joined, dropped: dropped, stats: prefix.delta(since: statsBefore)))
-        } catch {
-            pending?.abandon()  // a cache that cannot be written costs speed, not correctness
-        }
-        return Ingested(sha256: sha, bytes: bytes, hit: false, records: records, quarantined: quarantine, repaired: repaired,
-                        joined: joined, dropped: dropped)
-    }
-
     /// Builds `spec` into the output directory. On any failure nothing is installed and the previous
     /// outputs and catalog stay as they were; write failures (disk full, read-only) are explained.
     public func run(_ spec: PipelineSpec) throws -> BuildResult {
@@ -547,23 +430,22 @@ public final class BuildRunner {
         var bytesDone: Int64 = 0
         var droppedByImport: [String: Int] = [:]
         var inputInfos: [Manifest.InputInfo] = []
-        for input in inputs {
-            try checkCancelled()
-            options.progress?(.fileStarted(path: input.display, bytes: input.bytes))
-            let r = try ingest(input, prefix: prefix, prefixSpec: prefixSpec, cache: cache, known: hashes[input.path]) { batch in
-                let prepared = suffix.process(batch)
-                for i in outputs.indices { try feed(prepared, into: &outputs[i]) }
-            }
-            if r.hit { cacheHits += 1 } else { cacheMisses += 1 }
-            quarantine += r.quarantined
-            recordsRead += r.records
-            repaired += r.repaired
-            joined += r.joined
-            for (kind, n) in r.dropped { droppedByImport[kind, default: 0] += n }
-            bytesDone += input.bytes
-            options.progress?(.advanced(bytesRead: bytesDone, bytesTotal: totalBytes, records: recordsRead))
-            inputInfos.append(.init(file: input.display, format: input.format, sha256: r.sha256, bytes: r.bytes,
-                                    records: r.records, quarantined: r.quarantined.count))
+        try ingest(inputs, prefix: prefix, prefixSpec: prefixSpec, cache: cache, known: hashes,
+                   started: { options.progress?(.fileStarted(path: $0.display, bytes: $0.bytes)) },
+                   done: { input, r in
+                       if r.hit { cacheHits += 1 } else { cacheMisses += 1 }
+                       quarantine += r.quarantined
+                       recordsRead += r.records
+                       repaired += r.repaired
+                       joined += r.joined
+                       for (kind, n) in r.dropped { droppedByImport[kind, default: 0] += n }
+                       bytesDone += input.bytes
+                       options.progress?(.advanced(bytesRead: bytesDone, bytesTotal: totalBytes, records: recordsRead))
+                       inputInfos.append(.init(file: input.display, format: input.format, sha256: r.sha256, bytes: r.bytes,
+                                               records: r.records, quarantined: r.quarantined.count))
+                   }) { batch in
+            let prepared = suffix.process(batch)
+            for i in outputs.indices { try feed(prepared, into: &outputs[i]) }
         }
 
         let streamed = Date()
@@ -690,17 +572,29 @@ public final class BuildRunner {
 
     /// A value computed on another thread while the caller does something else; `take` waits for it.
     /// (A caller that stops early simply drops it: the producer keeps what it uses alive until done.)
+    /// Each runs on a thread of its own, not on Dispatch's pool: a prefetch may wait for another one
+    /// (ingest waits for a file's hash), and on Linux the pool does not grow when its workers wait.
     final class Prefetch<T: Sendable>: @unchecked Sendable {
         private let done = DispatchSemaphore(value: 0)
         private var value: T?
         init(_ make: @escaping @Sendable () -> T) {
-            DispatchQueue.global().async {
+            let thread = Thread {
                 self.value = make()
                 self.done.signal()
             }
+            thread.stackSize = 8 << 20
+            thread.start()
         }
+
+        /// A value already at hand.
+        init(value: T) {
+            self.value = value
+            done.signal()
+        }
+        /// Waits for the value (any number of times).
         func take() -> T {
             done.wait()
+            done.signal()
             return value!
         }
     }
@@ -745,12 +639,6 @@ public final class BuildRunner {
         let t = Date()
         try o.builder.add(o.chain.process(records))
         o.seconds += Date().timeIntervalSince(t)
-    }
-
-    static func hashInput(_ input: ResolvedInput) throws -> (String, Int64) {
-        do { return try ContentHash.sha256(fileAt: input.path) } catch {
-            throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
-        }
     }
 
     /// Quarantine entries with secrets (and e-mail addresses) redacted from their reasons and excerpts,

@@ -71,29 +71,45 @@ struct IngestCache {
         let key: String
         let cache: IngestCache
         let temp: URL
-        let writer: NativeWriter
+        let handle: FileHandle
+        /// The entry's sha256, computed as its lines are written.
+        var hasher = ContentHash.Stream()
 
         init(cache: IngestCache, key: String) throws {
             self.cache = cache
             self.key = key
             try FileManager.default.createDirectory(at: cache.directory, withIntermediateDirectories: true)
             temp = cache.directory.appendingPathComponent(".\(key).\(getpid()).tmp")
-            writer = try NativeWriter(url: temp)
+            guard FileManager.default.createFile(atPath: temp.path, contents: nil), let h = FileHandle(forWritingAtPath: temp.path) else {
+                throw EngineError.io("cannot create the cache entry \(temp.path)")
+            }
+            handle = h
         }
 
-        func write(_ batch: [Trajectory]) throws { for t in batch { try writer.write(t) } }
+        /// Appends native lines (each without its newline).
+        func write(_ lines: [Data]) throws {
+            var chunk = Data()
+            chunk.reserveCapacity(lines.reduce(0) { $0 + $1.count + 1 })
+            for line in lines {
+                chunk.append(line)
+                chunk.append(0x0A)
+            }
+            hasher.update(chunk)
+            try handle.write(contentsOf: chunk)
+        }
 
         func commit(_ meta: Meta) throws {
-            try writer.close()
+            try handle.synchronize()
+            try handle.close()
             var m = meta
-            m.jsonlSHA256 = try ContentHash.sha256(fileAt: temp.path).hex
+            m.jsonlSHA256 = hasher.finalize()
             let (jsonl, metaURL) = cache.paths(key)
             if rename(temp.path, jsonl.path) != 0 { throw EngineError.io("cannot write the cache entry \(jsonl.path)") }
             try JSONCoding.encoder.encode(m).write(to: metaURL, options: .atomic)
         }
 
         func abandon() {
-            try? writer.close()
+            try? handle.close()
             try? FileManager.default.removeItem(at: temp)
         }
     }

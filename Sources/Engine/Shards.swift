@@ -44,11 +44,8 @@ extension BuildRunner {
         let prefix = PrepareChain(steps: Self.makeSteps(prefixSpec))
         let cache = IngestCache(outDirectory: out)
         options.progress?(.pipelineStarted(name: "\(spec.name) shard \(index)/\(count)", files: mine.count, bytes: mine.reduce(0) { $0 + $1.bytes }))
-        for input in mine {
-            try checkCancelled()
-            options.progress?(.fileStarted(path: input.display, bytes: input.bytes))
-            _ = try ingest(input, prefix: prefix, prefixSpec: prefixSpec, cache: cache) { _ in }
-        }
+        try ingest(mine, prefix: prefix, prefixSpec: prefixSpec, cache: cache, decodeHits: false,
+                   started: { options.progress?(.fileStarted(path: $0.display, bytes: $0.bytes)) }, done: { _, _ in }) { _ in }
         let marker = ShardMarker(pipeline: spec.name, configHash: Self.configHash(spec), index: index, count: count, files: mine.map(\.display))
         let dir = Self.shardDirectory(out, spec, count: count)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -66,6 +66,30 @@ public final class PrepareChain {
         }
     }
 
+    /// The chain as a value that worker threads can share, when every step looks at one record at a
+    /// time (no dedupe): the records are then prepared by the workers that decode them, and the tallies
+    /// are counted afterwards, in input order, with `absorb(_:)`.
+    public var recordSteps: RecordSteps? {
+        var out: [RecordSteps.Step] = []
+        for step in steps {
+            switch step {
+            case .redact(let r): out.append(.redact(r))
+            case .filter(let f): out.append(.filter(f))
+            case .dedupe: return nil
+            }
+        }
+        return RecordSteps(steps: out)
+    }
+
+    /// Counts one record's tally (from `processOne`).
+    public func absorb(_ tally: RecordTally) {
+        for (i, counts) in tally.counts.enumerated() {
+            stats[i].recordsIn += 1
+            if tally.kept || i < tally.counts.count - 1 { stats[i].recordsOut += 1 }
+            if !counts.isEmpty { stats[i].counts.merge(counts, uniquingKeysWith: +) }
+        }
+    }
+
     public func process(_ batch: [Trajectory]) -> [Trajectory] {
         var records = batch
         for (i, step) in steps.enumerated() {
@@ -105,4 +129,45 @@ public final class PrepareChain {
         }
         return records
     }
+}
+
+/// Per-record preparation steps (redact, filter), shareable across threads.
+public struct RecordSteps: Sendable {
+    enum Step: Sendable {
+        case redact(SecretRedactor)
+        case filter(TrajectoryFilter)
+    }
+    let steps: [Step]
+
+    /// Applies the steps to one trajectory: the prepared record (nil when a filter dropped it) and what
+    /// each step it reached counted.
+    public func apply(_ t: Trajectory) -> (Trajectory?, RecordTally) {
+        var record = t
+        var tally = RecordTally()
+        for step in steps {
+            var counts: [String: Int] = [:]
+            switch step {
+            case .redact(let redactor):
+                record = redactor.redact(record, counts: &counts)
+            case .filter(let filter):
+                if let reason = filter.rejection(record) {
+                    tally.counts.append([reason: 1])
+                    tally.kept = false
+                    return (nil, tally)
+                }
+            }
+            tally.counts.append(counts)
+        }
+        return (record, tally)
+    }
+}
+
+/// What per-record steps did to one record.
+public struct RecordTally: Sendable {
+    /// Per step the record reached, the detail counts it added there (secrets, the filter's reason).
+    public var counts: [[String: Int]] = []
+    /// False when a step dropped it (the last step it reached).
+    public var kept = true
+
+    public init() {}
 }

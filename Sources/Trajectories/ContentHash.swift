@@ -16,6 +16,7 @@ public enum ContentHash {
         private var hasher = SHA256()
         public init() {}
         public mutating func update(_ bytes: [UInt8]) { hasher.update(data: bytes) }
+        public mutating func update(_ data: Data) { hasher.update(data: data) }
         public func finalize() -> String { ContentHash.hex(hasher.finalize()) }
     }
 

@@ -1,0 +1,314 @@
+import Foundation
+import Pipelines
+import Prepare
+import Trajectories
+
+/// Ingest: every input of a build read in order, from the ingest cache when it has the file, else read,
+/// decoded, joined with its outcomes and prepared through the cached per-record steps — which the
+/// cache then stores.
+///
+/// The work is a pipeline one batch deep: while the engine hands batch n to dedupe and the outputs
+/// (serial work), batch n+1 is read and its records decoded, prepared and encoded for the cache on the
+/// other cores, each record whole by one worker. The pipeline runs across file boundaries, so a corpus
+/// of many small files keeps the cores as busy as one large file.
+extension BuildRunner {
+    struct Ingested {
+        var sha256: String
+        var bytes: Int64
+        var hit: Bool
+        var records: Int
+        var quarantined: [QuarantineEntry]
+        var repaired: Int
+        var joined: Int
+        var dropped: [String: Int]
+    }
+
+    /// Ingests `inputs` in order, handing each batch of prepared records to `sink` (in file order) and
+    /// each finished input to `done`. `known` holds input hashes computed before (by path); the others
+    /// are hashed alongside the reading. With `decodeHits` false, inputs found in the cache are only
+    /// counted (shards need them in the cache, not in memory).
+    func ingest(_ inputs: [ResolvedInput], prefix: PrepareChain, prefixSpec: [PrepareStepSpec], cache: IngestCache,
+                known: [String: (String, Int64)] = [:], decodeHits: Bool = true,
+                started: (ResolvedInput) -> Void = { _ in },
+                done: (ResolvedInput, Ingested) throws -> Void, sink: ([Trajectory]) throws -> Void) throws {
+        guard let steps = prefix.recordSteps else {
+            preconditionFailure("the cached steps end before the first dedupe")
+        }
+        let stream = IngestStream(inputs: inputs, steps: steps, prefixSpec: prefixSpec, cache: cache, known: known,
+                                  useCache: options.useCache, decodeHits: decodeHits, batchLines: options.batchLines,
+                                  cancellation: options.cancellation)
+        // The producer is only ever run by one Prefetch at a time: the next starts after the last was taken.
+        let step: @Sendable () -> Result<IngestStream.Event?, any Error> = { Result { try stream.next() } }
+        var ahead = Prefetch(step)
+        var pending: IngestCache.Pending?
+        defer { pending?.abandon() }
+        var current = Ingested(sha256: "", bytes: 0, hit: false, records: 0, quarantined: [], repaired: 0, joined: 0, dropped: [:])
+        var statsBefore = prefix.stats
+        var cacheable = true
+        while let event = try ahead.take().get() {
+            ahead = Prefetch(step)
+            try checkCancelled()
+            switch event {
+            case .start(let k, let hit):
+                started(inputs[k])
+                current = Ingested(sha256: "", bytes: 0, hit: hit != nil, records: hit?.records ?? 0, quarantined: hit?.quarantined ?? [],
+                                   repaired: hit?.repaired ?? 0, joined: hit?.joined ?? 0, dropped: hit?.dropped ?? [:])
+                if let hit { prefix.absorb(hit.stats) }
+                statsBefore = prefix.stats
+                cacheable = true
+                if options.useCache && hit == nil, let key = stream.key(k) {
+                    pending = try? IngestCache.Pending(cache: cache, key: key)
+                }
+            case .batch(let b):
+                for t in b.tallies { prefix.absorb(t) }
+                current.quarantined += b.quarantine
+                if !current.hit {
+                    current.records += b.read
+                    current.repaired += b.repaired
+                    current.joined += b.joined
+                }
+                if let p = pending, cacheable {
+                    if let lines = b.cacheLines {
+                        do { try p.write(lines) } catch { cacheable = false }
+                    } else {
+                        cacheable = false  // a record could not be encoded: this file is not cached
+                    }
+                }
+                try sink(b.records)
+            case .end(let k, let sha, let bytes, let dropped):
+                current.sha256 = sha
+                current.bytes = bytes
+                if !current.hit {
+                    current.dropped = dropped
+                    // Excerpts are raw input: redacted before they are cached or reported.
+                    current.quarantined = Self.redacted(current.quarantined)
+                }
+                if let p = pending {
+                    pending = nil
+                    if cacheable {
+                        do {
+                            try p.commit(IngestCache.Meta(jsonlSHA256: "", records: current.records, quarantined: current.quarantined,
+                                                          repaired: current.repaired, joined: current.joined, dropped: current.dropped,
+                                                          stats: prefix.delta(since: statsBefore)))
+                        } catch {
+                            p.abandon()  // a cache that cannot be written costs speed, not correctness
+                        }
+                    } else {
+                        p.abandon()
+                    }
+                }
+                try done(inputs[k], current)
+            }
+        }
+    }
+
+    static func hashInput(_ input: ResolvedInput) throws -> (String, Int64) {
+        do { return try ContentHash.sha256(fileAt: input.path) } catch {
+            throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
+        }
+    }
+}
+
+/// The producing side of ingest: called again and again (never concurrently), it returns the next event
+/// of the input list — an input starts, a batch of it is ready, it ends.
+final class IngestStream: @unchecked Sendable {
+    enum Event {
+        /// An input begins; `hit` is its cache entry when its records come from the cache.
+        case start(input: Int, hit: IngestCache.Meta?)
+        case batch(Batch)
+        /// An input is finished: its sha256 and size, and what its importer left out on purpose.
+        case end(input: Int, sha256: String, bytes: Int64, dropped: [String: Int])
+    }
+
+    struct Batch {
+        /// Prepared records, in file order.
+        var records: [Trajectory]
+        /// The records' cache lines, when the input is being cached (nil if one could not be encoded).
+        var cacheLines: [Data]?
+        /// What the per-record steps did to each record read (cache misses only).
+        var tallies: [RecordTally]
+        var read: Int
+        var repaired: Int
+        var joined: Int
+        var quarantine: [QuarantineEntry]
+    }
+
+    private enum Source {
+        case none
+        case cached(LineReader, display: String)
+        case native(LineReader)
+        case imported([Trajectory], next: Int, dropped: [String: Int], quarantine: [QuarantineEntry])
+        case counted
+    }
+
+    private let inputs: [BuildRunner.ResolvedInput]
+    private let steps: RecordSteps
+    private let prefixSpec: [PrepareStepSpec]
+    private let cache: IngestCache
+    private let known: [String: (String, Int64)]
+    private let useCache: Bool
+    private let decodeHits: Bool
+    private let batchLines: Int
+    private let cancellation: Cancellation?
+
+    private var k = -1
+    private var source = Source.none
+    private var hash: BuildRunner.Prefetch<Result<(String, Int64), any Error>>?
+    private let keys: NSLock = NSLock()
+    private var keyOf: [Int: String] = [:]
+
+    init(inputs: [BuildRunner.ResolvedInput], steps: RecordSteps, prefixSpec: [PrepareStepSpec], cache: IngestCache,
+         known: [String: (String, Int64)], useCache: Bool, decodeHits: Bool, batchLines: Int, cancellation: Cancellation?) {
+        self.inputs = inputs
+        self.steps = steps
+        self.prefixSpec = prefixSpec
+        self.cache = cache
+        self.known = known
+        self.useCache = useCache
+        self.decodeHits = decodeHits
+        self.batchLines = batchLines
+        self.cancellation = cancellation
+    }
+
+    /// The cache key of input `k` (known once it has started, when the cache is on).
+    func key(_ k: Int) -> String? {
+        keys.lock()
+        defer { keys.unlock() }
+        return keyOf[k]
+    }
+
+    func next() throws -> Event? {
+        if cancellation?.isCancelled == true { throw EngineError.interrupted }
+        switch source {
+        case .none:
+            k += 1
+            guard k < inputs.count else { return nil }
+            return try open(inputs[k])
+        case .cached(let reader, let display):
+            guard let batch = try reader.nextBatch(maxLines: batchLines) else { return try end(dropped: [:]) }
+            let decoded = Parallel.map(batch.lines, minChunk: 1) { NativeReader.decode(batch.bytes[$0.range], file: display, line: $0.number) }
+            let records = decoded.compactMap { if case .trajectory(let t, _) = $0 { return t } else { return nil } }
+            return .batch(Batch(records: records, cacheLines: nil, tallies: [], read: records.count, repaired: 0, joined: 0, quarantine: []))
+        case .native(let reader):
+            let input = inputs[k]
+            guard let batch = try reader.nextBatch(maxLines: batchLines) else { return try end(dropped: [:]) }
+            let display = input.display
+            var quarantine = batch.overlong.map {
+                NativeReader.overlongLine(file: display, line: $0.number, bytes: $0.bytes, limit: input.importOptions.maxRecordBytes)
+            }
+            let prepared = Parallel.map(batch.lines, minChunk: 1) { line -> Prepared in
+                switch NativeReader.decode(batch.bytes[line.range], file: display, line: line.number) {
+                case .trajectory(let t, let fixed): return self.prepare(t, repaired: fixed, table: input.outcomes)
+                case .quarantined(let q): return Prepared(quarantined: q)
+                }
+            }
+            return .batch(collect(prepared, quarantine: &quarantine))
+        case .imported(let all, let start, let dropped, var quarantine):
+            guard start < all.count else {
+                if quarantine.isEmpty { return try end(dropped: dropped) }
+                source = .imported(all, next: start, dropped: dropped, quarantine: [])
+                return .batch(Batch(records: [], cacheLines: useCache ? [] : nil, tallies: [], read: 0, repaired: 0, joined: 0, quarantine: quarantine))
+            }
+            let end = min(start + batchLines, all.count)
+            let table = inputs[k].outcomes
+            let prepared = Parallel.map(Array(all[start..<end]), minChunk: 1) { self.prepare($0, repaired: false, table: table) }
+            source = .imported(all, next: end, dropped: dropped, quarantine: [])
+            return .batch(collect(prepared, quarantine: &quarantine))
+        case .counted:
+            return try end(dropped: [:])
+        }
+    }
+
+    /// One record as a worker left it.
+    private struct Prepared {
+        var record: Trajectory?
+        var line: Data?
+        var tally = RecordTally()
+        var repaired = false
+        var joined = false
+        var quarantined: QuarantineEntry?
+        init(quarantined: QuarantineEntry) { self.quarantined = quarantined }
+        init(record: Trajectory?, line: Data?, tally: RecordTally, repaired: Bool, joined: Bool) {
+            self.record = record
+            self.line = line
+            self.tally = tally
+            self.repaired = repaired
+            self.joined = joined
+        }
+    }
+
+    /// A worker's whole job for one record: outcome join, the per-record steps, the cache line.
+    private func prepare(_ t: Trajectory, repaired: Bool, table: OutcomeTable?) -> Prepared {
+        var t = t
+        let joined = table?.join(&t) ?? false
+        let (record, tally) = steps.apply(t)
+        let line = useCache ? record.flatMap { try? NativeWriter.line($0) } : nil
+        return Prepared(record: record, line: line, tally: tally, repaired: repaired, joined: joined)
+    }
+
+    private func collect(_ prepared: [Prepared], quarantine: inout [QuarantineEntry]) -> Batch {
+        var b = Batch(records: [], cacheLines: useCache ? [] : nil, tallies: [], read: 0, repaired: 0, joined: 0, quarantine: [])
+        b.records.reserveCapacity(prepared.count)
+        b.tallies.reserveCapacity(prepared.count)
+        for p in prepared {
+            if let q = p.quarantined { quarantine.append(q); continue }
+            b.read += 1
+            if p.repaired { b.repaired += 1 }
+            if p.joined { b.joined += 1 }
+            b.tallies.append(p.tally)
+            if let r = p.record {
+                b.records.append(r)
+                if let line = p.line { b.cacheLines?.append(line) } else { b.cacheLines = nil }
+            }
+        }
+        b.quarantine = quarantine
+        return b
+    }
+
+    private func open(_ input: BuildRunner.ResolvedInput) throws -> Event {
+        if let h = known[input.path] {
+            hash = BuildRunner.Prefetch(value: .success(h))
+        } else {
+            // Hashed on another thread while the file is read (the hash names the cache entry and the manifest's input).
+            hash = BuildRunner.Prefetch { Result { try BuildRunner.hashInput(input) } }
+        }
+        if useCache {
+            let (sha, _) = try hash!.take().get()
+            let key = IngestCache.key(fileSHA: sha, input: input, steps: prefixSpec)
+            keys.lock()
+            keyOf[k] = key
+            keys.unlock()
+            if let hit = cache.lookup(key) {
+                if decodeHits {
+                    source = .cached(try LineReader(path: cache.paths(key).jsonl.path), display: input.display)
+                } else {
+                    source = .counted
+                }
+                return .start(input: k, hit: hit)
+            }
+        }
+        if input.format == "native" {
+            do { source = .native(try LineReader(path: input.path, maxLineBytes: input.importOptions.maxRecordBytes)) } catch {
+                throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
+            }
+        } else {
+            // Foreign formats are documents (or sessions) read whole by their importer, then prepared in batches.
+            let imported: ImportResult
+            do {
+                imported = try Importers.importFile(path: input.path, display: input.display, format: input.format, options: input.importOptions)
+            } catch {
+                throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
+            }
+            source = .imported(imported.trajectories, next: 0, dropped: imported.dropped, quarantine: imported.quarantined)
+        }
+        return .start(input: k, hit: nil)
+    }
+
+    private func end(dropped: [String: Int]) throws -> Event {
+        source = .none
+        let result = hash!.take()
+        hash = nil
+        let (sha, bytes) = try result.get()
+        return .end(input: k, sha256: sha, bytes: bytes, dropped: dropped)
+    }
+}
