@@ -348,8 +348,8 @@ struct TriggerScanner: Sendable {
     /// Bit k set when a trigger of rule k occurs in `bytes` followed by what rule k needs.
     ///
     /// The scan is one table load per byte, each waiting for the one before; long strings are scanned
-    /// as two halves interleaved in one loop, so two chains of loads overlap. The second half starts
-    /// `longestTrigger - 1` bytes early, so a trigger across the middle is still seen.
+    /// as four quarters interleaved in one loop, so four chains of loads overlap. Each quarter after the
+    /// first starts `longestTrigger - 1` bytes early, so a trigger across a seam is still seen.
     func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var mask: UInt64 = 0
         let all = checksFollow ? unconditional : ~0
@@ -368,31 +368,34 @@ struct TriggerScanner: Sendable {
                 }
             }
             let n = bytes.count
-            var a = 0, b = 0          // states (premultiplied)
+            var a = 0                 // state (premultiplied) of the stream that finishes the string
             var i = 0
-            var j = n                 // second half: j..<n, once split
-            if n >= 256 {
-                let mid = n / 2
-                j = mid - (longestTrigger - 1)
-                let steps = mid
-                var k = 0
-                var jj = j
-                while k < steps {
-                    let ea = table[a &+ Int(cls[Int(bytes[k])])]
-                    let eb = jj < n ? table[b &+ Int(cls[Int(bytes[jj])])] : 0
-                    a = Int(ea & 0x7FFF_FFFF)
-                    b = Int(eb & 0x7FFF_FFFF)
-                    if (ea | eb) & 0x8000_0000 != 0 {
-                        if ea & 0x8000_0000 != 0 { hit(ea, at: k) }
-                        if eb & 0x8000_0000 != 0 { hit(eb, at: jj) }
+            if n >= 1024 {
+                // Four streams over the quarters; each after the first starts `longestTrigger - 1` bytes
+                // before its quarter and all run the same number of steps (the first one overlaps the
+                // start of the second, which only finds the same triggers twice).
+                let q = n / 4
+                let steps = q + longestTrigger - 1
+                let p1 = q - (longestTrigger - 1), p2 = 2 * q - (longestTrigger - 1), p3 = 3 * q - (longestTrigger - 1)
+                var s0 = 0, s1 = 0, s2 = 0, s3 = 0
+                for k in 0..<steps {
+                    let e0 = table[s0 &+ Int(cls[Int(bytes[k])])]
+                    let e1 = table[s1 &+ Int(cls[Int(bytes[p1 &+ k])])]
+                    let e2 = table[s2 &+ Int(cls[Int(bytes[p2 &+ k])])]
+                    let e3 = table[s3 &+ Int(cls[Int(bytes[p3 &+ k])])]
+                    s0 = Int(e0 & 0x7FFF_FFFF)
+                    s1 = Int(e1 & 0x7FFF_FFFF)
+                    s2 = Int(e2 & 0x7FFF_FFFF)
+                    s3 = Int(e3 & 0x7FFF_FFFF)
+                    if (e0 | e1 | e2 | e3) & 0x8000_0000 != 0 {
+                        if e0 & 0x8000_0000 != 0 { hit(e0, at: k) }
+                        if e1 & 0x8000_0000 != 0 { hit(e1, at: p1 + k) }
+                        if e2 & 0x8000_0000 != 0 { hit(e2, at: p2 + k) }
+                        if e3 & 0x8000_0000 != 0 { hit(e3, at: p3 + k) }
                     }
-                    k += 1
-                    jj += 1
                 }
-                i = jj        // the first half is done; the second continues from here
-                a = b
-            } else {
-                i = 0
+                i = p3 + steps        // = 4q: the last stream goes on to the end
+                a = s3
             }
             while i < n {
                 let e = table[a &+ Int(cls[Int(bytes[i])])]

@@ -39,7 +39,11 @@ public enum ReadError: Error, CustomStringConvertible, Sendable {
 public final class LineReader {
     public let path: String
     private let fd: Int32
-    private var buffer: [UInt8] = []
+    /// Bytes read and not yet handed out: `storage[start..<count]`. The file is read straight into
+    /// it, and each line is copied once, into its batch.
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count = 0
     private var start = 0
     private var eof = false
     private var lineNumber = 0
@@ -48,7 +52,7 @@ public final class LineReader {
 
     public init(path: String, chunkSize: Int = 1 << 20, maxLineBytes: Int = Int.max) throws {
         self.path = path
-        self.chunkSize = chunkSize
+        self.chunkSize = max(1, chunkSize)
         self.maxLineBytes = maxLineBytes
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw ReadError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
@@ -58,9 +62,14 @@ public final class LineReader {
             throw ReadError.cannotOpen(path: path, reason: "is a directory")
         }
         self.fd = fd
+        capacity = 2 * self.chunkSize
+        storage = .allocate(capacity: capacity)
     }
 
-    deinit { close(fd) }
+    deinit {
+        close(fd)
+        storage.deallocate()
+    }
 
     /// Returns the next batch of up to `maxLines` lines (or about `maxBytes` bytes), nil at end of file.
     public func nextBatch(maxLines: Int = 4096, maxBytes: Int = 8 << 20) throws -> LineBatch? {
@@ -70,16 +79,15 @@ public final class LineReader {
         while lines.count < maxLines && batchBytes.count < maxBytes {
             guard let next = try nextRawLine() else { break }
             lineNumber += 1
-            guard case .line(let raw) = next else {
+            guard case .line(let lo, var end) = next else {
                 if case .tooLong(let n) = next { overlong.append((lineNumber, n)) }
                 continue
             }
-            var end = raw.count
-            if end > 0 && raw[end - 1] == 0x0D { end -= 1 }
-            if isBlank(raw, end) { continue }
-            let lo = batchBytes.count
-            batchBytes.append(contentsOf: raw[0..<end])
-            lines.append(.init(number: lineNumber, range: lo..<batchBytes.count))
+            if end > lo && storage[end - 1] == 0x0D { end -= 1 }
+            if isBlank(lo, end) { continue }
+            let at = batchBytes.count
+            batchBytes.append(contentsOf: UnsafeBufferPointer(start: storage + lo, count: end - lo))
+            lines.append(.init(number: lineNumber, range: at..<batchBytes.count))
         }
         if lines.isEmpty && overlong.isEmpty { return nil }
         var batch = LineBatch(bytes: batchBytes, lines: lines)
@@ -87,11 +95,10 @@ public final class LineReader {
         return batch
     }
 
-    private func isBlank(_ raw: ArraySlice<UInt8>, _ end: Int) -> Bool {
-        var i = raw.startIndex
-        let stop = raw.startIndex + end
-        while i < stop {
-            let b = raw[i]
+    private func isBlank(_ lo: Int, _ end: Int) -> Bool {
+        var i = lo
+        while i < end {
+            let b = storage[i]
             if b != 0x20 && b != 0x09 && b != 0x0D { return false }
             i += 1
         }
@@ -99,73 +106,80 @@ public final class LineReader {
     }
 
     private enum RawLine {
-        case line(ArraySlice<UInt8>)
+        /// `storage[lo..<end]`, valid until the next call.
+        case line(lo: Int, end: Int)
         case tooLong(Int)
     }
 
-    /// The next line without its `\n`, or nil at EOF. The slice is rebased to start at 0.
+    /// The next line without its `\n`, or nil at EOF.
     private func nextRawLine() throws -> RawLine? {
         var searchFrom = start
         while true {
-            let newline: Int? = buffer.withUnsafeBufferPointer { buf -> Int? in
-                guard searchFrom < buf.count else { return nil }
-                let base = buf.baseAddress! + searchFrom
-                guard let p = memchr(base, 0x0A, buf.count - searchFrom) else { return nil }
-                return UnsafeRawPointer(p) - UnsafeRawPointer(buf.baseAddress!)
-            }
-            if let nl = newline {
-                if nl - start > maxLineBytes { let n = nl - start; start = nl + 1; return .tooLong(n) }
-                let line = Array(buffer[start..<nl])[...]
+            if searchFrom < count, let p = memchr(storage + searchFrom, 0x0A, count - searchFrom) {
+                let nl = UnsafeMutableRawPointer(p).assumingMemoryBound(to: UInt8.self) - storage
+                let lo = start
                 start = nl + 1
-                return .line(line)
+                if nl - lo > maxLineBytes { return .tooLong(nl - lo) }
+                return .line(lo: lo, end: nl)
             }
             if eof {
-                guard start < buffer.count else { return nil }
-                if buffer.count - start > maxLineBytes { let n = buffer.count - start; start = buffer.count; return .tooLong(n) }
-                let line = Array(buffer[start...])[...]
-                start = buffer.count
-                return .line(line)
+                guard start < count else { return nil }
+                let lo = start
+                start = count
+                if count - lo > maxLineBytes { return .tooLong(count - lo) }
+                return .line(lo: lo, end: count)
             }
-            if buffer.count - start > maxLineBytes { return .tooLong(try skipRestOfLine()) }
-            // Compact, then read more.
-            if start > 0 {
-                buffer.removeFirst(start)
-                start = 0
-            }
-            searchFrom = buffer.count
+            if count - start > maxLineBytes { return .tooLong(try skipRestOfLine()) }
+            compact()
+            searchFrom = count
             try fill()
         }
+    }
+
+    /// Moves the unread bytes to the front.
+    private func compact() {
+        guard start > 0 else { return }
+        if count > start { (storage).update(from: storage + start, count: count - start) }
+        count -= start
+        start = 0
     }
 
     /// Past the limit: drops what is buffered and reads on to the end of the line, counting bytes.
     private func skipRestOfLine() throws -> Int {
-        var count = buffer.count - start
-        buffer.removeAll(keepingCapacity: true)
+        var total = count - start
         start = 0
+        count = 0
         while true {
             try fill()
-            if let nl = buffer.firstIndex(of: 0x0A) {
-                count += nl
-                buffer.removeFirst(nl + 1)
-                return count
+            if count > 0, let p = memchr(storage, 0x0A, count) {
+                let nl = UnsafeMutableRawPointer(p).assumingMemoryBound(to: UInt8.self) - storage
+                total += nl
+                start = nl + 1
+                return total
             }
-            count += buffer.count
-            buffer.removeAll(keepingCapacity: true)
-            if eof { return count }
+            total += count
+            count = 0
+            if eof { return total }
         }
     }
 
+    /// Reads up to a chunk more, straight into the buffer (grown when full).
     private func fill() throws {
-        let old = buffer.count
-        buffer.reserveCapacity(old + chunkSize)
-        var chunk = [UInt8](repeating: 0, count: chunkSize)
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunkSize) }
+        if capacity - count < chunkSize {
+            let bigger = max(capacity * 2, count + chunkSize)
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: bigger)
+            grown.update(from: storage, count: count)
+            storage.deallocate()
+            storage = grown
+            capacity = bigger
+        }
+        let n = read(fd, storage + count, chunkSize)
         if n < 0 {
             if errno == EINTR { return }
             throw ReadError.readFailed(path: path, reason: String(cString: strerror(errno)))
         }
         if n == 0 { eof = true; return }
-        buffer.append(contentsOf: chunk[0..<n])
+        count += n
     }
 }
 

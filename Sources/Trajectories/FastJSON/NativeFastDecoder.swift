@@ -11,6 +11,7 @@ public enum NativeFastDecoder {
     public static func decode(_ bytes: ArraySlice<UInt8>) -> Trajectory? {
         bytes.withUnsafeBufferPointer { buf in
             var p = Parser(buf)
+            defer { p.scratch?.deallocate() }
             guard let t = try? p.trajectory() else { return nil }
             p.skipSpace()
             return p.i == buf.count ? t : nil
@@ -23,6 +24,8 @@ private struct GiveUp: Error {}
 private struct Parser {
     let b: UnsafeBufferPointer<UInt8>
     var i = 0
+    /// Where strings with escapes are unescaped (as long as the line; allocated at the first escape).
+    var scratch: UnsafeMutablePointer<UInt8>?
     init(_ b: UnsafeBufferPointer<UInt8>) { self.b = b }
 
     @inline(__always) mutating func skipSpace() {
@@ -94,48 +97,74 @@ private struct Parser {
         }
     }
 
+    /// Moves `i` to the next quote, backslash or control byte (or to the end), eight bytes at a time
+    /// while none of the eight can be one of those.
+    @inline(__always) mutating func skipPlain() {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        if let base = b.baseAddress {
+            while i + 8 <= b.count {
+                let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                let q = w ^ (ones &* 0x22), s = w ^ (ones &* 0x5C)
+                // A high bit per byte that is zero in q (a quote), zero in s (a backslash) or below
+                // 0x20 in w; never missing one.
+                let hit = (((q &- ones) & ~q) | ((s &- ones) & ~s) | ((w &- ones &* 0x20) & ~w)) & highs
+                if hit != 0 {
+                    // The lowest flagged byte is always a real one (only bytes above a hit can be wrong).
+                    i += hit.trailingZeroBitCount >> 3
+                    return
+                }
+                i += 8
+            }
+        }
+        while i < b.count {
+            let c = b[i]
+            if c == 0x22 || c == 0x5C || c < 0x20 { return }
+            i += 1
+        }
+    }
+
     mutating func string() throws -> String {
         try expect(0x22)
         let start = i
         // The common case: no escapes.
-        while i < b.count {
-            let c = b[i]
-            if c == 0x22 {
-                guard let s = String(validating: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self) else { throw GiveUp() }
-                i += 1
-                return s
-            }
-            if c == 0x5C { break }
-            if c < 0x20 { throw GiveUp() }
+        skipPlain()
+        guard i < b.count, b[i] >= 0x20 else { throw GiveUp() }
+        if b[i] == 0x22 {
+            guard let s = String(validating: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self) else { throw GiveUp() }
             i += 1
+            return s
         }
-        // Escapes: copy the plain runs between them whole.
-        var out: [UInt8] = []
-        out.reserveCapacity(i - start + 256)
+        // Escapes: the plain runs between them are copied whole into the scratch buffer (an unescaped
+        // string is never longer than its escaped form, so the rest of the line always fits).
+        if scratch == nil { scratch = .allocate(capacity: b.count) }
+        let out = scratch!
+        var n = 0
         var run = start
-        while i < b.count {
+        while true {
+            skipPlain()
+            guard i < b.count else { throw GiveUp() }
             let c = b[i]
-            if c != 0x22 && c != 0x5C {
-                if c < 0x20 { throw GiveUp() }
-                i += 1
-                continue
+            if c < 0x20 { throw GiveUp() }
+            if run < i {
+                (out + n).update(from: b.baseAddress! + run, count: i - run)
+                n += i - run
             }
-            if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i])) }
             if c == 0x22 {
                 i += 1
-                guard let s = String(validating: out, as: UTF8.self) else { throw GiveUp() }
+                guard let s = String(validating: UnsafeBufferPointer(start: out, count: n), as: UTF8.self) else { throw GiveUp() }
                 return s
             }
             guard i + 1 < b.count else { throw GiveUp() }
             let e = b[i + 1]
             i += 2
+            var plain: UInt8 = 0
             switch e {
-            case 0x22, 0x5C, 0x2F: out.append(e)
-            case 0x62: out.append(0x08)
-            case 0x66: out.append(0x0C)
-            case 0x6E: out.append(0x0A)
-            case 0x72: out.append(0x0D)
-            case 0x74: out.append(0x09)
+            case 0x22, 0x5C, 0x2F: plain = e
+            case 0x62: plain = 0x08
+            case 0x66: plain = 0x0C
+            case 0x6E: plain = 0x0A
+            case 0x72: plain = 0x0D
+            case 0x74: plain = 0x09
             case 0x75:
                 var scalar = try hex4()
                 if (0xD800..<0xDC00).contains(scalar) {
@@ -148,13 +177,19 @@ private struct Parser {
                     throw GiveUp()
                 }
                 guard let u = Unicode.Scalar(scalar) else { throw GiveUp() }
-                out.append(contentsOf: UTF8.encode(u)!)
+                for byte in UTF8.encode(u)! {
+                    out[n] = byte
+                    n += 1
+                }
+                run = i
+                continue
             default:
                 throw GiveUp()
             }
+            out[n] = plain
+            n += 1
             run = i
         }
-        throw GiveUp()
     }
 
     mutating func hex4() throws -> UInt32 {
