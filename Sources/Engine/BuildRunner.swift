@@ -13,6 +13,14 @@ public struct BuildResult: Sendable, Codable {
         public var records: Int
         public var splits: [String: Int]
         public var skipped: [String: Int]
+        /// Units of work (Conifer: task families) whose records came from the previous build, and
+        /// those made in this one; nil for styles that make everything every time.
+        public var unitsReused: Int?
+        public var unitsMade: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case name, path, records, splits, skipped, unitsReused = "units_reused", unitsMade = "units_made"
+        }
     }
 
     public var pipeline: String
@@ -91,9 +99,14 @@ public final class BuildRunner {
         return problems
     }
 
+    /// Removes ingest entries and output styles' record memos not used for `keepDays` days.
     public static func collectCacheGarbage(outDirectory: URL, keepDays: Double) throws -> Int {
         try IngestCache.collectGarbage(outDirectory: outDirectory, keepDays: keepDays)
+            + OutputMemo.collectGarbage(root: recordsMemoRoot(outDirectory), keepDays: keepDays)
     }
+
+    /// Where output styles keep the records of units of work (Conifer: task families) between builds.
+    static func recordsMemoRoot(_ out: URL) -> URL { out.appendingPathComponent(".cache/records") }
 
     public struct PlanLine: Sendable {
         public var file: String
@@ -238,7 +251,8 @@ public final class BuildRunner {
     }
 
     /// Loads what a style needs besides trajectories (rule and code files), before any input is read.
-    static func makeBuilder(_ o: OutputSpec, spec: PipelineSpec, writer: DatasetWriter) throws -> any DatasetBuilder {
+    /// `memo`: where the style finds records of the previous build (nil with `--no-cache`).
+    static func makeBuilder(_ o: OutputSpec, spec: PipelineSpec, writer: DatasetWriter, memo: OutputMemo? = nil) throws -> any DatasetBuilder {
         let seed = spec.seed
         func path(_ p: String) -> String { p.hasPrefix("/") ? p : (spec.baseDirectory as NSString).appendingPathComponent(p) }
         let splitter = Splitter(seed: seed, testFraction: o.testFraction)
@@ -251,7 +265,9 @@ public final class BuildRunner {
             return ConiferBuilder(options: .init(levels: o.levels, internalFeedback: o.feedback.contains(.internal),
                                                  externalFeedback: o.feedback.contains(.external), easyToHard: o.easyToHard,
                                                  system: o.system, seed: seed),
-                                  writer: writer, splitter: splitter)
+                                  writer: writer, splitter: splitter,
+                                  memo: memo,
+                                  toolVersion: SkillforgeVersion.current)
         case .skills:
             throw EngineError.configuration("output '\(o.name)': skills outputs write bundles, not datasets")
         case .csChain, .cada:
@@ -418,8 +434,13 @@ public final class BuildRunner {
                 name: o.name, style: o.style.rawValue, format: format, license: o.license, pipeline: spec.name,
                 configHash: configHash, toolVersion: SkillforgeVersion.current, seed: spec.seed, summary: Self.summary(o))
             let writer = try DatasetWriter(directory: staging.appendingPathComponent("datasets/\(o.name)"), description: desc)
+            // Conifer finds the records of unchanged task families in the output it is about to replace.
+            let memo = options.useCache && o.style == .conifer
+                ? OutputMemo(indexURL: Self.recordsMemoRoot(out).appendingPathComponent("\(o.name).json"),
+                             datasetDirectory: out.appendingPathComponent("datasets/\(o.name)"))
+                : nil
             outputs.append(OutputState(spec: o, chain: PrepareChain(steps: Self.makeSteps(o.prepare)),
-                                       builder: try Self.makeBuilder(o, spec: spec, writer: writer),
+                                       builder: try Self.makeBuilder(o, spec: spec, writer: writer, memo: memo),
                                        writer: writer, configHash: configHash))
         }
 
@@ -499,9 +520,10 @@ public final class BuildRunner {
                 skillsOutput = o.builder as? SkillsOutput
                 continue
             }
+            let conifer = o.builder as? ConiferBuilder
             let entry = BuildResult.DatasetResult(name: o.spec.name, path: Self.displayPath(out.appendingPathComponent("datasets/\(o.spec.name)").path),
                                                   records: manifest.records, splits: manifest.splits.mapValues(\.records),
-                                                  skipped: manifest.skipped)
+                                                  skipped: manifest.skipped, unitsReused: conifer?.familiesReused, unitsMade: conifer?.familiesMade)
             results.append(entry)
             manifests.append((entry, manifest))
         }
@@ -546,7 +568,10 @@ public final class BuildRunner {
         try checkCancelled()
         for o in outputs {
             if let writer = o.writer {
+                let memo = (o.builder as? ConiferBuilder)?.memo
+                memo?.discard()  // it points into the output being replaced
                 try AtomicInstall.install(writer.directory, at: out.appendingPathComponent("datasets/\(o.spec.name)"))
+                memo?.save()
             } else {
                 try AtomicInstall.install(staging.appendingPathComponent("skills"), at: out.appendingPathComponent("skills"))
                 if fm.fileExists(atPath: staging.appendingPathComponent("archives").path) {

@@ -186,8 +186,13 @@ final class IngestStream: @unchecked Sendable {
             return try open(inputs[k])
         case .cached(let reader, let display):
             guard let batch = try reader.nextBatch(maxLines: batchLines) else { return try end(dropped: [:]) }
-            let decoded = Parallel.map(batch.lines, minChunk: 1) { NativeReader.decode(batch.bytes[$0.range], file: display, line: $0.number) }
-            let records = decoded.compactMap { if case .trajectory(let t, _) = $0 { return t } else { return nil } }
+            // Each record keeps the sha256 of its cached line (output styles key their reuse on it).
+            let decoded = Parallel.map(batch.lines, minChunk: 1) { line -> Trajectory? in
+                guard case .trajectory(var t, _) = NativeReader.decode(batch.bytes[line.range], file: display, line: line.number) else { return nil }
+                t.digest = .init(ContentHash.sha256(bytes: batch.bytes[line.range]))
+                return t
+            }
+            let records = decoded.compactMap { $0 }
             return .batch(Batch(records: records, cacheLines: nil, tallies: [], read: records.count, repaired: 0, joined: 0, quarantine: []))
         case .native(let reader):
             let input = inputs[k]
@@ -241,8 +246,9 @@ final class IngestStream: @unchecked Sendable {
     private func prepare(_ t: Trajectory, repaired: Bool, table: OutcomeTable?) -> Prepared {
         var t = t
         let joined = table?.join(&t) ?? false
-        let (record, tally) = steps.apply(t)
+        var (record, tally) = steps.apply(t)
         let line = useCache ? record.flatMap { try? NativeWriter.line($0) } : nil
+        if let line { record?.digest = .init(ContentHash.sha256(line)) }
         return Prepared(record: record, line: line, tally: tally, repaired: repaired, joined: joined)
     }
 

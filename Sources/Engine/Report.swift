@@ -91,6 +91,12 @@ enum Report {
         }
         body.append("<h2>Timings</h2>")
         body.append(bars("seconds per stage", timings) { String(format: "%.2f s", $0) })
+        body.append("<h3>Reused from earlier builds</h3>")
+        body.append(table(["what", "reused", "made now"], [["input files (ingest cache)", "\(r.cache.hits)", "\(r.cache.misses)"]]
+            + r.datasets.compactMap { d in
+                guard let reused = d.unitsReused, let made = d.unitsMade else { return nil }
+                return ["\(d.name): task families' records", "\(reused)", "\(made)"]
+            }))
         let css = """
             body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:960px;color:#222}
             h1{font-size:1.5em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}

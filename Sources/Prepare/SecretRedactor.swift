@@ -217,6 +217,7 @@ public struct SecretRedactor: Sendable {
     public func redact(_ t: Trajectory, counts: inout [String: Int]) -> Trajectory {
         if rules.isEmpty { return t }
         var out = t
+        out.digest = .init()  // the content may change below
         func r(_ s: String) -> String { redact(s, counts: &counts) }
         func json(_ v: JSONValue) -> JSONValue {
             switch v {

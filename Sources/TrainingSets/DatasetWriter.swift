@@ -150,6 +150,14 @@ public final class DatasetWriter {
 
     public func skip(_ reason: String) { skipped[reason, default: 0] += 1 }
 
+    /// The split file's key (`train`, `<config>/<split>`) and where the next record written to it
+    /// will start.
+    public func position(split: String, config: String = "default") -> (file: String, offset: Int64) {
+        let key = config == "default" ? split : "\(config)/\(split)"
+        guard let f = handles[key] else { return (key, 0) }
+        return (key, f.bytes + Int64(f.buffer.count))
+    }
+
     /// Closes the split files and writes `manifest.json` and the dataset card `README.md`.
     @discardableResult
     public func finish(inputs: [Manifest.InputInfo], prepare: [JSONValue], stats: [String: JSONValue] = [:]) throws -> Manifest {

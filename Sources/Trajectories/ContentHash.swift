@@ -7,6 +7,10 @@ public enum ContentHash {
         hex(SHA256.hash(data: data))
     }
 
+    public static func sha256(bytes: ArraySlice<UInt8>) -> String {
+        bytes.withUnsafeBytes { hex(SHA256.hash(data: $0)) }
+    }
+
     public static func sha256(_ text: String) -> String {
         sha256(Data(text.utf8))
     }

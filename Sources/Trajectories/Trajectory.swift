@@ -21,6 +21,17 @@ public struct Trajectory: Sendable, Hashable {
     public var source: Source?
     /// Anything else the source carried that skillforge does not interpret.
     public var meta: [String: JSONValue]
+    /// sha256 of this trajectory's native line, when ingest knows it (it read or wrote that line); not
+    /// part of the record: ignored by `==`, hashing and coding. Steps that change a trajectory clear it.
+    public var digest = Digest()
+
+    /// A value that equality and hashing do not see.
+    public struct Digest: Sendable, Hashable {
+        public var sha256: String?
+        public init(_ sha256: String? = nil) { self.sha256 = sha256 }
+        public static func == (a: Digest, b: Digest) -> Bool { true }
+        public func hash(into hasher: inout Hasher) {}
+    }
 
     public init(id: String, task: String, taskKey: String? = nil, attempt: Int? = nil, steps: [Step] = [],
                 answer: String? = nil, outcome: Outcome = Outcome(), source: Source? = nil,

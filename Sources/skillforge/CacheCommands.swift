@@ -6,7 +6,7 @@ import Pipelines
 struct CacheCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cache",
-        abstract: "Manage out/.cache (per-input ingest results reused by later builds).",
+        abstract: "Manage out/.cache (per-input ingest results and per-task-family Conifer records reused by later builds).",
         subcommands: [GC.self, Clear.self]
     )
 
@@ -50,7 +50,10 @@ struct PlanCommand: ParsableCommand {
                 Terminal.err("\(Terminal.red("error:")) \(error)")
                 throw ExitCode(Exit.buildFailure)
             }
-            for o in spec.outputs { Terminal.out("  output \(o.name) (\(o.style.rawValue)): built every run from the ingested trajectories") }
+            for o in spec.outputs {
+                Terminal.out("  output \(o.name) (\(o.style.rawValue)): built every run from the ingested trajectories"
+                             + (o.style == .conifer ? " (task families whose trajectories are unchanged reuse their records)" : ""))
+            }
         }
     }
 }

@@ -20,6 +20,9 @@ enum Summary {
             let splits = d.splits.keys.sorted(by: >).map { "\($0) \(d.splits[$0]!)" }.joined(separator: ", ")
             var line = "  dataset \(d.name): \(d.records) records (\(splits)) → \(d.path)"
             if !d.skipped.isEmpty { line += "; no record for " + d.skipped.map { "\($1) (\($0))" }.sorted().joined(separator: ", ") }
+            if let reused = d.unitsReused, let made = d.unitsMade {
+                line += "; task families: \(reused) reused from the last build, \(made) made"
+            }
             lines.append(line)
         }
         if let skills = r.skills {

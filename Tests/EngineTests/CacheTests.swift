@@ -134,6 +134,84 @@ import Trajectories
     }
 }
 
+/// Conifer's records of a task family are found again in the previous build's dataset files when the
+/// family's trajectories are unchanged; a changed family is made again, and an edited output is not trusted.
+@Suite(.serialized) struct ConiferReuseTests {
+    @Test func unchangedFamiliesAreReusedChangedOnesRemade() throws {
+        let dir = try scratch("conifer-reuse")
+        let samples = dir.appendingPathComponent("samples")
+        try FileManager.default.createDirectory(at: samples, withIntermediateDirectories: true)
+        for f in try SampleCorpus(seed: 12, tasks: 50).files() where f.name.hasPrefix("part") {
+            try f.contents.write(to: samples.appendingPathComponent(f.name))
+        }
+        try Data("""
+            version: 1
+            name: reuse
+            max_bad_fraction: 0.5
+            inputs:
+              - path: samples/*.jsonl
+            outputs:
+              instruct: {style: conifer}
+            """.utf8).write(to: dir.appendingPathComponent("p.yaml"))
+        let out = dir.appendingPathComponent("out")
+        func build(_ to: URL, cache: Bool = true) throws -> BuildResult {
+            try? FileManager.default.removeItem(at: to.appendingPathComponent(".cache/builds"))  // not the whole-build memo
+            return try BuildRunner(options: .init(outDirectory: to, useCache: cache)).run(try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path))
+        }
+        func clean() throws -> [String: String] {
+            let o = dir.appendingPathComponent("clean-\(UInt32.random(in: 0...UInt32.max))")
+            _ = try build(o, cache: false)
+            return try treeHashes(o.appendingPathComponent("datasets"))
+        }
+        let dataset = out.appendingPathComponent("datasets/instruct")
+
+        let first = try build(out).datasets[0]
+        let families = first.unitsMade ?? 0
+        #expect(families > 20 && first.unitsReused == 0)
+        let reference = try treeHashes(out.appendingPathComponent("datasets"))
+        #expect(reference == (try clean()))
+
+        // Nothing changed: every family is taken from the previous files, byte for byte.
+        let second = try build(out).datasets[0]
+        #expect(second.unitsReused == families && second.unitsMade == 0)
+        #expect(try treeHashes(out.appendingPathComponent("datasets")) == reference)
+
+        // A new failed attempt of one existing task: only its family is made again.
+        let lines = try Data(contentsOf: samples.appendingPathComponent("part-01.jsonl")).split(separator: 0x0A)
+        var extra = try #require(lines.lazy.compactMap { try? JSONCoding.decoder.decode(Trajectory.self, from: Data($0)) }
+            .first { $0.taskKey != nil && $0.outcome.status == .success && $0.answer != nil })
+        extra.id += "-retry"
+        extra.outcome = Outcome(status: .failure, reward: 0)
+        extra.answer = "Not done yet."
+        extra.source = nil
+        try (NativeWriter.line(extra) + Data("\n".utf8)).write(to: samples.appendingPathComponent("part-09.jsonl"))
+        let third = try build(out).datasets[0]
+        #expect(third.unitsMade == 1 && third.unitsReused == families - 1)
+        let appended = try treeHashes(out.appendingPathComponent("datasets"))
+        #expect(appended != reference)
+        #expect(appended == (try clean()), "a rebuild that reuses families must equal a clean build")
+
+        // An edited output (same size, one byte changed) is not trusted: every family is made again.
+        let train = dataset.appendingPathComponent("train.jsonl")
+        var bytes = try Data(contentsOf: train)
+        let k = try #require(bytes.firstIndex(of: UInt8(ascii: "a")))
+        bytes[k] = UInt8(ascii: "b")
+        try bytes.write(to: train)
+        let fourth = try build(out).datasets[0]
+        #expect(fourth.unitsReused == 0 && fourth.unitsMade == families)
+        #expect(try treeHashes(out.appendingPathComponent("datasets")) == appended)
+
+        // A damaged index is ignored; --no-cache neither reads nor writes it.
+        let index = out.appendingPathComponent(".cache/records/instruct.json")
+        try Data("{ not json".utf8).write(to: index)
+        #expect(try build(out).datasets[0].unitsReused == 0)
+        let saved = try Data(contentsOf: index)
+        #expect(try build(out, cache: false).datasets[0].unitsReused == 0)
+        #expect(try Data(contentsOf: index) == saved)
+        #expect(try treeHashes(out.appendingPathComponent("datasets")) == appended)
+    }
+}
+
 /// Input hashes are remembered with each file's stamps, and any write to a file makes it be hashed
 /// again — even one that keeps its size and puts its modification time back.
 @Suite struct InputHashMemoryTests {

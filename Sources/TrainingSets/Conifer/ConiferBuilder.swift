@@ -7,7 +7,7 @@ import Trajectories
 /// and external (Conifer's 4 turns: request → weaker answer from a failed attempt of the same task →
 /// critique of exactly the failed checks + "Please give a revised version." → the reference).
 public final class ConiferBuilder: DatasetBuilder {
-    public struct Options: Sendable {
+    public struct Options: Sendable, Encodable {
         public var levels: Int
         public var internalFeedback: Bool
         public var externalFeedback: Bool
@@ -48,6 +48,29 @@ public final class ConiferBuilder: DatasetBuilder {
         var references = 0
         var skipped: [String: Int] = [:]
 
+        /// The counts as one flat dictionary (how the memo stores them), and back.
+        var counts: [String: Int] {
+            var c: [String: Int] = ["candidates": candidates, "rejected": rejected, "references": references]
+            for (k, v) in recordsPerLevel { c["level:\(k)"] = v }
+            for (k, v) in recordsPerKind { c["kind:" + k] = v }
+            for (k, v) in constraintsPerCategory { c["category:" + k] = v }
+            for (k, v) in skipped { c["skipped:" + k] = v }
+            return c
+        }
+
+        init() {}
+
+        init?(counts: [String: Int]) {
+            for (k, v) in counts {
+                if k == "candidates" { candidates = v } else if k == "rejected" { rejected = v } else if k == "references" { references = v }
+                else if k.hasPrefix("level:"), let level = Int(k.dropFirst(6)) { recordsPerLevel[level] = v }
+                else if k.hasPrefix("kind:") { recordsPerKind[String(k.dropFirst(5))] = v }
+                else if k.hasPrefix("category:") { constraintsPerCategory[String(k.dropFirst(9))] = v }
+                else if k.hasPrefix("skipped:") { skipped[String(k.dropFirst(8))] = v }
+                else { return nil }
+            }
+        }
+
         mutating func add(_ o: Stats) {
             recordsPerLevel.merge(o.recordsPerLevel, uniquingKeysWith: +)
             recordsPerKind.merge(o.recordsPerKind, uniquingKeysWith: +)
@@ -59,10 +82,20 @@ public final class ConiferBuilder: DatasetBuilder {
         }
     }
 
-    public init(options: Options, writer: DatasetWriter, splitter: Splitter) {
+    /// Task families whose records were found in the previous build's files, and those made now.
+    public private(set) var familiesReused = 0
+    public private(set) var familiesMade = 0
+    /// Records of task families in the previous build's files (nil: make every family).
+    public let memo: OutputMemo?
+    /// Part of every memo key: another version of the tool may make other records.
+    let toolVersion: String
+
+    public init(options: Options, writer: DatasetWriter, splitter: Splitter, memo: OutputMemo? = nil, toolVersion: String = "") {
         self.options = options
         self.writer = writer
         self.splitter = splitter
+        self.memo = memo
+        self.toolVersion = toolVersion
     }
 
     static func family(_ t: Trajectory) -> String { t.taskKey ?? t.task }
@@ -80,37 +113,73 @@ public final class ConiferBuilder: DatasetBuilder {
         var kindOrder: Int
         var sequence: Int
         var split: String
-        var line: Data
+        var family: Int
+        var member: Int
+        var line: Line
+    }
+
+    enum Line {
+        case made(Data)
+        /// Where the previous build wrote it (`[member, file, offset, length, level, kind order]`).
+        case stored([Int])
+    }
+
+    /// One family's records, made now or found in the previous build's files.
+    struct Family {
+        enum Records {
+            /// (member, level, kind order, line) in the order they were made.
+            case made([(Int, Int, Int, Data)])
+            case reused(OutputMemo.Unit)
+        }
+        var records: Records
+        var stats: Stats
+        /// What the family's records depend on (nil without a memo).
+        var memoKey: String?
     }
 
     public func finish() throws -> [String: JSONValue] {
-        var work: [(ref: Trajectory, weak: [Trajectory])] = []
-        for key in familyOrder {
-            let members = families[key]!
-            let weak = members.filter { $0.outcome.status == .failure || $0.outcome.status == .partial }
-            for ref in members where ref.outcome.status == .success { work.append((ref, weak)) }
-        }
-        // Records are made on all cores, each reference with its own counts, then taken in order.
+        // A family's records depend on its members only (references and their failed attempts), so
+        // families are made on all cores — or found in the previous build's files when the same
+        // members were made into records then — and taken in order.
         nonisolated(unsafe) let builder = self
-        let made = Parallel.map(work, minChunk: 1) { item in
-            var local = Stats()
-            return (Result { try builder.records(for: item.ref, weak: item.weak, stats: &local) }, local)
-        }
+        let made = Parallel.map(familyOrder, minChunk: 1) { key in builder.familyRecords(builder.families[key]!) }
         var pending: [Pending] = []
-        var sequence = 0
-        for (item, (result, local)) in zip(work, made) {
-            stats.references += 1
-            let records = try result.get()
-            stats.add(local)
-            for (level, kindOrder, record) in records {
-                pending.append(Pending(level: level, kindOrder: kindOrder, sequence: sequence, split: splitter.split(item.ref),
-                                       line: record))
-                sequence += 1
+        var units: [(key: String?, counts: [String: Int])] = []
+        for (f, (key, result)) in zip(familyOrder, made).enumerated() {
+            let family = try result.get()
+            if case .reused = family.records { familiesReused += 1 } else { familiesMade += 1 }
+            stats.add(family.stats)
+            units.append((family.memoKey, family.stats.counts))
+            let members = families[key]!
+            switch family.records {
+            case .made(let records):
+                for (member, level, kindOrder, line) in records {
+                    pending.append(Pending(level: level, kindOrder: kindOrder, sequence: pending.count, split: splitter.split(members[member]),
+                                           family: f, member: member, line: .made(line)))
+                }
+            case .reused(let unit):
+                for r in unit.records {
+                    pending.append(Pending(level: r[4], kindOrder: r[5], sequence: pending.count, split: splitter.split(members[r[0]]),
+                                           family: f, member: r[0], line: .stored(r)))
+                }
             }
         }
         // Curriculum order: easy to hard across the whole file.
         pending.sort { ($0.level, $0.kindOrder, $0.sequence) < ($1.level, $1.kindOrder, $1.sequence) }
-        for p in pending { try writer.write(p.line, split: p.split) }
+        for p in pending {
+            let line: Data
+            switch p.line {
+            case .made(let d): line = d
+            case .stored(let r): line = memo!.line(r)
+            }
+            if let memo, let key = units[p.family].key {
+                let at = writer.position(split: p.split)
+                memo.wrote(unit: key, counts: units[p.family].counts, member: p.member, tags: [p.level, p.kindOrder],
+                           file: at.file, offset: at.offset, length: line.count)
+            }
+            try writer.write(line, split: p.split)
+        }
+        if let memo { for unit in units { if let key = unit.key { memo.wroteNothing(unit: key, counts: unit.counts) } } }
         for (reason, n) in stats.skipped { for _ in 0..<n { writer.skip(reason) } }
         func keyed(_ d: [Int: Int]) -> JSONValue { .object(Dictionary(uniqueKeysWithValues: d.map { ("\($0.key)", JSONValue.int(Int64($0.value))) })) }
         func named(_ d: [String: Int]) -> JSONValue { .object(d.mapValues { JSONValue.int(Int64($0)) }) }
@@ -123,6 +192,38 @@ public final class ConiferBuilder: DatasetBuilder {
             "rejected_candidates": .int(Int64(stats.rejected)),
             "rejected_share": .double(stats.candidates == 0 ? 0 : (Double(stats.rejected) / Double(stats.candidates) * 10000).rounded() / 10000),
         ]
+    }
+
+    /// Bump when the records made from the same trajectories change, so memo entries of earlier
+    /// builds are not reused.
+    static let recordsRevision = 1
+
+    /// The records of one task family (references in input order, each with its records in the order
+    /// `records(for:weak:stats:)` makes them) and the family's counts.
+    func familyRecords(_ members: [Trajectory]) -> Result<Family, any Error> {
+        Result {
+            var memoKey: String?
+            if let memo {
+                var parts = [Data("conifer \(Self.recordsRevision) \(toolVersion)".utf8), try JSONCoding.encoder.encode(options)]
+                for t in members {
+                    let digest = try t.digest.sha256 ?? ContentHash.sha256(NativeWriter.line(t))
+                    parts.append(Data(digest.utf8))
+                }
+                memoKey = OutputMemo.key(parts)
+                if let unit = memo.lookup(memoKey!), let counts = Stats(counts: unit.counts),
+                   unit.records.allSatisfy({ $0.count == 6 && members.indices.contains($0[0]) }) {
+                    return Family(records: .reused(unit), stats: counts, memoKey: memoKey)
+                }
+            }
+            var local = Stats()
+            var made: [(Int, Int, Int, Data)] = []
+            let weak = members.filter { $0.outcome.status == .failure || $0.outcome.status == .partial }
+            for (m, ref) in members.enumerated() where ref.outcome.status == .success {
+                local.references += 1
+                for (level, kindOrder, line) in try records(for: ref, weak: weak, stats: &local) { made.append((m, level, kindOrder, line)) }
+            }
+            return Family(records: .made(made), stats: local, memoKey: memoKey)
+        }
     }
 
     // MARK: Levels
