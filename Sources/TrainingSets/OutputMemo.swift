@@ -40,7 +40,9 @@ public final class OutputMemo: @unchecked Sendable {
     }
 
     private var previous: Index?
-    private var maps: [Data] = []
+    /// The previous split files, open for reading (records are read with pread, not mapped, so they
+    /// do not stay in memory).
+    private var files: [RecordFile] = []
     /// The index of the build in progress.
     private var next: [String: Unit] = [:]
 
@@ -50,13 +52,13 @@ public final class OutputMemo: @unchecked Sendable {
         guard let data = FileManager.default.contents(atPath: indexURL.path),
               let index = try? JSONCoding.decoder.decode(Index.self, from: data),
               index.version == 1, index.files.count == index.ids.count else { return }
-        var maps: [Data] = []
+        var files: [RecordFile] = []
         for (key, id) in zip(index.files, index.ids) {
             let url = datasetDirectory.appendingPathComponent(key + ".jsonl")
-            guard Self.identity(url) == id, let map = try? Data(contentsOf: url, options: .alwaysMapped), Int64(map.count) == id.size else { return }
-            maps.append(map)
+            guard Self.identity(url) == id, let file = RecordFile(reading: url) else { return }
+            files.append(file)
         }
-        self.maps = maps
+        self.files = files
         previous = index
     }
 
@@ -64,18 +66,22 @@ public final class OutputMemo: @unchecked Sendable {
     public func lookup(_ key: String) -> Unit? {
         guard let unit = previous?.units[key] else { return nil }
         for r in unit.records {
-            guard r.count >= 4, maps.indices.contains(r[1]) else { return nil }
-            let map = maps[r[1]], offset = r[2], length = r[3]
-            guard offset >= 0, length > 0, offset + length < map.count, map[map.startIndex + offset] == 0x7B,
-                  map[map.startIndex + offset + length] == 0x0A, offset == 0 || map[map.startIndex + offset - 1] == 0x0A else { return nil }
+            guard r.count >= 4, files.indices.contains(r[1]), r[2] >= 0, r[3] > 0 else { return nil }
+            let offset = Int64(r[2]), length = r[3]
+            // The byte before is a newline (or the file starts), the record starts with `{` and a newline follows it.
+            let head = offset == 0 ? files[r[1]].read(offset: 0, count: 1) : files[r[1]].read(offset: offset - 1, count: 2)
+            guard let head, head.last == 0x7B, offset == 0 || head.first == 0x0A,
+                  files[r[1]].read(offset: offset + Int64(length), count: 1) == Data([0x0A]) else { return nil }
         }
         return unit
     }
 
     /// The bytes of a record `lookup` returned.
-    public func line(_ r: [Int]) -> Data {
-        let map = maps[r[1]]
-        return map.subdata(in: (map.startIndex + r[2])..<(map.startIndex + r[2] + r[3]))
+    public func line(_ r: [Int]) throws -> Data {
+        guard let d = files[r[1]].read(offset: Int64(r[2]), count: r[3]) else {
+            throw ReadError.readFailed(path: datasetDirectory.path, reason: "the previous output changed while the build read it")
+        }
+        return d
     }
 
     /// Notes where a unit's record went in the build in progress (call in writing order).
@@ -141,5 +147,64 @@ public final class OutputMemo: @unchecked Sendable {
             h.update(p)
         }
         return h.finalize()
+    }
+}
+
+/// A file of records read back by offset and length (pread), or written by appending.
+public final class RecordFile: @unchecked Sendable {
+    let fd: Int32
+    public let url: URL
+    private var buffer: [UInt8] = []
+    private var written: Int64 = 0
+
+    /// Opens an existing file for reading.
+    public init?(reading url: URL) {
+        fd = open(url.path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        self.url = url
+    }
+
+    /// Creates (truncates) a file to append records to and read them back.
+    public init(creating url: URL) throws {
+        fd = open(url.path, O_RDWR | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw ReadError.cannotOpen(path: url.path, reason: String(cString: strerror(errno))) }
+        self.url = url
+    }
+
+    deinit { close(fd) }
+
+    /// Appends bytes; returns where they start.
+    public func append(_ data: Data) throws -> Int64 {
+        let at = written + Int64(buffer.count)
+        buffer.append(contentsOf: data)
+        if buffer.count >= 1 << 20 { try flush() }
+        return at
+    }
+
+    public func flush() throws {
+        var done = 0
+        while done < buffer.count {
+            let n = buffer.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, buffer.count - done, off_t(written + Int64(done))) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ReadError.readFailed(path: url.path, reason: "write failed: " + String(cString: strerror(errno)))
+            }
+            done += n
+        }
+        written += Int64(buffer.count)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// `count` bytes at `offset`, or nil when the file is shorter or cannot be read.
+    public func read(offset: Int64, count: Int) -> Data? {
+        var out = Data(count: count)
+        var done = 0
+        while done < count {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + Int64(done))) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return nil }
+            done += n
+        }
+        return out
     }
 }

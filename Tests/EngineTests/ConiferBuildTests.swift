@@ -35,6 +35,32 @@ import Trajectories
         """
     }
 
+    /// Records waiting in the spill file (none held in memory) give the same dataset as records held
+    /// in memory.
+    @Test func spilledRecordsGiveTheSameDataset() throws {
+        let dir = try scratch("conifer-spill")
+        var trajectories: [Trajectory] = []
+        for part in ["part-01.jsonl", "part-02.jsonl"] {
+            trajectories += try NativeReader.read(path: repoRoot.appendingPathComponent("pipelines/samples/\(part)").path).trajectories
+        }
+        func make(_ name: String, held: Int) throws -> [String: String] {
+            let desc = DatasetWriter.Description(name: "instruct", style: "conifer", format: .messages, license: "other", pipeline: "t",
+                                                 configHash: "", toolVersion: "", seed: 3, summary: "")
+            let writer = try DatasetWriter(directory: dir.appendingPathComponent("\(name)/instruct"), description: desc)
+            let builder = ConiferBuilder(options: .init(seed: 3), writer: writer, splitter: Splitter(seed: 3, testFraction: 0.2),
+                                         recordsHeldInMemory: held)
+            try builder.add(trajectories)
+            let stats = try builder.finish()
+            try writer.finish(inputs: [], prepare: [], stats: stats)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent(name).path) == ["instruct"], "the spill file is left behind")
+            return try treeHashes(dir.appendingPathComponent(name))
+        }
+        let held = try make("held", held: 1 << 30)
+        #expect(held.count >= 3)
+        #expect(try make("spilled", held: 0) == held)
+        #expect(try make("some", held: 40_000) == held)
+    }
+
     @Test func sampleCorpusConstraintsAllPassAndOutputIsSeeded() throws {
         let base = try scratch("conifer")
         let r = try build(Self.sampleYAML(seed: 42), base: base, out: base.appendingPathComponent("a"))

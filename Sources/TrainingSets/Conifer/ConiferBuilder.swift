@@ -90,12 +90,18 @@ public final class ConiferBuilder: DatasetBuilder {
     /// Part of every memo key: another version of the tool may make other records.
     let toolVersion: String
 
-    public init(options: Options, writer: DatasetWriter, splitter: Splitter, memo: OutputMemo? = nil, toolVersion: String = "") {
+    /// Bytes of records made in a build that are held in memory until they are written; the rest wait
+    /// in a spill file (so a large corpus does not need its Conifer dataset's size in memory).
+    let recordsHeldInMemory: Int
+
+    public init(options: Options, writer: DatasetWriter, splitter: Splitter, memo: OutputMemo? = nil, toolVersion: String = "",
+                recordsHeldInMemory: Int = 512 << 20) {
         self.options = options
         self.writer = writer
         self.splitter = splitter
         self.memo = memo
         self.toolVersion = toolVersion
+        self.recordsHeldInMemory = recordsHeldInMemory
     }
 
     static func family(_ t: Trajectory) -> String { t.taskKey ?? t.task }
@@ -118,8 +124,11 @@ public final class ConiferBuilder: DatasetBuilder {
         var line: Line
     }
 
+
     enum Line {
         case made(Data)
+        /// Made in this build and written to the spill file (offset, length).
+        case spilled(Int64, Int)
         /// Where the previous build wrote it (`[member, file, offset, length, level, kind order]`).
         case stored([Int])
     }
@@ -141,36 +150,60 @@ public final class ConiferBuilder: DatasetBuilder {
         // A family's records depend on its members only (references and their failed attempts), so
         // families are made on all cores — or found in the previous build's files when the same
         // members were made into records then — and taken in order.
+        // Records made now wait in memory up to `recordsHeldInMemory` bytes, the rest in a spill file
+        // beside the dataset, until the whole curriculum is sorted; families are made a slice at a
+        // time, so memory holds at most that budget plus one slice's records.
+        let spill = try RecordFile(creating: writer.directory.deletingLastPathComponent()
+            .appendingPathComponent(".\(writer.directory.lastPathComponent).records-\(getpid())"))
+        defer { try? FileManager.default.removeItem(at: spill.url) }
         nonisolated(unsafe) let builder = self
-        let made = Parallel.map(familyOrder, minChunk: 1) { key in builder.familyRecords(builder.families[key]!) }
         var pending: [Pending] = []
         var units: [(key: String?, counts: [String: Int])] = []
-        for (f, (key, result)) in zip(familyOrder, made).enumerated() {
-            let family = try result.get()
-            if case .reused = family.records { familiesReused += 1 } else { familiesMade += 1 }
-            stats.add(family.stats)
-            units.append((family.memoKey, family.stats.counts))
-            let members = families[key]!
-            switch family.records {
-            case .made(let records):
-                for (member, level, kindOrder, line) in records {
-                    pending.append(Pending(level: level, kindOrder: kindOrder, sequence: pending.count, split: splitter.split(members[member]),
-                                           family: f, member: member, line: .made(line)))
-                }
-            case .reused(let unit):
-                for r in unit.records {
-                    pending.append(Pending(level: r[4], kindOrder: r[5], sequence: pending.count, split: splitter.split(members[r[0]]),
-                                           family: f, member: r[0], line: .stored(r)))
+        let slice = Parallel.workers * 64
+        var held = 0
+        for start in stride(from: 0, to: familyOrder.count, by: slice) {
+            let keys = Array(familyOrder[start..<min(start + slice, familyOrder.count)])
+            let made = Parallel.map(keys, minChunk: 1) { key in builder.familyRecords(builder.families[key]!) }
+            for (key, result) in zip(keys, made) {
+                let family = try result.get()
+                let f = units.count
+                if case .reused = family.records { familiesReused += 1 } else { familiesMade += 1 }
+                stats.add(family.stats)
+                units.append((family.memoKey, family.stats.counts))
+                let members = families[key]!
+                switch family.records {
+                case .made(let records):
+                    for (member, level, kindOrder, line) in records {
+                        var where_ = Line.made(line)
+                        if held + line.count > recordsHeldInMemory {
+                            where_ = .spilled(try spill.append(line), line.count)
+                        } else {
+                            held += line.count
+                        }
+                        pending.append(Pending(level: level, kindOrder: kindOrder, sequence: pending.count, split: splitter.split(members[member]),
+                                               family: f, member: member, line: where_))
+                    }
+                case .reused(let unit):
+                    for r in unit.records {
+                        pending.append(Pending(level: r[4], kindOrder: r[5], sequence: pending.count, split: splitter.split(members[r[0]]),
+                                               family: f, member: r[0], line: .stored(r)))
+                    }
                 }
             }
         }
+        try spill.flush()
         // Curriculum order: easy to hard across the whole file.
         pending.sort { ($0.level, $0.kindOrder, $0.sequence) < ($1.level, $1.kindOrder, $1.sequence) }
         for p in pending {
             let line: Data
             switch p.line {
             case .made(let d): line = d
-            case .stored(let r): line = memo!.line(r)
+            case .spilled(let offset, let length):
+                guard let d = spill.read(offset: offset, count: length) else {
+                    throw ReadError.readFailed(path: spill.url.path, reason: "a spilled record could not be read back")
+                }
+                line = d
+            case .stored(let r): line = try memo!.line(r)
             }
             if let memo, let key = units[p.family].key {
                 let at = writer.position(split: p.split)
