@@ -76,9 +76,11 @@ public final class OutputMemo: @unchecked Sendable {
         return unit
     }
 
-    /// The bytes of a record `lookup` returned.
+    /// The bytes of a record `lookup` returned. Records kept by a rebuild come in the order the previous
+    /// build wrote them (new ones fall between), so they are served from a window read ahead in large
+    /// sequential reads.
     public func line(_ r: [Int]) throws -> Data {
-        guard let d = files[r[1]].read(offset: Int64(r[2]), count: r[3]) else {
+        guard let d = files[r[1]].readAhead(offset: Int64(r[2]), count: r[3]) else {
             throw ReadError.readFailed(path: datasetDirectory.path, reason: "the previous output changed while the build read it")
         }
         return d
@@ -195,14 +197,33 @@ public final class RecordFile: @unchecked Sendable {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// `count` bytes at `offset`, or nil when the file is shorter or cannot be read.
-    public func read(offset: Int64, count: Int) -> Data? {
+    private var window = Data()
+    private var windowStart: Int64 = 0
+
+    /// Like `read`, through a window of at least 8 MiB moved forward by large reads: cheap when the
+    /// offsets mostly increase.
+    public func readAhead(offset: Int64, count: Int) -> Data? {
+        if offset >= windowStart, offset + Int64(count) <= windowStart + Int64(window.count) {
+            let lo = window.startIndex + Int(offset - windowStart)
+            return window.subdata(in: lo..<(lo + count))
+        }
+        if offset < windowStart { return read(offset: offset, count: count) }
+        guard let w = read(offset: offset, count: max(count, 8 << 20), partial: true), w.count >= count else { return nil }
+        window = w
+        windowStart = offset
+        return w.prefix(count)
+    }
+
+    /// `count` bytes at `offset`, or nil when the file is shorter (with `partial`: what there is) or
+    /// cannot be read.
+    public func read(offset: Int64, count: Int, partial: Bool = false) -> Data? {
         var out = Data(count: count)
         var done = 0
         while done < count {
             let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + Int64(done))) }
             if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return nil }
+            if n < 0 || (n == 0 && !partial) { return nil }
+            if n == 0 { return out.prefix(done) }
             done += n
         }
         return out
