@@ -119,7 +119,7 @@ public final class BuildRunner {
         let sharedSpec = sharedSteps(spec)
         let prefixCount = sharedSpec.firstIndex { if case .dedupe = $0 { return true } else { return false } } ?? sharedSpec.count
         let cache = IngestCache(outDirectory: outDirectory)
-        var lines: [PlanLine] = []
+        var resolved: [ResolvedInput] = []
         var seen = Set<String>()
         for input in spec.inputs {
             var outcomesSHA: String?
@@ -128,17 +128,19 @@ public final class BuildRunner {
             }
             for path in Glob.expand(input.path, base: spec.baseDirectory) where seen.insert(path).inserted {
                 let format = input.format == "auto" ? (try Importers.detect(path: path, display: displayPath(path)) ?? "unknown") : input.format
-                let resolved = ResolvedInput(path: path, display: displayPath(path), format: format, outcomes: nil, outcomesSHA: outcomesSHA,
-                                             bytes: 0, importOptions: ImportOptions(maxObservationBytes: input.maxObservationBytes,
-                                                                                   keepThinking: input.keepThinking, maxRecordBytes: input.maxRecordBytes))
-                let key = IngestCache.key(fileSHA: try ContentHash.sha256(fileAt: path).hex, input: resolved,
-                                          steps: Array(sharedSpec.prefix(prefixCount)))
-                let (jsonl, meta) = cache.paths(key)
-                lines.append(PlanLine(file: displayPath(path), format: format,
-                                      cached: FileManager.default.fileExists(atPath: jsonl.path) && FileManager.default.fileExists(atPath: meta.path)))
+                resolved.append(ResolvedInput(path: path, display: displayPath(path), format: format, outcomes: nil, outcomesSHA: outcomesSHA,
+                                              bytes: 0, importOptions: ImportOptions(maxObservationBytes: input.maxObservationBytes,
+                                                                                    keepThinking: input.keepThinking, maxRecordBytes: input.maxRecordBytes)))
             }
         }
-        return lines
+        // Hashes the builds remembered are used (files with unchanged stamps are not read); nothing is saved.
+        var memory = InputHashes(out: outDirectory)
+        let sums = try memory.hash(resolved)
+        return zip(resolved, sums).map { input, sum in
+            let (jsonl, meta) = cache.paths(IngestCache.key(fileSHA: sum.0, input: input, steps: Array(sharedSpec.prefix(prefixCount))))
+            return PlanLine(file: input.display, format: input.format,
+                            cached: FileManager.default.fileExists(atPath: jsonl.path) && FileManager.default.fileExists(atPath: meta.path))
+        }
     }
 
     /// Refuses pipelines that would write the same output directory.
