@@ -149,10 +149,10 @@ public final class ConiferBuilder: DatasetBuilder {
     public func finish() throws -> [String: JSONValue] {
         // A family's records depend on its members only (references and their failed attempts), so
         // families are made on all cores — or found in the previous build's files when the same
-        // members were made into records then — and taken in order.
-        // Records made now wait in memory up to `recordsHeldInMemory` bytes, the rest in a spill file
-        // beside the dataset, until the whole curriculum is sorted; families are made a slice at a
-        // time, so memory holds at most that budget plus one slice's records.
+        // members were made into records then — and taken in order. Records made now wait in memory
+        // up to `recordsHeldInMemory` bytes, the rest in a spill file beside the dataset, until the
+        // whole curriculum is sorted; families are made a slice at a time, so memory holds at most
+        // that budget plus one slice's records.
         let spill = try RecordFile(creating: writer.directory.deletingLastPathComponent()
             .appendingPathComponent(".\(writer.directory.lastPathComponent).records-\(getpid())"))
         defer { try? FileManager.default.removeItem(at: spill.url) }
@@ -174,14 +174,14 @@ public final class ConiferBuilder: DatasetBuilder {
                 switch family.records {
                 case .made(let records):
                     for (member, level, kindOrder, line) in records {
-                        var where_ = Line.made(line)
+                        var place = Line.made(line)
                         if held + line.count > recordsHeldInMemory {
-                            where_ = .spilled(try spill.append(line), line.count)
+                            place = .spilled(try spill.append(line), line.count)
                         } else {
                             held += line.count
                         }
                         pending.append(Pending(level: level, kindOrder: kindOrder, sequence: pending.count, split: splitter.split(members[member]),
-                                               family: f, member: member, line: where_))
+                                               family: f, member: member, line: place))
                     }
                 case .reused(let unit):
                     for r in unit.records {
@@ -227,8 +227,8 @@ public final class ConiferBuilder: DatasetBuilder {
         ]
     }
 
-    /// Bump when the records made from the same trajectories change, so memo entries of earlier
-    /// builds are not reused.
+    /// Bump when the records made from the same trajectories change, so records of earlier builds
+    /// are not reused (part of every family's key, with the tool version).
     static let recordsRevision = 1
 
     /// The records of one task family (references in input order, each with its records in the order
