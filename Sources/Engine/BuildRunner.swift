@@ -597,35 +597,6 @@ public final class BuildRunner {
         return final
     }
 
-    /// A value computed on another thread while the caller does something else; `take` waits for it.
-    /// (A caller that stops early simply drops it: the producer keeps what it uses alive until done.)
-    /// Each runs on a thread of its own, not on Dispatch's pool: a prefetch may wait for another one
-    /// (ingest waits for a file's hash), and on Linux the pool does not grow when its workers wait.
-    final class Prefetch<T: Sendable>: @unchecked Sendable {
-        private let done = DispatchSemaphore(value: 0)
-        private var value: T?
-        init(_ make: @escaping @Sendable () -> T) {
-            let thread = Thread {
-                self.value = make()
-                self.done.signal()
-            }
-            thread.stackSize = 8 << 20
-            thread.start()
-        }
-
-        /// A value already at hand.
-        init(value: T) {
-            self.value = value
-            done.signal()
-        }
-        /// Waits for the value (any number of times).
-        func take() -> T {
-            done.wait()
-            done.signal()
-            return value!
-        }
-    }
-
     /// Which outputs to start first when finishing side by side: the whole-corpus styles take longest.
     static func finishWeight(_ style: OutputSpec.Style) -> Int {
         switch style {

@@ -153,7 +153,7 @@ final class IngestStream: @unchecked Sendable {
 
     private var k = -1
     private var source = Source.none
-    private var hash: BuildRunner.Prefetch<Result<(String, Int64), any Error>>?
+    private var hash: Prefetch<Result<(String, Int64), any Error>>?
     private let keys: NSLock = NSLock()
     private var keyOf: [Int: String] = [:]
 
@@ -273,10 +273,10 @@ final class IngestStream: @unchecked Sendable {
 
     private func open(_ input: BuildRunner.ResolvedInput) throws -> Event {
         if let h = known[input.path] {
-            hash = BuildRunner.Prefetch(value: .success(h))
+            hash = Prefetch(value: .success(h))
         } else {
             // Hashed on another thread while the file is read (the hash names the cache entry and the manifest's input).
-            hash = BuildRunner.Prefetch { Result { try BuildRunner.hashInput(input) } }
+            hash = Prefetch { Result { try BuildRunner.hashInput(input) } }
         }
         if useCache {
             let (sha, _) = try hash!.take().get()

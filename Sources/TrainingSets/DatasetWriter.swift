@@ -83,30 +83,53 @@ public final class DatasetWriter {
 
     public let directory: URL
     public let description: Description
-    /// One split file: records are buffered (1 MiB) and hashed as they are written, so finishing a
-    /// dataset does not read its files back to hash them.
-    private final class SplitFile {
+    /// One split file: records are buffered (4 MiB) and hashed as they are written, so finishing a
+    /// dataset does not read its files back to hash them. A full buffer is hashed and written on
+    /// another thread while the next one fills.
+    private final class SplitFile: @unchecked Sendable {
         let handle: FileHandle
         var buffer: [UInt8] = []
         var hasher = ContentHash.Stream()
         var bytes: Int64 = 0
+        /// The previous buffer being hashed and written (its storage comes back for reuse).
+        private var inFlight: Prefetch<Result<[UInt8], any Error>>?
+
         init(_ handle: FileHandle) {
             self.handle = handle
-            buffer.reserveCapacity(1 << 20)
+            buffer.reserveCapacity(4 << 20)
         }
+
         func append(_ line: Data) throws {
             buffer.append(contentsOf: line)
             buffer.append(0x0A)
-            if buffer.count >= 1 << 20 { try flush() }
+            if buffer.count >= 4 << 20 { try flush() }
         }
+
+        /// Hands the buffer to the writing thread (after the one before it is written).
         func flush() throws {
             guard !buffer.isEmpty else { return }
-            hasher.update(buffer)
-            bytes += Int64(buffer.count)
-            try handle.write(contentsOf: buffer)
-            buffer.removeAll(keepingCapacity: true)
+            var spare = try inFlight?.take().get() ?? []
+            spare.removeAll(keepingCapacity: true)
+            let chunk = buffer
+            buffer = spare
+            bytes += Int64(chunk.count)
+            inFlight = Prefetch { [self] in
+                Result {
+                    self.hasher.update(chunk)
+                    try self.handle.write(contentsOf: chunk)
+                    return chunk
+                }
+            }
+        }
+
+        /// Writes what is left and waits until every byte is written.
+        func drain() throws {
+            try flush()
+            _ = try inFlight?.take().get()
+            inFlight = nil
         }
     }
+
     private var handles: [String: SplitFile] = [:]
     private var counts: [String: Int] = [:]
     public private(set) var skipped: [String: Int] = [:]
@@ -163,7 +186,7 @@ public final class DatasetWriter {
     public func finish(inputs: [Manifest.InputInfo], prepare: [JSONValue], stats: [String: JSONValue] = [:]) throws -> Manifest {
         var written: [String: (sha: String, bytes: Int64)] = [:]
         for (key, f) in handles {
-            try f.flush()
+            try f.drain()
             try f.handle.synchronize()
             try f.handle.close()
             written[key] = (f.hasher.finalize(), f.bytes)

@@ -28,3 +28,34 @@ public enum Parallel {
         return array
     }
 }
+
+/// A value computed on another thread while the caller does something else; `take` waits for it.
+/// (A caller that stops early simply drops it: the thread keeps what it uses alive until done.)
+/// Each runs on a thread of its own, not on Dispatch's pool: a prefetch may wait for another one
+/// (ingest waits for a file's hash), and on Linux the pool does not grow when its workers wait.
+public final class Prefetch<T: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var value: T?
+
+    public init(_ make: @escaping @Sendable () -> T) {
+        let thread = Thread {
+            self.value = make()
+            self.done.signal()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// A value already at hand.
+    public init(value: T) {
+        self.value = value
+        done.signal()
+    }
+
+    /// Waits for the value (any number of times).
+    public func take() -> T {
+        done.wait()
+        done.signal()
+        return value!
+    }
+}
