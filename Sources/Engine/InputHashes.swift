@@ -30,11 +30,7 @@ struct InputHashes {
     }
 
     static func stamp(_ path: String) -> Entry? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        return Entry(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
-                     mtimeNS: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
-                     ctimeNS: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec), sha256: "")
+        FileStamp(path: path).map { Entry(device: $0.device, inode: $0.inode, size: $0.size, mtimeNS: $0.mtimeNS, ctimeNS: $0.ctimeNS, sha256: "") }
     }
 
     static func sameStamps(_ a: Entry, _ b: Entry) -> Bool {

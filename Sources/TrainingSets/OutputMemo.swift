@@ -17,14 +17,6 @@ public final class OutputMemo: @unchecked Sendable {
     /// The installed output the index points into (read before the new one replaces it).
     public let datasetDirectory: URL
 
-    struct FileID: Codable, Equatable {
-        var device: UInt64
-        var inode: UInt64
-        var size: Int64
-        var mtimeNanos: Int64
-        var ctimeNanos: Int64
-    }
-
     /// One unit: its counts, and per record `[member, file, offset, length, tags…]`.
     public struct Unit: Codable, Sendable {
         public var counts: [String: Int]
@@ -35,7 +27,7 @@ public final class OutputMemo: @unchecked Sendable {
         var version: Int
         /// Split keys (`train`, `test`, `<config>/<split>`), the files being `<key>.jsonl`.
         var files: [String]
-        var ids: [FileID]
+        var ids: [FileStamp]
         var units: [String: Unit]
     }
 
@@ -55,7 +47,7 @@ public final class OutputMemo: @unchecked Sendable {
         var files: [RecordFile] = []
         for (key, id) in zip(index.files, index.ids) {
             let url = datasetDirectory.appendingPathComponent(key + ".jsonl")
-            guard Self.identity(url) == id, let file = RecordFile(reading: url) else { return }
+            guard FileStamp(path: url.path) == id, let file = RecordFile(reading: url) else { return }
             files.append(file)
         }
         self.files = files
@@ -103,9 +95,9 @@ public final class OutputMemo: @unchecked Sendable {
     /// Failures are ignored: without an index the next build makes every unit.
     public func save() {
         let keys = fileIndex.sorted { $0.value < $1.value }.map(\.key)
-        var ids: [FileID] = []
+        var ids: [FileStamp] = []
         for key in keys {
-            guard let id = Self.identity(datasetDirectory.appendingPathComponent(key + ".jsonl")) else {
+            guard let id = FileStamp(path: datasetDirectory.appendingPathComponent(key + ".jsonl").path) else {
                 try? FileManager.default.removeItem(at: indexURL)
                 return
             }
@@ -131,14 +123,6 @@ public final class OutputMemo: @unchecked Sendable {
             if written < cutoff, (try? fm.removeItem(at: url)) != nil { removed += 1 }
         }
         return removed
-    }
-
-    static func identity(_ url: URL) -> FileID? {
-        var st = stat()
-        guard stat(url.path, &st) == 0 else { return nil }
-        return FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
-                      mtimeNanos: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
-                      ctimeNanos: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec))
     }
 
     /// sha256 over the parts, each length-prefixed (so no two different part lists collide by concatenation).

@@ -112,3 +112,25 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         }
     }
 }
+
+/// A file's identity and change stamps: device, inode, size, and modification and status-change times
+/// to the nanosecond. Writing to a file always moves its status-change time (no tool can set it back),
+/// so equal stamps mean unchanged content — the rule git's index uses.
+public struct FileStamp: Sendable, Codable, Equatable {
+    public var device: UInt64
+    public var inode: UInt64
+    public var size: Int64
+    public var mtimeNS: Int64
+    public var ctimeNS: Int64
+
+    /// The stamps of the file at `path` (following links), nil when it cannot be stat'ed.
+    public init?(path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+        size = Int64(st.st_size)
+        mtimeNS = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        ctimeNS = Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
+    }
+}
