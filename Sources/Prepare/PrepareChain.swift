@@ -81,7 +81,7 @@ public final class PrepareChain {
         return RecordSteps(steps: out)
     }
 
-    /// Counts one record's tally (from `processOne`).
+    /// Counts one record's tally (from `RecordSteps.apply`).
     public func absorb(_ tally: RecordTally) {
         for (i, counts) in tally.counts.enumerated() {
             stats[i].recordsIn += 1

@@ -108,7 +108,9 @@ public final class DatasetWriter {
         /// Hands the buffer to the writing thread (after the one before it is written).
         func flush() throws {
             guard !buffer.isEmpty else { return }
-            var spare = try inFlight?.take().get() ?? []
+            let previous = inFlight?.move()
+            inFlight = nil
+            var spare = try previous?.get() ?? []
             spare.removeAll(keepingCapacity: true)
             let chunk = buffer
             buffer = spare
@@ -125,8 +127,9 @@ public final class DatasetWriter {
         /// Writes what is left and waits until every byte is written.
         func drain() throws {
             try flush()
-            _ = try inFlight?.take().get()
+            let last = inFlight?.move()
             inFlight = nil
+            _ = try last?.get()
         }
     }
 

@@ -58,4 +58,12 @@ public final class Prefetch<T: Sendable>: @unchecked Sendable {
         done.signal()
         return value!
     }
+
+    /// Waits for the value and moves it out (so a buffer in it is uniquely owned again); call once,
+    /// instead of `take`.
+    public func move() -> T {
+        done.wait()
+        defer { value = nil }
+        return value!
+    }
 }
