@@ -454,18 +454,19 @@ public final class BuildRunner {
         var droppedByImport: [String: Int] = [:]
         var inputInfos: [Manifest.InputInfo] = []
         try ingest(inputs, prefix: prefix, prefixSpec: prefixSpec, cache: cache, known: hashes,
+                   digests: spec.outputs.contains { $0.style == .conifer },
                    started: { options.progress?(.fileStarted(path: $0.display, bytes: $0.bytes)) },
                    done: { input, r in
                        if r.hit { cacheHits += 1 } else { cacheMisses += 1 }
-                       quarantine += r.quarantined
-                       recordsRead += r.records
-                       repaired += r.repaired
-                       joined += r.joined
-                       for (kind, n) in r.dropped { droppedByImport[kind, default: 0] += n }
+                       quarantine += r.counts.quarantined
+                       recordsRead += r.counts.records
+                       repaired += r.counts.repaired
+                       joined += r.counts.joined
+                       for (kind, n) in r.counts.dropped { droppedByImport[kind, default: 0] += n }
                        bytesDone += input.bytes
                        options.progress?(.advanced(bytesRead: bytesDone, bytesTotal: totalBytes, records: recordsRead))
                        inputInfos.append(.init(file: input.display, format: input.format, sha256: r.sha256, bytes: r.bytes,
-                                               records: r.records, quarantined: r.quarantined.count))
+                                               records: r.counts.records, quarantined: r.counts.quarantined.count))
                    }) { batch in
             let prepared = suffix.process(batch)
             for i in outputs.indices { try feed(prepared, into: &outputs[i]) }

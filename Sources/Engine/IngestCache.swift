@@ -9,13 +9,19 @@ import Trajectories
 /// the tool version — so a new or changed file is the only work a rebuild redoes there, and a changed
 /// step re-runs it for every file. Entries carry a sha256 and are recomputed when damaged.
 struct IngestCache {
+    /// What ingesting one input gave, besides its records.
+    struct Counts: Codable {
+        var records = 0
+        var quarantined: [QuarantineEntry] = []
+        var repaired = 0
+        var joined = 0
+        /// What the importer left out on purpose, by kind.
+        var dropped: [String: Int] = [:]
+    }
+
     struct Meta: Codable {
         var jsonlSHA256: String
-        var records: Int
-        var quarantined: [QuarantineEntry]
-        var repaired: Int
-        var joined: Int
-        var dropped: [String: Int]
+        var counts: Counts
         var stats: [StepStats]
     }
 

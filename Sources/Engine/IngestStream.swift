@@ -13,36 +13,34 @@ import Trajectories
 /// of many small files keeps the cores as busy as one large file.
 extension BuildRunner {
     struct Ingested {
-        var sha256: String
-        var bytes: Int64
-        var hit: Bool
-        var records: Int
-        var quarantined: [QuarantineEntry]
-        var repaired: Int
-        var joined: Int
-        var dropped: [String: Int]
+        var sha256 = ""
+        var bytes: Int64 = 0
+        var hit = false
+        var counts = IngestCache.Counts()
     }
 
     /// Ingests `inputs` in order, handing each batch of prepared records to `sink` (in file order) and
     /// each finished input to `done`. `known` holds input hashes computed before (by path); the others
     /// are hashed alongside the reading. With `decodeHits` false, inputs found in the cache are only
-    /// counted (shards need them in the cache, not in memory).
+    /// counted (shards need them in the cache, not in memory). With `digests`, each record carries the
+    /// sha256 of its native line (for outputs that reuse records of unchanged trajectories).
     func ingest(_ inputs: [ResolvedInput], prefix: PrepareChain, prefixSpec: [PrepareStepSpec], cache: IngestCache,
-                known: [String: (String, Int64)] = [:], decodeHits: Bool = true,
+                known: [String: (String, Int64)] = [:], decodeHits: Bool = true, digests: Bool = false,
                 started: (ResolvedInput) -> Void = { _ in },
                 done: (ResolvedInput, Ingested) throws -> Void, sink: ([Trajectory]) throws -> Void) throws {
         guard let steps = prefix.recordSteps else {
             preconditionFailure("the cached steps end before the first dedupe")
         }
         let stream = IngestStream(inputs: inputs, steps: steps, prefixSpec: prefixSpec, cache: cache, known: known,
-                                  useCache: options.useCache, decodeHits: decodeHits, batchLines: options.batchLines,
+                                  useCache: options.useCache, decodeHits: decodeHits, digests: digests && options.useCache,
+                                  batchLines: options.batchLines,
                                   cancellation: options.cancellation)
         // The producer is only ever run by one Prefetch at a time: the next starts after the last was taken.
         let step: @Sendable () -> Result<IngestStream.Event?, any Error> = { Result { try stream.next() } }
         var ahead = Prefetch(step)
         var pending: IngestCache.Pending?
         defer { pending?.abandon() }
-        var current = Ingested(sha256: "", bytes: 0, hit: false, records: 0, quarantined: [], repaired: 0, joined: 0, dropped: [:])
+        var current = Ingested()
         var statsBefore = prefix.stats
         var cacheable = true
         while let event = try ahead.take().get() {
@@ -51,8 +49,7 @@ extension BuildRunner {
             switch event {
             case .start(let k, let hit):
                 started(inputs[k])
-                current = Ingested(sha256: "", bytes: 0, hit: hit != nil, records: hit?.records ?? 0, quarantined: hit?.quarantined ?? [],
-                                   repaired: hit?.repaired ?? 0, joined: hit?.joined ?? 0, dropped: hit?.dropped ?? [:])
+                current = Ingested(hit: hit != nil, counts: hit?.counts ?? .init())
                 if let hit { prefix.absorb(hit.stats) }
                 statsBefore = prefix.stats
                 cacheable = true
@@ -61,11 +58,11 @@ extension BuildRunner {
                 }
             case .batch(let b):
                 for t in b.tallies { prefix.absorb(t) }
-                current.quarantined += b.quarantine
+                current.counts.quarantined += b.quarantine
                 if !current.hit {
-                    current.records += b.read
-                    current.repaired += b.repaired
-                    current.joined += b.joined
+                    current.counts.records += b.read
+                    current.counts.repaired += b.repaired
+                    current.counts.joined += b.joined
                 }
                 if let p = pending, cacheable {
                     if let lines = b.cacheLines {
@@ -79,17 +76,15 @@ extension BuildRunner {
                 current.sha256 = sha
                 current.bytes = bytes
                 if !current.hit {
-                    current.dropped = dropped
+                    current.counts.dropped = dropped
                     // Excerpts are raw input: redacted before they are cached or reported.
-                    current.quarantined = Self.redacted(current.quarantined)
+                    current.counts.quarantined = Self.redacted(current.counts.quarantined)
                 }
                 if let p = pending {
                     pending = nil
                     if cacheable {
                         do {
-                            try p.commit(IngestCache.Meta(jsonlSHA256: "", records: current.records, quarantined: current.quarantined,
-                                                          repaired: current.repaired, joined: current.joined, dropped: current.dropped,
-                                                          stats: prefix.delta(since: statsBefore)))
+                            try p.commit(IngestCache.Meta(jsonlSHA256: "", counts: current.counts, stats: prefix.delta(since: statsBefore)))
                         } catch {
                             p.abandon()  // a cache that cannot be written costs speed, not correctness
                         }
@@ -148,6 +143,7 @@ final class IngestStream: @unchecked Sendable {
     private let known: [String: (String, Int64)]
     private let useCache: Bool
     private let decodeHits: Bool
+    private let digests: Bool
     private let batchLines: Int
     private let cancellation: Cancellation?
 
@@ -158,7 +154,7 @@ final class IngestStream: @unchecked Sendable {
     private var keyOf: [Int: String] = [:]
 
     init(inputs: [BuildRunner.ResolvedInput], steps: RecordSteps, prefixSpec: [PrepareStepSpec], cache: IngestCache,
-         known: [String: (String, Int64)], useCache: Bool, decodeHits: Bool, batchLines: Int, cancellation: Cancellation?) {
+         known: [String: (String, Int64)], useCache: Bool, decodeHits: Bool, digests: Bool, batchLines: Int, cancellation: Cancellation?) {
         self.inputs = inputs
         self.steps = steps
         self.prefixSpec = prefixSpec
@@ -166,6 +162,7 @@ final class IngestStream: @unchecked Sendable {
         self.known = known
         self.useCache = useCache
         self.decodeHits = decodeHits
+        self.digests = digests
         self.batchLines = batchLines
         self.cancellation = cancellation
     }
@@ -186,10 +183,11 @@ final class IngestStream: @unchecked Sendable {
             return try open(inputs[k])
         case .cached(let reader, let display):
             guard let batch = try reader.nextBatch(maxLines: batchLines) else { return try end(dropped: [:]) }
-            // Each record keeps the sha256 of its cached line (output styles key their reuse on it).
+            // When asked, each record keeps the sha256 of its cached line (output styles key their reuse on it).
+            let digests = digests
             let decoded = Parallel.map(batch.lines, minChunk: 1) { line -> Trajectory? in
                 guard case .trajectory(var t, _) = NativeReader.decode(batch.bytes[line.range], file: display, line: line.number) else { return nil }
-                t.digest = .init(ContentHash.sha256(bytes: batch.bytes[line.range]))
+                if digests { t.digest = .init(ContentHash.sha256(bytes: batch.bytes[line.range])) }
                 return t
             }
             let records = decoded.compactMap { $0 }
@@ -248,7 +246,7 @@ final class IngestStream: @unchecked Sendable {
         let joined = table?.join(&t) ?? false
         var (record, tally) = steps.apply(t)
         let line = useCache ? record.flatMap { try? NativeWriter.line($0) } : nil
-        if let line { record?.digest = .init(ContentHash.sha256(line)) }
+        if digests, let line { record?.digest = .init(ContentHash.sha256(line)) }
         return Prepared(record: record, line: line, tally: tally, repaired: repaired, joined: joined)
     }
 

@@ -9,11 +9,7 @@ import Trajectories
 /// again; `--no-cache` ignores this memory. Files not remembered are hashed on all cores.
 struct InputHashes {
     struct Entry: Codable, Equatable {
-        var device: UInt64
-        var inode: UInt64
-        var size: Int64
-        var mtimeNS: Int64
-        var ctimeNS: Int64
+        var stamp: FileStamp
         var sha256: String
     }
 
@@ -29,25 +25,17 @@ struct InputHashes {
         }
     }
 
-    static func stamp(_ path: String) -> Entry? {
-        FileStamp(path: path).map { Entry(device: $0.device, inode: $0.inode, size: $0.size, mtimeNS: $0.mtimeNS, ctimeNS: $0.ctimeNS, sha256: "") }
-    }
-
-    static func sameStamps(_ a: Entry, _ b: Entry) -> Bool {
-        a.device == b.device && a.inode == b.inode && a.size == b.size && a.mtimeNS == b.mtimeNS && a.ctimeNS == b.ctimeNS
-    }
-
     /// (sha256, bytes) of each input, in order.
     mutating func hash(_ inputs: [BuildRunner.ResolvedInput]) throws -> [(String, Int64)] {
         var known: [Int: (String, Int64)] = [:]
         var todo: [Int] = []
-        var stamps: [Int: Entry] = [:]
+        var stamps: [Int: FileStamp] = [:]
         for (k, input) in inputs.enumerated() {
             let path = (input.path as NSString).standardizingPath
-            if let now = Self.stamp(path) {
+            if let now = FileStamp(path: path) {
                 stamps[k] = now
-                if let old = entries[path], old.sha256.count == 64, Self.sameStamps(old, now) {
-                    known[k] = (old.sha256, old.size)
+                if let old = entries[path], old.sha256.count == 64, old.stamp == now {
+                    known[k] = (old.sha256, now.size)
                     continue
                 }
             }
@@ -60,9 +48,8 @@ struct InputHashes {
             known[k] = h
             // Remember it only if the file did not change while it was read.
             let path = (inputs[k].path as NSString).standardizingPath
-            if var before = stamps[k], let after = Self.stamp(path), Self.sameStamps(after, before), h.1 == before.size {
-                before.sha256 = h.0
-                entries[path] = before
+            if let before = stamps[k], FileStamp(path: path) == before, h.1 == before.size {
+                entries[path] = Entry(stamp: before, sha256: h.0)
             }
         }
         return inputs.indices.map { known[$0]! }

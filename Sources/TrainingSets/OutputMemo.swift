@@ -78,15 +78,15 @@ public final class OutputMemo: @unchecked Sendable {
         return d
     }
 
-    /// Notes where a unit's record went in the build in progress (call in writing order).
-    public func wrote(unit key: String, counts: [String: Int], member: Int, tags: [Int], file: String, offset: Int64, length: Int) {
-        let f = fileIndex[file] ?? { fileIndex[file] = fileIndex.count; return fileIndex.count - 1 }()
-        next[key, default: Unit(counts: counts, records: [])].records.append([member, f, Int(offset), length] + tags)
+    /// Starts a unit of the build in progress, with its counts (call once per unit, records or not).
+    public func begin(unit key: String, counts: [String: Int]) {
+        next[key] = Unit(counts: counts, records: [])
     }
 
-    /// A unit that has no records (still worth remembering: making it again costs the same).
-    public func wroteNothing(unit key: String, counts: [String: Int]) {
-        if next[key] == nil { next[key] = Unit(counts: counts, records: []) }
+    /// Notes where a unit's record went in the build in progress (call in writing order).
+    public func wrote(unit key: String, member: Int, tags: [Int], file: String, offset: Int64, length: Int) {
+        let f = fileIndex[file] ?? { fileIndex[file] = fileIndex.count; return fileIndex.count - 1 }()
+        next[key]?.records.append([member, f, Int(offset), length] + tags)
     }
 
     private var fileIndex: [String: Int] = [:]

@@ -139,7 +139,7 @@ public final class LineReader {
     /// Moves the unread bytes to the front.
     private func compact() {
         guard start > 0 else { return }
-        if count > start { (storage).update(from: storage + start, count: count - start) }
+        if count > start { storage.update(from: storage + start, count: count - start) }
         count -= start
         start = 0
     }

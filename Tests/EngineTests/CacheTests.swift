@@ -6,6 +6,16 @@ import Pipelines
 @testable import SampleCorpus
 import Trajectories
 
+/// Writes a sample corpus's part files to `<dir>/samples`; returns that folder.
+func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
+    let samples = dir.appendingPathComponent("samples")
+    try FileManager.default.createDirectory(at: samples, withIntermediateDirectories: true)
+    for f in try SampleCorpus(seed: seed, tasks: tasks).files() where f.name.hasPrefix("part") {
+        try f.contents.write(to: samples.appendingPathComponent(f.name))
+    }
+    return samples
+}
+
 @Suite(.serialized) struct CacheTests {
     func pipeline(_ dir: URL, emails: Bool = false, testSplit: Double = 0.1) throws -> PipelineSpec {
         try Data("""
@@ -27,11 +37,7 @@ import Trajectories
     /// any change to an input, a setting, a side file or an installed output builds again.
     @Test func unchangedBuildIsReusedWholeAndAnyChangeRebuilds() throws {
         let dir = try scratch("memo")
-        let samples = dir.appendingPathComponent("samples")
-        try FileManager.default.createDirectory(at: samples, withIntermediateDirectories: true)
-        for f in try SampleCorpus(seed: 6, tasks: 40).files() where f.name.hasPrefix("part") {
-            try f.contents.write(to: samples.appendingPathComponent(f.name))
-        }
+        let samples = try writeSampleParts(to: dir, seed: 6, tasks: 40)
         let rules = repoRoot.appendingPathComponent("pipelines/safety/consequences.yaml")
         try FileManager.default.copyItem(at: rules, to: dir.appendingPathComponent("rules.yaml"))
         try Data("""
@@ -76,10 +82,7 @@ import Trajectories
 
     @Test func hitsMissesAndRecomputation() throws {
         let dir = try scratch("cache")
-        let samples = dir.appendingPathComponent("samples")
-        let files = try SampleCorpus(seed: 3, tasks: 60).files().filter { $0.name.hasPrefix("part") }
-        try FileManager.default.createDirectory(at: samples, withIntermediateDirectories: true)
-        for f in files { try f.contents.write(to: samples.appendingPathComponent(f.name)) }
+        let samples = try writeSampleParts(to: dir, seed: 3, tasks: 60)
         let out = dir.appendingPathComponent("out")
         func build(_ spec: PipelineSpec, cache: Bool = true) throws -> BuildResult {
             try BuildRunner(options: .init(outDirectory: out, useCache: cache)).run(spec)
@@ -139,11 +142,7 @@ import Trajectories
 @Suite(.serialized) struct ConiferReuseTests {
     @Test func unchangedFamiliesAreReusedChangedOnesRemade() throws {
         let dir = try scratch("conifer-reuse")
-        let samples = dir.appendingPathComponent("samples")
-        try FileManager.default.createDirectory(at: samples, withIntermediateDirectories: true)
-        for f in try SampleCorpus(seed: 12, tasks: 50).files() where f.name.hasPrefix("part") {
-            try f.contents.write(to: samples.appendingPathComponent(f.name))
-        }
+        let samples = try writeSampleParts(to: dir, seed: 12, tasks: 50)
         try Data("""
             version: 1
             name: reuse

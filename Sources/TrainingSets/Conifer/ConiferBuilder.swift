@@ -158,7 +158,7 @@ public final class ConiferBuilder: DatasetBuilder {
         defer { try? FileManager.default.removeItem(at: spill.url) }
         nonisolated(unsafe) let builder = self
         var pending: [Pending] = []
-        var units: [(key: String?, counts: [String: Int])] = []
+        var units: [String?] = []  // each family's memo key
         let slice = Parallel.workers * 64
         var held = 0
         for start in stride(from: 0, to: familyOrder.count, by: slice) {
@@ -169,7 +169,8 @@ public final class ConiferBuilder: DatasetBuilder {
                 let f = units.count
                 if case .reused = family.records { familiesReused += 1 } else { familiesMade += 1 }
                 stats.add(family.stats)
-                units.append((family.memoKey, family.stats.counts))
+                units.append(family.memoKey)
+                if let memo, let key = family.memoKey { memo.begin(unit: key, counts: family.stats.counts) }
                 let members = families[key]!
                 switch family.records {
                 case .made(let records):
@@ -205,14 +206,12 @@ public final class ConiferBuilder: DatasetBuilder {
                 line = d
             case .stored(let r): line = try memo!.line(r)
             }
-            if let memo, let key = units[p.family].key {
+            if let memo, let key = units[p.family] {
                 let at = writer.position(split: p.split)
-                memo.wrote(unit: key, counts: units[p.family].counts, member: p.member, tags: [p.level, p.kindOrder],
-                           file: at.file, offset: at.offset, length: line.count)
+                memo.wrote(unit: key, member: p.member, tags: [p.level, p.kindOrder], file: at.file, offset: at.offset, length: line.count)
             }
             try writer.write(line, split: p.split)
         }
-        if let memo { for unit in units { if let key = unit.key { memo.wroteNothing(unit: key, counts: unit.counts) } } }
         for (reason, n) in stats.skipped { for _ in 0..<n { writer.skip(reason) } }
         func keyed(_ d: [Int: Int]) -> JSONValue { .object(Dictionary(uniqueKeysWithValues: d.map { ("\($0.key)", JSONValue.int(Int64($0.value))) })) }
         func named(_ d: [String: Int]) -> JSONValue { .object(d.mapValues { JSONValue.int(Int64($0)) }) }
