@@ -3,8 +3,15 @@ import Trajectories
 
 /// Replaces secrets with typed redaction markers such as `[REDACTED:aws-access-key]`.
 ///
-/// Each rule is guarded by cheap substring triggers, so the regular expressions only run on text that
-/// could contain what they look for.
+/// The result is exactly what running every rule's regular expression over every whole string, in
+/// order, would give; two things make it fast without changing it:
+/// - Each rule is guarded by substring triggers (found in one pass over the bytes), so its regular
+///   expression only runs on text that could contain what it looks for.
+/// - A case-insensitive rule — the assignment-shaped ones, whose ICU patterns take about 200 ns per byte
+///   of text — runs only in windows around its triggers that are wide enough to hold any match there.
+///   Its triggers are found in every spelling `(?i)` matches: any ASCII case, and with characters that
+///   case-fold to ASCII letters (`paßword`, `ſecret`).
+/// `RedactionTests.matchesTheExhaustiveSearch` and the redact fuzz target check that both agree.
 public struct SecretRedactor: Sendable {
     public struct Rule: Sendable {
         public let kind: String
@@ -17,6 +24,8 @@ public struct SecretRedactor: Sendable {
         /// What must follow a trigger for the rule to possibly match there (checked on bytes by the
         /// scanner, so the regular expression runs only where it can match).
         var follow: Follow = .anything
+        /// `(?i)` patterns: triggers count in any ASCII case, and the regular expression runs in windows.
+        var caseInsensitive: Bool { regex.caseInsensitive }
     }
 
     /// A necessary condition on the bytes right after a trigger: never false where the rule's regular
@@ -26,7 +35,8 @@ public struct SecretRedactor: Sendable {
         case anything
         /// At least `count` bytes of `set`.
         case run(ByteSet, Int)
-        /// Any whitespace, then at least `count` bytes of `set` (`Bearer <token>`).
+        /// Any whitespace, then at least `count` bytes of `set` (`Bearer <token>`); a non-ASCII byte
+        /// there may be a Unicode space or a letter that folds into `set`.
         case spaceThenRun(ByteSet, Int)
         /// The rest of a key name, an optional quote, whitespace, then `=` or `:` (`API_TOKEN = …`).
         case assignment
@@ -84,7 +94,9 @@ public struct SecretRedactor: Sendable {
     /// `NSRegularExpression` is documented thread-safe for matching; this box says so to Swift 6.
     final class Regex: @unchecked Sendable {
         let re: NSRegularExpression
+        let caseInsensitive: Bool
         init(_ pattern: String) {
+            caseInsensitive = pattern.hasPrefix("(?i)")
             // The patterns are constants of this file; a bad one is a programming error caught by tests.
             re = try! NSRegularExpression(pattern: pattern)
         }
@@ -93,6 +105,9 @@ public struct SecretRedactor: Sendable {
     public let rules: [Rule]
     /// Finds, in one pass over a string's bytes, which rules' triggers occur in it.
     var triggers: TriggerScanner
+    /// For checking: every rule's regular expression over every whole string, without triggers or
+    /// windows — the reference the fast path must equal (tests and the redact fuzz target compare them).
+    public var exhaustive = false
 
     public init(secrets: Bool = true, emails: Bool = false) {
         var r: [Rule] = []
@@ -122,16 +137,15 @@ public struct SecretRedactor: Sendable {
             Rule(kind: kind, triggers: triggers, regex: Regex(pattern), group: group, checksValue: kind == "password", follow: follow)
         }
         let token = ByteSet.token
-        let ciPassword = ["password", "PASSWORD", "Password", "passwd", "PASSWD", "secret", "SECRET", "Secret",
-                          "token", "TOKEN", "Token", "api_key", "API_KEY", "apikey", "APIKEY", "ApiKey", "api-key",
-                          "access_key", "ACCESS_KEY", "_PWD", "_pwd"]
+        // Case-insensitive rules' triggers count in any ASCII case.
+        let ciPassword = ["password", "passwd", "secret", "token", "api_key", "apikey", "access_key", "_pwd"]
         return [
             // Order matters: specific token shapes first, generic assignments last.
             rule("private-key", ["PRIVATE KEY"],
                  #"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\]*)"#),
             rule("aws-access-key", ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA"],
                  #"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"#, .run(ByteSet("0-9A-Z"), 16)),
-            rule("aws-secret-key", ["aws_secret", "AWS_SECRET", "secret_access_key", "SECRET_ACCESS_KEY", "SecretAccessKey"],
+            rule("aws-secret-key", ["aws_secret", "awssecret", "secret_access_key", "secretaccesskey"],
                  #"(?i)(?:aws_?secret_?access_?key|aws_?secret_?key|secretaccesskey)["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"#, group: 1),
             rule("gcp-api-key", ["AIza"], #"\bAIza[0-9A-Za-z_\-]{35}"#, .run(token, 35)),
             rule("gcp-service-account-key", ["private_key_id"],
@@ -157,8 +171,8 @@ public struct SecretRedactor: Sendable {
             rule("slack-token", ["xox"], #"\bxox[abposre]-[A-Za-z0-9-]{10,}"#, .run(ByteSet("A-Za-z0-9-"), 12)),
             rule("slack-webhook", ["hooks.slack.com"], #"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+"#),
             rule("jwt", ["eyJ"], #"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"#, .run(token, 8)),
-            rule("bearer-token", ["bearer", "Bearer", "BEARER"], #"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]{16,}=*)"#, group: 1, .spaceThenRun(ByteSet("A-Za-z0-9-._~+/"), 16)),
-            rule("basic-auth", ["Basic ", "basic ", "BASIC "], #"(?i)\bbasic\s+([A-Za-z0-9+/]{12,}={0,2})(?![A-Za-z0-9+/=])"#, group: 1, .spaceThenRun(ByteSet("A-Za-z0-9+/"), 12)),
+            rule("bearer-token", ["bearer"], #"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]{16,}=*)"#, group: 1, .spaceThenRun(ByteSet("A-Za-z0-9-._~+/"), 16)),
+            rule("basic-auth", ["basic"], #"(?i)\bbasic\s+([A-Za-z0-9+/]{12,}={0,2})(?![A-Za-z0-9+/=])"#, group: 1, .spaceThenRun(ByteSet("A-Za-z0-9+/"), 12)),
             rule("url-password", ["://"], #"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@"'<>\[\]]+:([^\s@/"'<>]+)@"#, group: 1, .userinfo),
             // KEY=value (shell, .env): always a secret when the name says so.
             rule("password", ciPassword,
@@ -179,12 +193,20 @@ public struct SecretRedactor: Sendable {
     public func redact(_ text: String, counts: inout [String: Int]) -> String {
         if text.isEmpty || rules.isEmpty { return text }
         var current = text
-        var hit = current.withUTF8 { triggers.scan($0) }
+        var hit = exhaustive ? ~0 : current.withUTF8 { triggers.scan($0) }
         if hit == 0 { return text }
         for (k, rule) in rules.enumerated() {
             guard hit & (1 << UInt64(k)) != 0 else { continue }
             let ns = current as NSString
-            let matches = rule.regex.re.matches(in: current, range: NSRange(location: 0, length: ns.length))
+            var matches: [NSTextCheckingResult] = []
+            if rule.caseInsensitive && !exhaustive {
+                // Transparent bounds: `\b` and look-ahead see the text around a window, as in a whole-string search.
+                for r in current.withUTF8({ triggers.windows(rule: k, in: $0) }) {
+                    matches += rule.regex.re.matches(in: current, options: [.withTransparentBounds, .withoutAnchoringBounds], range: r)
+                }
+            } else {
+                matches = rule.regex.re.matches(in: current, range: NSRange(location: 0, length: ns.length))
+            }
             if matches.isEmpty { continue }
             let marker = Self.marker(rule.kind)
             var pieces: [String] = []
@@ -206,7 +228,7 @@ public struct SecretRedactor: Sendable {
             current = pieces.joined()
             counts[rule.kind, default: 0] += replaced
             // Later rules see the text as it is now (markers included), as if scanned afresh.
-            hit |= current.withUTF8 { triggers.scan($0) }
+            if !exhaustive { hit |= current.withUTF8 { triggers.scan($0) } }
         }
         return current
     }
@@ -256,48 +278,101 @@ public struct SecretRedactor: Sendable {
     }
 }
 
-/// Aho–Corasick over the rules' trigger strings (bytes, case-sensitive): one table lookup per byte of
-/// text gives the set of rules whose triggers occur, so the regular expressions run only where they can
-/// match. (A rule per bit: at most 64 rules.)
+/// Aho–Corasick over the rules' trigger strings: one table lookup per byte of text gives the set of rules
+/// whose triggers occur, so the regular expressions run only where they can match. (A rule per bit: at
+/// most 64 rules.)
+///
+/// The automaton reads bytes with ASCII letters folded to lower case, so a case-insensitive rule's
+/// trigger is found in any case; a case-sensitive rule's trigger is then confirmed byte for byte where
+/// it ends. A case-insensitive trigger is also found spelt with the characters that ICU's case folding
+/// turns into its letters (`paßword`, `ſecret`, `api_Key`), see `foldsTo`.
 struct TriggerScanner: Sendable {
-    /// Bytes that occur in no trigger share class 0; the others get a class each. The transition
-    /// table is indexed by class, so it stays small enough for the L1 cache: the scan is one dependent
-    /// load per byte, and a 256-column table (150 KB) made every load an L2 miss.
+    /// Characters whose case mappings lead to ASCII letters, with those letters: `(?i)` matches them
+    /// to the letters (`ß` to `ss`, `ſ` to `s`, `K` to `k`, `ﬁ` to `fi`; `ı`, whose upper case is `I`, is
+    /// listed though ICU folds it to `i` only in Turkic folding). `RedactionTests` derives the list from
+    /// the Unicode case mappings.
+    static let foldsTo: [(Unicode.Scalar, String)] = [
+        ("\u{DF}", "ss"), ("\u{1E9E}", "ss"), ("\u{17F}", "s"), ("\u{212A}", "k"), ("\u{131}", "i"),
+        ("\u{FB00}", "ff"), ("\u{FB01}", "fi"), ("\u{FB02}", "fl"), ("\u{FB03}", "ffi"), ("\u{FB04}", "ffl"),
+        ("\u{FB05}", "st"), ("\u{FB06}", "st"),
+    ]
+
+    /// Every spelling of a lower-case ASCII trigger with `foldsTo` characters in place of its letters.
+    static func spellings(_ trigger: String) -> [String] {
+        let t = Array(trigger.unicodeScalars)
+        func from(_ i: Int) -> [String] {
+            if i == t.count { return [""] }
+            var out = from(i + 1).map { String(t[i]) + $0 }
+            for (c, letters) in foldsTo {
+                let l = Array(letters.unicodeScalars)
+                if i + l.count <= t.count && Array(t[i..<(i + l.count)]) == l {
+                    out += from(i + l.count).map { String(c) + $0 }
+                }
+            }
+            return out
+        }
+        return from(0)
+    }
+
+    /// Bytes that occur in no trigger share class 0; the others get a class each (an upper-case letter
+    /// shares its lower-case letter's). The transition table is indexed by class, so it stays small
+    /// enough for the L1 cache: the scan is one dependent load per byte, and a 256-column table (150 KB)
+    /// made every load an L2 miss.
     private let byteClass: [UInt8]
     private let classes: Int
     /// next[state * classes + class] -> next state * classes, with bit 31 set when it has outputs.
     private let next: [UInt32]
     private let longestTrigger: Int
-    /// Rules whose trigger ends at this state (or at a state reachable by failure links).
+    /// Rules whose trigger ends at this state (or at a state reachable by failure links), folded.
     private let output: [UInt64]
+    /// Length of the text each state stands for (the longest trigger prefix ending there).
+    private let depth: [Int]
+    /// Case-sensitive triggers ending at each state: (rule, exact bytes), confirmed against the text.
+    private let exact: [[(rule: Int, bytes: [UInt8])]]
+    private let exactRules: UInt64
     /// What must follow a trigger of each rule; rules in `unconditional` need nothing.
     private let follows: [SecretRedactor.Follow]
     private let unconditional: UInt64
     /// Off: every trigger counts, as before the follow checks (tests compare the two).
     var checksFollow = true
 
+    @inline(__always) static func fold(_ b: UInt8) -> UInt8 { b &- 0x41 < 26 ? b | 0x20 : b }
+
     init(_ rules: [SecretRedactor.Rule]) {
-        let triggersPerRule = rules.map(\.triggers)
-        follows = rules.map(\.follow)
-        unconditional = rules.enumerated().reduce(0) { m, r in
-            if case .anything = r.element.follow { return m | (1 << UInt64(r.offset)) } else { return m }
+        precondition(rules.count <= 64, "TriggerScanner holds at most 64 rules")
+        var triggers: [(bytes: [UInt8], rule: Int, exact: Bool)] = []
+        for (k, r) in rules.enumerated() {
+            for t in r.triggers {
+                if r.caseInsensitive {
+                    for v in Self.spellings(t.lowercased()) { triggers.append((Array(v.utf8), k, false)) }
+                } else {
+                    triggers.append((Array(t.utf8), k, true))
+                }
+            }
         }
-        precondition(triggersPerRule.count <= 64, "TriggerScanner holds at most 64 rules")
+        follows = rules.map(\.follow)
+        unconditional = follows.enumerated().reduce(0) { m, r in
+            if case .anything = r.element { return m | (1 << UInt64(r.offset)) } else { return m }
+        }
+        exactRules = rules.enumerated().reduce(0) { m, r in r.element.caseInsensitive ? m : m | (1 << UInt64(r.offset)) }
         var goto: [[Int32]] = [Array(repeating: -1, count: 256)]
         var out: [UInt64] = [0]
-        for (rule, triggers) in triggersPerRule.enumerated() {
-            for t in triggers {
-                var state = 0
-                for b in t.utf8 {
-                    if goto[state][Int(b)] < 0 {
-                        goto.append(Array(repeating: -1, count: 256))
-                        out.append(0)
-                        goto[state][Int(b)] = Int32(goto.count - 1)
-                    }
-                    state = Int(goto[state][Int(b)])
+        var depths = [0]
+        var ends: [[Int]] = [[]]  // exact triggers (indices) ending at each state
+        for (n, t) in triggers.enumerated() {
+            var state = 0
+            for b in t.bytes.map(Self.fold) {
+                if goto[state][Int(b)] < 0 {
+                    goto.append(Array(repeating: -1, count: 256))
+                    out.append(0)
+                    ends.append([])
+                    depths.append(depths[state] + 1)
+                    goto[state][Int(b)] = Int32(goto.count - 1)
                 }
-                out[state] |= 1 << UInt64(rule)
+                state = Int(goto[state][Int(b)])
             }
+            out[state] |= 1 << UInt64(t.rule)
+            if t.exact { ends[state].append(n) }
         }
         // Breadth-first: failure links, outputs merged along them, missing edges filled in.
         var fail = Array(repeating: 0, count: goto.count)
@@ -310,6 +385,7 @@ struct TriggerScanner: Sendable {
             let s = queue[head]
             head += 1
             out[s] |= out[fail[s]]
+            ends[s] += ends[fail[s]]
             for b in 0..<256 {
                 let t = goto[s][b]
                 if t < 0 {
@@ -322,28 +398,53 @@ struct TriggerScanner: Sendable {
         }
         var cls = Array(repeating: UInt8(0), count: 256)
         var count = 1
-        for t in triggersPerRule.joined() {
-            for b in t.utf8 where cls[Int(b)] == 0 {
+        for t in triggers {
+            for b in t.bytes.map(Self.fold) where cls[Int(b)] == 0 {
                 cls[Int(b)] = UInt8(count)
                 count += 1
             }
         }
+        for b in 0x41...0x5A { cls[b] = cls[b | 0x20] }
         precondition(count <= 256 && goto.count * count < 0x7FFF_FFFF, "too many trigger bytes or states")
         var table = Array(repeating: UInt32(0), count: goto.count * count)
         // A byte outside every trigger sends every state where it sends a byte of class 0: to the root,
         // since no trigger continues with it (any such byte works as the representative).
-        let outside = (0..<256).first { cls[$0] == 0 } ?? 0
+        let outside = (0..<256).first { cls[$0] == 0 && Self.fold(UInt8($0)) == UInt8($0) } ?? 0
         for s in goto.indices {
-            for b in 0..<256 where cls[b] != 0 || b == outside {
+            for b in 0..<256 where Self.fold(UInt8(b)) == UInt8(b) && (cls[b] != 0 || b == outside) {
                 let t = Int(goto[s][b])
                 table[s * count + Int(cls[b])] = UInt32(t * count) | (out[t] != 0 ? 0x8000_0000 : 0)
             }
         }
         byteClass = cls
         classes = count
-        longestTrigger = max(1, triggersPerRule.joined().map(\.utf8.count).max() ?? 1)
+        longestTrigger = max(1, triggers.map(\.bytes.count).max() ?? 1)
         next = table
         output = out
+        depth = depths
+        exact = ends.map { $0.map { (triggers[$0].rule, triggers[$0].bytes) } }
+    }
+
+    /// Of the rules in `candidates` with a trigger ending at `state` where the text ends at `i`: those
+    /// whose trigger is there (case-sensitive ones confirmed byte for byte) and followed by what they need.
+    @inline(__always) private func confirm(_ candidates: UInt64, state: Int, _ bytes: UnsafeBufferPointer<UInt8>, endingAt i: Int) -> UInt64 {
+        var o = candidates
+        if o & exactRules != 0 {
+            var seen: UInt64 = 0
+            for (rule, t) in exact[state] where o & (1 << UInt64(rule)) != 0 && seen & (1 << UInt64(rule)) == 0 {
+                if i + 1 >= t.count && (0..<t.count).allSatisfy({ bytes[i + 1 - t.count + $0] == t[$0] }) { seen |= 1 << UInt64(rule) }
+            }
+            o = (o & ~exactRules) | seen
+        }
+        guard checksFollow else { return o }
+        var ok = o & unconditional
+        var pending = o & ~unconditional
+        while pending != 0 {
+            let k = pending.trailingZeroBitCount
+            pending &= pending - 1
+            if Self.follows(follows[k], bytes, after: i + 1) { ok |= 1 << UInt64(k) }
+        }
+        return ok
     }
 
     /// Bit k set when a trigger of rule k occurs in `bytes` followed by what rule k needs.
@@ -353,20 +454,14 @@ struct TriggerScanner: Sendable {
     /// first starts `longestTrigger - 1` bytes early, so a trigger across a seam is still seen.
     func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var mask: UInt64 = 0
-        let all = checksFollow ? unconditional : ~0
         let stride = classes
         next.withUnsafeBufferPointer { table in
         byteClass.withUnsafeBufferPointer { cls in
             // Entries hold the next state premultiplied by the row length, flag in bit 31.
             @inline(__always) func hit(_ e: UInt32, at i: Int) {
-                let o = output[Int(e & 0x7FFF_FFFF) / stride]
-                mask |= o & all
-                var pending = o & ~all & ~mask
-                while pending != 0 {
-                    let k = pending.trailingZeroBitCount
-                    pending &= pending - 1
-                    if Self.follows(follows[k], bytes, after: i + 1) { mask |= 1 << UInt64(k) }
-                }
+                let s = Int(e & 0x7FFF_FFFF) / stride
+                let o = output[s] & ~mask
+                if o != 0 { mask |= confirm(o, state: s, bytes, endingAt: i) }
             }
             let n = bytes.count
             var a = 0                 // state (premultiplied) of the stream that finishes the string
@@ -409,6 +504,72 @@ struct TriggerScanner: Sendable {
         return mask
     }
 
+    /// Where a case-insensitive rule can match in `bytes`, as UTF-16 ranges (for `NSRegularExpression`),
+    /// in order and disjoint: around every trigger of `rule` that passes its follow check, from the
+    /// start of the word it is in to the end of a value assigned to it. Every match of the rule's
+    /// pattern contains one of its triggers (they are its keywords, in every spelling case folding
+    /// allows) and fits in that trigger's window, so searching the windows finds what searching the
+    /// whole string finds.
+    func windows(rule: Int, in bytes: UnsafeBufferPointer<UInt8>) -> [NSRange] {
+        var found: [Range<Int>] = []
+        let bit: UInt64 = 1 << UInt64(rule)
+        var state = 0
+        for i in 0..<bytes.count {
+            let e = next[state + Int(byteClass[Int(bytes[i])])]
+            state = Int(e & 0x7FFF_FFFF)
+            guard e & 0x8000_0000 != 0 else { continue }
+            let s = state / classes
+            guard output[s] & bit != 0, confirm(bit, state: s, bytes, endingAt: i) != 0 else { continue }
+            let w = Self.wordStart(bytes, before: i + 1 - depth[s])..<Self.valueEnd(bytes, after: i + 1)
+            if let last = found.last, w.lowerBound <= last.upperBound {
+                found[found.count - 1] = last.lowerBound..<max(last.upperBound, w.upperBound)
+            } else {
+                found.append(w)
+            }
+        }
+        // Byte offsets to UTF-16 offsets, in one pass (the bounds are ascending and at character starts).
+        var out: [NSRange] = []
+        var j = 0, u = 0
+        func advance(to p: Int) -> Int {
+            while j < p {
+                let b = bytes[j]
+                if b & 0xC0 != 0x80 { u += b >= 0xF0 ? 2 : 1 }
+                j += 1
+            }
+            return u
+        }
+        for w in found {
+            let lo = advance(to: w.lowerBound)
+            out.append(NSRange(location: lo, length: advance(to: w.upperBound) - lo))
+        }
+        return out
+    }
+
+    /// The start of the key a trigger at `start` is part of: back over name bytes (and any non-ASCII
+    /// byte, which a case-insensitive class or `\b` might take).
+    static func wordStart(_ bytes: UnsafeBufferPointer<UInt8>, before start: Int) -> Int {
+        var j = start
+        while j > 0, SecretRedactor.ByteSet.token.member[Int(bytes[j - 1])] || bytes[j - 1] >= 0x80 { j -= 1 }
+        return j
+    }
+
+    /// The furthest a case-insensitive rule's match can reach after a trigger ending at `end`: the rest
+    /// of the key, a quote, spaces, `=` or `:`, spaces, a quote, then the value up to ASCII whitespace.
+    /// Non-ASCII bytes count as both name and space (ICU's `\s` takes Unicode spaces), so the window is
+    /// never shorter than a match.
+    static func valueEnd(_ bytes: UnsafeBufferPointer<UInt8>, after end: Int) -> Int {
+        var j = end
+        func skip(_ keep: (UInt8) -> Bool) { while j < bytes.count, keep(bytes[j]) { j += 1 } }
+        skip { SecretRedactor.ByteSet.token.member[Int($0)] || $0 >= 0x80 }
+        skip { $0 == 0x22 || $0 == 0x27 }
+        skip(mayBeSpace)
+        skip { $0 == 0x3D || $0 == 0x3A }
+        skip(mayBeSpace)
+        skip { $0 == 0x22 || $0 == 0x27 }
+        skip { !isSpace($0) }
+        return j
+    }
+
     static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (0x09...0x0D).contains(b) }
     /// ASCII whitespace or any byte of a non-ASCII character (ICU's `\s` also takes Unicode spaces).
     static func mayBeSpace(_ b: UInt8) -> Bool { isSpace(b) || b >= 0x80 }
@@ -426,9 +587,16 @@ struct TriggerScanner: Sendable {
         case .run(let set, let count):
             return run(set, count, from: start)
         case .spaceThenRun(let set, let count):
+            // Used by case-insensitive rules, whose classes also take `ſ` and `K`, and whose `\s` takes
+            // Unicode spaces: a non-ASCII byte where the spaces or the run are might be either.
             var j = start
-            while j < bytes.count, mayBeSpace(bytes[j]) { j += 1 }
-            return run(set, count, from: j)
+            while j < bytes.count, isSpace(bytes[j]) { j += 1 }
+            guard j + count <= bytes.count else { return false }  // fewer bytes, so fewer characters, than needed
+            for k in j..<(j + count) {
+                if bytes[k] >= 0x80 { return true }
+                if !set.member[Int(bytes[k])] { return false }
+            }
+            return true
         case .assignment:
             var j = start
             while j < bytes.count, SecretRedactor.ByteSet.token.member[Int(bytes[j])] { j += 1 }

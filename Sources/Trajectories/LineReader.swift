@@ -75,6 +75,10 @@ public final class LineReader {
     public func nextBatch(maxLines: Int = 4096, maxBytes: Int = 8 << 20) throws -> LineBatch? {
         var lines: [LineBatch.Line] = []
         var batchBytes: [UInt8] = []
+        // Room for a full batch (and most of a last line past it) up front: growing by doubling copied
+        // the batch about twice more.
+        // (Pages never written are never touched, so a short batch costs no memory for the rest.)
+        batchBytes.reserveCapacity(maxBytes + (1 << 20))
         var overlong: [(number: Int, bytes: Int)] = []
         while lines.count < maxLines && batchBytes.count < maxBytes {
             guard let next = try nextRawLine() else { break }

@@ -75,7 +75,8 @@ import Trajectories
 
     /// The byte checks after each trigger only skip regular expressions that cannot match: redacting
     /// with them gives exactly what redacting without them gives, on every string of the sample corpus
-    /// and the shared data, on the cases above and on secrets behind Unicode spaces.
+    /// and the shared data, on the cases above and on secrets behind Unicode spaces. Both equal running
+    /// every rule's regular expression over every whole string.
     @Test func followChecksOnlySkipWhatCannotMatch() throws {
         var texts: [String] = [
             "Authorization: Bearer\u{A0}0123456789abcdefABCDEF.xyz", "API_TOKEN\u{2003}=\u{2003}abc123def456",
@@ -109,13 +110,18 @@ import Trajectories
             let checked = SecretRedactor(secrets: true, emails: emails)
             var unchecked = checked
             unchecked.triggers.checksFollow = false
+            var exhaustive = checked
+            exhaustive.exhaustive = true
             var differing: [String] = []
             var found = 0
             var skipped = 0
             for t in texts {
                 var a: [String: Int] = [:]
                 var b: [String: Int] = [:]
-                if checked.redact(t, counts: &a) != unchecked.redact(t, counts: &b) || a != b { differing.append(String(t.prefix(80))) }
+                var c: [String: Int] = [:]
+                let out = checked.redact(t, counts: &a)
+                if out != unchecked.redact(t, counts: &b) || a != b { differing.append(String(t.prefix(80))) }
+                if out != exhaustive.redact(t, counts: &c) || a != c { differing.append("exhaustive: " + String(t.prefix(80))) }
                 found += a.values.reduce(0, +)
                 var u = t
                 if u.withUTF8({ checked.triggers.scan($0) }) != u.withUTF8({ unchecked.triggers.scan($0) }) { skipped += 1 }
@@ -131,14 +137,19 @@ import Trajectories
     @Test func triggerScanEqualsNaiveSearch() {
         let redactor = SecretRedactor(secrets: true, emails: true)
         let rules = redactor.rules
+        // Case-insensitive rules: any ASCII case of any spelling; the others: the bytes as they are.
+        let spellings = rules.map { rule in
+            (rule.caseInsensitive ? rule.triggers.flatMap { TriggerScanner.spellings($0.lowercased()) } : rule.triggers).map { Array($0.utf8) }
+        }
         func naive(_ bytes: [UInt8]) -> UInt64 {
             var mask: UInt64 = 0
             bytes.withUnsafeBufferPointer { buf in
+                let folded = bytes.map { TriggerScanner.fold($0) }
                 for (k, rule) in rules.enumerated() {
-                    for t in rule.triggers {
-                        let tb = Array(t.utf8)
+                    for tb in spellings[k] {
                         guard tb.count <= bytes.count else { continue }
-                        for p in 0...(bytes.count - tb.count) where Array(bytes[p..<(p + tb.count)]) == tb {
+                        let text = rule.caseInsensitive ? folded : bytes
+                        for p in 0...(bytes.count - tb.count) where text[p] == tb[0] && text[p..<(p + tb.count)].elementsEqual(tb) {
                             if TriggerScanner.follows(rule.follow, buf, after: p + tb.count) { mask |= 1 << UInt64(k) }
                         }
                     }
@@ -148,7 +159,8 @@ import Trajectories
         }
         var rng = SystemRandomNumberGenerator()
         let pieces = rules.flatMap(\.triggers) + ["0123456789abcdef0123456789abcdef", "ABCDEFGHIJKLMNOP", " ", "=", ":", "x", "é", "\n",
-                                                    "user:pw@", "abcdefghijklmnopqrstuvwxyz012345678901234567890123456789"]
+                                                    "user:pw@", "abcdefghijklmnopqrstuvwxyz012345678901234567890123456789",
+                                                    "PassWord", "SECRET", "Token", "paßword", "ſecret", "api_\u{212A}ey", "BEARER", "bAsIc"]
         var checked = 0  // rule hits seen
         for round in 0..<480 {
             var text = ""
@@ -161,6 +173,76 @@ import Trajectories
             checked += got.nonzeroBitCount
         }
         #expect(checked > 2000)
+    }
+
+    /// Case-insensitive rules search only windows around their triggers; on text built to probe the
+    /// windows' edges — keywords in any case and in case-folded spellings, several per key, spaces of
+    /// every kind, quotes, separators, values, characters that fold to ASCII, long strings — the result
+    /// equals running every rule over every whole string.
+    @Test func matchesTheExhaustiveSearch() {
+        let fast = SecretRedactor(secrets: true, emails: true)
+        var exhaustive = fast
+        exhaustive.exhaustive = true
+        var rng = SeededGenerator(seed: 9)
+        let keys = ["password", "PASSWORD", "PassWord", "pa\u{DF}word", "PA\u{17F}SWORD", "passwd", "db_secret", "SECRET_TOKEN",
+                    "Token", "api_key", "ApiKey", "API-KEY", "access_key", "X_PWD", "aws_secret_access_key", "AWSSecretKey",
+                    "SecretAccessKey", "Bearer", "bearer", "BASIC", "basic", "api_\u{212A}ey", "my\u{130}password", "xpassword"]
+        let glue = [" ", "  ", "\t", "\n", "\u{A0}", "\u{2028}", "\u{3000}", "=", ":", " = ", ": ", "\"", "'", "\": \"", "='", ",", ";", "&",
+                    "}", "{", "(", "-", "_", "/", "."]
+        let values = ["hunter2", "s3cr3t!", "Tr0ub4dor&3", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "dXNlcjpwYXNzd29yZA==",
+                      "0123456789abcdefABCDEF.xyz", "None", "os.environ", "$SECRET", "abc", "\u{17F}\u{17F}\u{17F}\u{17F}abcdefghijklmnop",
+                      "na\u{EF}ve", "\u{FB01}le", "\u{6771}\u{4EAC}", "[REDACTED:password]", "required"]
+        var found = 0
+        for round in 0..<1500 {
+            var text = ""
+            let target = [30, 80, 200, 1100, 3000][round % 5]
+            while text.utf8.count < target {
+                switch rng.below(3) {
+                case 0: text += keys[rng.below(keys.count)]
+                case 1: text += glue[rng.below(glue.count)]
+                default: text += values[rng.below(values.count)]
+                }
+            }
+            var a: [String: Int] = [:]
+            var b: [String: Int] = [:]
+            let got = fast.redact(text, counts: &a)
+            let want = exhaustive.redact(text, counts: &b)
+            #expect(got == want && a == b, "\(text.debugDescription)")
+            found += a.values.reduce(0, +)
+        }
+        #expect(found > 1000, "\(found) secrets")
+        // Spellings the case-sensitive triggers of earlier versions missed.
+        #expect(redact("PassWord=hunter22").0 == "PassWord=[REDACTED:password]")
+        #expect(redact("pa\u{DF}word=hunter22").0 == "pa\u{DF}word=[REDACTED:password]")
+    }
+
+    /// `TriggerScanner.foldsTo` lists every character whose case mappings lead to a string of ASCII
+    /// letters, with those letters (through any chain of mappings: `ẞ` → `ß` → `SS`).
+    @Test func foldedSpellingsComeFromTheUnicodeCaseMappings() {
+        func mappings(_ u: Unicode.Scalar) -> [String] {
+            [u.properties.lowercaseMapping, u.properties.uppercaseMapping, u.properties.titlecaseMapping]
+        }
+        var toASCII: [UInt32: Set<String>] = [:]
+        var frontier: [Unicode.Scalar] = []
+        for v in UInt32(0x80)...0x10FFFF {
+            guard let u = Unicode.Scalar(v) else { continue }
+            for m in mappings(u) where m.unicodeScalars.allSatisfy({ $0.isASCII }) && m.unicodeScalars.contains(where: { $0.properties.isAlphabetic }) {
+                toASCII[v, default: []].insert(m.lowercased())
+            }
+            if mappings(u).contains(where: { $0.unicodeScalars.count == 1 && !$0.unicodeScalars.first!.isASCII && $0.unicodeScalars.first! != u }) {
+                frontier.append(u)
+            }
+        }
+        // One step of indirection: a character that maps to one of the above.
+        for u in frontier {
+            for m in mappings(u) where m.unicodeScalars.count == 1 {
+                if let more = toASCII[m.unicodeScalars.first!.value] { toASCII[u.value, default: []].formUnion(more) }
+            }
+        }
+        var listed: [UInt32: Set<String>] = [:]
+        for (c, letters) in TriggerScanner.foldsTo { listed[c.value, default: []].insert(letters) }
+        #expect(listed == toASCII, "\(toASCII.map { (String($0.key, radix: 16), $0.value) })")
+        #expect(TriggerScanner.spellings("pass").sorted() == ["pa\u{17F}\u{17F}", "pa\u{17F}s", "pa\u{DF}", "pa\u{1E9E}", "pas\u{17F}", "pass"].sorted())
     }
 
     @Test func emailsOnlyWhenAsked() {
