@@ -114,15 +114,19 @@ public struct SecretRedactor: Sendable {
         if secrets { r += Self.secretRules }
         if emails { r.append(Self.emailRule) }
         rules = r
-        // The automata are built once per rule set (a few hundred kilobytes each).
-        triggers = Self.scanners[(secrets ? 1 : 0) + (emails ? 2 : 0)]
+        // The automata are built once per rule set, when first needed (a few hundred kilobytes each).
+        switch (secrets, emails) {
+        case (true, false): triggers = Self.secretScanner
+        case (true, true): triggers = Self.secretAndEmailScanner
+        case (false, true): triggers = Self.emailScanner
+        case (false, false): triggers = TriggerScanner([])
+        }
     }
 
-    /// Indexed by secrets (bit 0) and emails (bit 1), in the order `init` assembles the rules.
-    static let scanners: [TriggerScanner] = [
-        TriggerScanner([]), TriggerScanner(secretRules),
-        TriggerScanner([emailRule]), TriggerScanner(secretRules + [emailRule]),
-    ]
+    // In the order `init` assembles the rules.
+    static let secretScanner = TriggerScanner(secretRules)
+    static let secretAndEmailScanner = TriggerScanner(secretRules + [emailRule])
+    static let emailScanner = TriggerScanner([emailRule])
 
     static let emailRule = Rule(kind: "email", triggers: ["@"], regex: Regex(#"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"#),
                                 group: 0, follow: .run(ByteSet("A-Za-z0-9.-"), 4))
@@ -282,10 +286,9 @@ public struct SecretRedactor: Sendable {
 /// whose triggers occur, so the regular expressions run only where they can match. (A rule per bit: at
 /// most 64 rules.)
 ///
-/// The automaton reads bytes with ASCII letters folded to lower case, so a case-insensitive rule's
-/// trigger is found in any case; a case-sensitive rule's trigger is then confirmed byte for byte where
-/// it ends. A case-insensitive trigger is also found spelt with the characters that ICU's case folding
-/// turns into its letters (`paßword`, `ſecret`, `api_Key`), see `foldsTo`.
+/// A case-insensitive rule's triggers are found in any ASCII case and also spelt with the characters
+/// that ICU's case folding turns into their letters (`paßword`, `ſecret`, `api_Key`), see `foldsTo`; a
+/// case-sensitive rule's only as they are.
 struct TriggerScanner: Sendable {
     /// Characters whose case mappings lead to ASCII letters, with those letters: `(?i)` matches them
     /// to the letters (`ß` to `ss`, `ſ` to `s`, `K` to `k`, `ﬁ` to `fi`; `ı`, whose upper case is `I`, is
@@ -314,131 +317,120 @@ struct TriggerScanner: Sendable {
         return from(0)
     }
 
-    /// Bytes that occur in no trigger share class 0; the others get a class each (an upper-case letter
-    /// shares its lower-case letter's). The transition table is indexed by class, so it stays small
-    /// enough for the L1 cache: the scan is one dependent load per byte, and a 256-column table (150 KB)
-    /// made every load an L2 miss.
+    /// Bytes that act alike in every trigger share a class (class 0: bytes in no trigger). The
+    /// transition table is indexed by class, so it stays small enough for the L1 cache: the scan is one
+    /// dependent load per byte, and a 256-column table (150 KB) made every load an L2 miss.
     private let byteClass: [UInt8]
     private let classes: Int
     /// next[state * classes + class] -> next state * classes, with bit 31 set when it has outputs.
     private let next: [UInt32]
     private let longestTrigger: Int
-    /// Rules whose trigger ends at this state (or at a state reachable by failure links), folded.
+    /// Rules with a trigger ending where the automaton enters this state.
     private let output: [UInt64]
-    /// Length of the text each state stands for (the longest trigger prefix ending there).
+    /// Length of the longest trigger ending there (where a window around it starts at the latest).
     private let depth: [Int]
-    /// Case-sensitive triggers ending at each state: (rule, exact bytes), confirmed against the text.
-    private let exact: [[(rule: Int, bytes: [UInt8])]]
-    private let exactRules: UInt64
     /// What must follow a trigger of each rule; rules in `unconditional` need nothing.
     private let follows: [SecretRedactor.Follow]
     private let unconditional: UInt64
     /// Off: every trigger counts, as before the follow checks (tests compare the two).
     var checksFollow = true
 
+    /// ASCII upper case to lower case; every other byte as it is.
     @inline(__always) static func fold(_ b: UInt8) -> UInt8 { b &- 0x41 < 26 ? b | 0x20 : b }
 
+    /// A deterministic automaton over all triggers at once, each trigger a sequence of byte sets (a
+    /// case-insensitive rule's letters take either case; a case-sensitive rule's bytes only
+    /// themselves). A state is the set of trigger prefixes the text read so far ends with — the subset
+    /// construction over Aho–Corasick's trie — so a case-sensitive `AC` and a case-insensitive
+    /// `access_key` are told apart in the same single pass.
     init(_ rules: [SecretRedactor.Rule]) {
         precondition(rules.count <= 64, "TriggerScanner holds at most 64 rules")
-        var triggers: [(bytes: [UInt8], rule: Int, exact: Bool)] = []
+        var patterns: [(bytes: [[UInt8]], rule: Int)] = []
         for (k, r) in rules.enumerated() {
-            for t in r.triggers {
-                if r.caseInsensitive {
-                    for v in Self.spellings(t.lowercased()) { triggers.append((Array(v.utf8), k, false)) }
-                } else {
-                    triggers.append((Array(t.utf8), k, true))
-                }
+            let spellings = r.caseInsensitive ? r.triggers.flatMap { Self.spellings($0.lowercased()) } : r.triggers
+            for t in Set(spellings).sorted() {
+                patterns.append((Array(t.utf8).map { b in
+                    let lower = Self.fold(b)
+                    return r.caseInsensitive && lower &- 0x61 < 26 ? [lower, lower - 0x20] : [b]
+                }, k))
             }
         }
         follows = rules.map(\.follow)
         unconditional = follows.enumerated().reduce(0) { m, r in
             if case .anything = r.element { return m | (1 << UInt64(r.offset)) } else { return m }
         }
-        exactRules = rules.enumerated().reduce(0) { m, r in r.element.caseInsensitive ? m : m | (1 << UInt64(r.offset)) }
-        var goto: [[Int32]] = [Array(repeating: -1, count: 256)]
-        var out: [UInt64] = [0]
-        var depths = [0]
-        var ends: [[Int]] = [[]]  // exact triggers (indices) ending at each state
-        for (n, t) in triggers.enumerated() {
-            var state = 0
-            for b in t.bytes.map(Self.fold) {
-                if goto[state][Int(b)] < 0 {
-                    goto.append(Array(repeating: -1, count: 256))
-                    out.append(0)
-                    ends.append([])
-                    depths.append(depths[state] + 1)
-                    goto[state][Int(b)] = Int32(goto.count - 1)
-                }
-                state = Int(goto[state][Int(b)])
-            }
-            out[state] |= 1 << UInt64(t.rule)
-            if t.exact { ends[state].append(n) }
+        // Position base[p] + i - 1: "the text ends with the first i bytes of pattern p".
+        var base: [Int] = []
+        var pattern: [Int] = []
+        for (n, p) in patterns.enumerated() {
+            base.append(pattern.count)
+            pattern += Array(repeating: n, count: p.bytes.count)
         }
-        // Breadth-first: failure links, outputs merged along them, missing edges filled in.
-        var fail = Array(repeating: 0, count: goto.count)
-        var queue: [Int] = []
-        for b in 0..<256 {
-            if goto[0][b] < 0 { goto[0][b] = 0 } else { let s = Int(goto[0][b]); fail[s] = 0; queue.append(s) }
-        }
-        var head = 0
-        while head < queue.count {
-            let s = queue[head]
-            head += 1
-            out[s] |= out[fail[s]]
-            ends[s] += ends[fail[s]]
-            for b in 0..<256 {
-                let t = goto[s][b]
-                if t < 0 {
-                    goto[s][b] = goto[fail[s]][b]
-                } else {
-                    fail[Int(t)] = Int(goto[fail[s]][b])
-                    queue.append(Int(t))
-                }
-            }
+        // accepts[b]: the (pattern, index) pairs whose byte set holds b.
+        var accepts = Array(repeating: [(Int, Int)](), count: 256)
+        for (n, p) in patterns.enumerated() {
+            for (j, set) in p.bytes.enumerated() { for b in set { accepts[Int(b)].append((n, j)) } }
         }
         var cls = Array(repeating: UInt8(0), count: 256)
-        var count = 1
-        for t in triggers {
-            for b in t.bytes.map(Self.fold) where cls[Int(b)] == 0 {
-                cls[Int(b)] = UInt8(count)
-                count += 1
-            }
+        var classKey: [[Int]: Int] = [[]: 0]
+        var representative = [-1]
+        for b in 0..<256 {
+            let key = accepts[b].map { base[$0.0] + $0.1 }
+            if let c = classKey[key] { cls[b] = UInt8(c); continue }
+            precondition(representative.count < 256, "too many distinct trigger bytes")
+            classKey[key] = representative.count
+            cls[b] = UInt8(representative.count)
+            representative.append(b)
         }
-        for b in 0x41...0x5A { cls[b] = cls[b | 0x20] }
-        precondition(count <= 256 && goto.count * count < 0x7FFF_FFFF, "too many trigger bytes or states")
-        var table = Array(repeating: UInt32(0), count: goto.count * count)
-        // A byte outside every trigger sends every state where it sends a byte of class 0: to the root,
-        // since no trigger continues with it (any such byte works as the representative).
-        let outside = (0..<256).first { cls[$0] == 0 && Self.fold(UInt8($0)) == UInt8($0) } ?? 0
-        for s in goto.indices {
-            for b in 0..<256 where Self.fold(UInt8(b)) == UInt8(b) && (cls[b] != 0 || b == outside) {
-                let t = Int(goto[s][b])
-                table[s * count + Int(cls[b])] = UInt32(t * count) | (out[t] != 0 ? 0x8000_0000 : 0)
+        let count = representative.count
+        // What a byte of each class does to each position: position `need` (or none, -1) becomes `id`.
+        let steps: [[(need: Int, id: Int)]] = representative.map { b in
+            b < 0 ? [] : accepts[b].map { (p, j) in (j == 0 ? -1 : base[p] + j - 1, base[p] + j) }
+        }
+        var index: [[Int]: Int] = [[]: 0]
+        var states: [[Int]] = [[]]
+        var targets: [Int] = []
+        var holds = Array(repeating: false, count: pattern.count)
+        var q = 0
+        while q < states.count {
+            for id in states[q] { holds[id] = true }
+            for c in 0..<count {
+                var there: [Int] = []
+                for (need, id) in steps[c] where need < 0 || holds[need] { there.append(id) }
+                there.sort()
+                if let s = index[there] {
+                    targets.append(s)
+                } else {
+                    index[there] = states.count
+                    targets.append(states.count)
+                    states.append(there)
+                }
+            }
+            for id in states[q] { holds[id] = false }
+            q += 1
+        }
+        precondition(states.count * count < 0x7FFF_FFFF, "too many trigger states")
+        var out = Array(repeating: UInt64(0), count: states.count)
+        var depths = Array(repeating: 0, count: states.count)
+        for (s, positions) in states.enumerated() {
+            for id in positions where id - base[pattern[id]] + 1 == patterns[pattern[id]].bytes.count {
+                out[s] |= 1 << UInt64(patterns[pattern[id]].rule)
+                depths[s] = max(depths[s], patterns[pattern[id]].bytes.count)
             }
         }
         byteClass = cls
         classes = count
-        longestTrigger = max(1, triggers.map(\.bytes.count).max() ?? 1)
-        next = table
+        longestTrigger = max(1, patterns.map(\.bytes.count).max() ?? 1)
+        next = targets.map { UInt32($0 * count) | (out[$0] != 0 ? 0x8000_0000 : 0) }
         output = out
         depth = depths
-        exact = ends.map { $0.map { (triggers[$0].rule, triggers[$0].bytes) } }
     }
 
-    /// Of the rules in `candidates` with a trigger ending at `state` where the text ends at `i`: those
-    /// whose trigger is there (case-sensitive ones confirmed byte for byte) and followed by what they need.
-    @inline(__always) private func confirm(_ candidates: UInt64, state: Int, _ bytes: UnsafeBufferPointer<UInt8>, endingAt i: Int) -> UInt64 {
-        var o = candidates
-        if o & exactRules != 0 {
-            var seen: UInt64 = 0
-            for (rule, t) in exact[state] where o & (1 << UInt64(rule)) != 0 && seen & (1 << UInt64(rule)) == 0 {
-                if i + 1 >= t.count && (0..<t.count).allSatisfy({ bytes[i + 1 - t.count + $0] == t[$0] }) { seen |= 1 << UInt64(rule) }
-            }
-            o = (o & ~exactRules) | seen
-        }
-        guard checksFollow else { return o }
-        var ok = o & unconditional
-        var pending = o & ~unconditional
+    /// Of the rules in `candidates`, with a trigger ending at `i`: those followed by what they need.
+    @inline(__always) private func confirm(_ candidates: UInt64, _ bytes: UnsafeBufferPointer<UInt8>, endingAt i: Int) -> UInt64 {
+        guard checksFollow else { return candidates }
+        var ok = candidates & unconditional
+        var pending = candidates & ~unconditional
         while pending != 0 {
             let k = pending.trailingZeroBitCount
             pending &= pending - 1
@@ -453,15 +445,14 @@ struct TriggerScanner: Sendable {
     /// as four quarters interleaved in one loop, so four chains of loads overlap. Each quarter after the
     /// first starts `longestTrigger - 1` bytes early, so a trigger across a seam is still seen.
     func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var mask: UInt64 = 0
         let stride = classes
-        next.withUnsafeBufferPointer { table in
+        return next.withUnsafeBufferPointer { table in
         byteClass.withUnsafeBufferPointer { cls in
+            var mask: UInt64 = 0
             // Entries hold the next state premultiplied by the row length, flag in bit 31.
-            @inline(__always) func hit(_ e: UInt32, at i: Int) {
-                let s = Int(e & 0x7FFF_FFFF) / stride
-                let o = output[s] & ~mask
-                if o != 0 { mask |= confirm(o, state: s, bytes, endingAt: i) }
+            @inline(__always) func found(_ e: UInt32, at i: Int, _ mask: UInt64) -> UInt64 {
+                let o = output[Int(e & 0x7FFF_FFFF) / stride] & ~mask
+                return o == 0 ? 0 : confirm(o, bytes, endingAt: i)
             }
             let n = bytes.count
             var a = 0                 // state (premultiplied) of the stream that finishes the string
@@ -484,10 +475,10 @@ struct TriggerScanner: Sendable {
                     s2 = Int(e2 & 0x7FFF_FFFF)
                     s3 = Int(e3 & 0x7FFF_FFFF)
                     if (e0 | e1 | e2 | e3) & 0x8000_0000 != 0 {
-                        if e0 & 0x8000_0000 != 0 { hit(e0, at: k) }
-                        if e1 & 0x8000_0000 != 0 { hit(e1, at: p1 + k) }
-                        if e2 & 0x8000_0000 != 0 { hit(e2, at: p2 + k) }
-                        if e3 & 0x8000_0000 != 0 { hit(e3, at: p3 + k) }
+                        if e0 & 0x8000_0000 != 0 { mask |= found(e0, at: k, mask) }
+                        if e1 & 0x8000_0000 != 0 { mask |= found(e1, at: p1 + k, mask) }
+                        if e2 & 0x8000_0000 != 0 { mask |= found(e2, at: p2 + k, mask) }
+                        if e3 & 0x8000_0000 != 0 { mask |= found(e3, at: p3 + k, mask) }
                     }
                 }
                 i = p3 + steps        // = 4q: the last stream goes on to the end
@@ -496,12 +487,12 @@ struct TriggerScanner: Sendable {
             while i < n {
                 let e = table[a &+ Int(cls[Int(bytes[i])])]
                 a = Int(e & 0x7FFF_FFFF)
-                if e & 0x8000_0000 != 0 { hit(e, at: i) }
+                if e & 0x8000_0000 != 0 { mask |= found(e, at: i, mask) }
                 i += 1
             }
+            return mask
         }
         }
-        return mask
     }
 
     /// Where a case-insensitive rule can match in `bytes`, as UTF-16 ranges (for `NSRegularExpression`),
@@ -519,7 +510,7 @@ struct TriggerScanner: Sendable {
             state = Int(e & 0x7FFF_FFFF)
             guard e & 0x8000_0000 != 0 else { continue }
             let s = state / classes
-            guard output[s] & bit != 0, confirm(bit, state: s, bytes, endingAt: i) != 0 else { continue }
+            guard output[s] & bit != 0, confirm(bit, bytes, endingAt: i) != 0 else { continue }
             let w = Self.wordStart(bytes, before: i + 1 - depth[s])..<Self.valueEnd(bytes, after: i + 1)
             if let last = found.last, w.lowerBound <= last.upperBound {
                 found[found.count - 1] = last.lowerBound..<max(last.upperBound, w.upperBound)
