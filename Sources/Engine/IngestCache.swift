@@ -34,6 +34,8 @@ struct IngestCache {
         var outcomes: String?
         var steps: [PrepareStepSpec]
         var tool: String
+        /// What the redaction rules find can change between releases of the same version number.
+        var redaction: Int
     }
 
     let directory: URL
@@ -42,10 +44,11 @@ struct IngestCache {
         directory = outDirectory.appendingPathComponent(".cache/ingest")
     }
 
-    static func key(fileSHA: String, input: BuildRunner.ResolvedInput, steps: [PrepareStepSpec]) -> String {
+    static func key(fileSHA: String, input: BuildRunner.ResolvedInput, steps: [PrepareStepSpec],
+                    redaction: Int = SecretRedactor.revision) -> String {
         let k = Key(file: fileSHA, format: input.format, maxObservationBytes: input.importOptions.maxObservationBytes,
                     maxRecordBytes: input.importOptions.maxRecordBytes, keepThinking: input.importOptions.keepThinking, outcomes: input.outcomesSHA, steps: steps,
-                    tool: SkillforgeVersion.current)
+                    tool: SkillforgeVersion.current, redaction: redaction)
         return ContentHash.sha256((try? JSONCoding.encoder.encode(k)) ?? Data())
     }
 

@@ -102,6 +102,10 @@ public struct SecretRedactor: Sendable {
         }
     }
 
+    /// Bumped whenever what redaction finds changes (2: keywords in any case and case-folded
+    /// spellings), so that ingest results cached by an earlier revision are not reused.
+    public static let revision = 2
+
     public let rules: [Rule]
     /// Finds, in one pass over a string's bytes, which rules' triggers occur in it.
     var triggers: TriggerScanner

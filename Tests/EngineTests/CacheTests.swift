@@ -3,6 +3,7 @@ import Foundation
 import Testing
 @testable import Engine
 import Pipelines
+import Prepare
 @testable import SampleCorpus
 import Trajectories
 
@@ -96,6 +97,24 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
         #expect(second.cache.hits == 2 && second.cache.misses == 0)
         #expect(try treeHashes(out.appendingPathComponent("datasets")) == reference)
         #expect(second.prepare.map(\.counts) == first.prepare.map(\.counts))
+
+        // Entries cached under an earlier revision of the redaction rules are not used (what they
+        // redacted may differ): the same entries, moved to the keys that revision gave, all miss.
+        let spec = try pipeline(dir)
+        var quarantine: [QuarantineEntry] = []
+        let steps = Array(BuildRunner.sharedSteps(spec).prefix { if case .dedupe = $0 { return false } else { return true } })
+        let cache = IngestCache(outDirectory: out)
+        for input in try BuildRunner.resolveInputs(spec, quarantine: &quarantine) {
+            let sha = try ContentHash.sha256(fileAt: input.path).hex
+            let now = cache.paths(IngestCache.key(fileSHA: sha, input: input, steps: steps))
+            let old = cache.paths(IngestCache.key(fileSHA: sha, input: input, steps: steps, redaction: SecretRedactor.revision - 1))
+            try FileManager.default.moveItem(at: now.jsonl, to: old.jsonl)
+            try FileManager.default.moveItem(at: now.meta, to: old.meta)
+        }
+        try FileManager.default.removeItem(at: out.appendingPathComponent(".cache/builds"))
+        let older = try build(spec)
+        #expect(older.cache.hits == 0 && older.cache.misses == 2)
+        #expect(try treeHashes(out.appendingPathComponent("datasets")) == reference)
 
         // A change after the cached steps (an output's split) re-runs nothing before it.
         let later = try build(try pipeline(dir, testSplit: 0.2))
