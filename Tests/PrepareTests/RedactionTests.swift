@@ -193,14 +193,17 @@ import Trajectories
                       "0123456789abcdefABCDEF.xyz", "None", "os.environ", "$SECRET", "abc", "\u{17F}\u{17F}\u{17F}\u{17F}abcdefghijklmnop",
                       "na\u{EF}ve", "\u{FB01}le", "\u{6771}\u{4EAC}", "[REDACTED:password]", "required"]
         var found = 0
-        for round in 0..<1500 {
+        for round in 0..<1200 {
             var text = ""
-            let target = [30, 80, 200, 1100, 3000][round % 5]
+            let target = [30, 80, 200, 1100, 3000, 12000][round % 6]
+            // Dense keywords, or (in long strings) keywords far apart: windows one by one, joined, spanned.
+            let sparse = round % 12 >= 6
             while text.utf8.count < target {
-                switch rng.below(3) {
+                switch rng.below(sparse ? 4 : 3) {
                 case 0: text += keys[rng.below(keys.count)]
                 case 1: text += glue[rng.below(glue.count)]
-                default: text += values[rng.below(values.count)]
+                case 2: text += values[rng.below(values.count)]
+                default: text += String(repeating: "plain words in between ", count: 1 + rng.below(40))
                 }
             }
             var a: [String: Int] = [:]
