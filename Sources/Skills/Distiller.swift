@@ -223,8 +223,17 @@ public struct Distiller: Sendable {
     /// The first line (of the first and last 16 KiB) that mentions an error, else the last line; on
     /// bytes, because observations can be hundreds of kilobytes.
     static func errorLine(_ content: String) -> String? {
-        var bytes = Array(content.utf8.prefix(16 << 10))
-        if content.utf8.count > 32 << 10 { bytes.append(0x0A); bytes += content.utf8.suffix(16 << 10) }
+        // (Index arithmetic on the UTF-8 view is constant time; `suffix` on it walked the whole string,
+        // and a string of 16–32 KiB was read only to 16 KiB.)
+        let utf8 = content.utf8
+        var bytes: [UInt8]
+        if utf8.count > 32 << 10 {
+            bytes = Array(utf8.prefix(16 << 10))
+            bytes.append(0x0A)
+            bytes += utf8[utf8.index(utf8.endIndex, offsetBy: -(16 << 10))...]
+        } else {
+            bytes = Array(utf8)
+        }
         var last: ArraySlice<UInt8>?
         for raw in bytes.split(separator: 0x0A) {
             var line = raw

@@ -277,3 +277,25 @@ func bundleDir() throws -> URL {
         #expect(compared > 30, "\(compared)")
     }
 }
+
+/// The line a pitfall quotes from a failed step's observation: the first that mentions an error within
+/// the first and the last 16 KiB, else the last line.
+@Suite struct ErrorLineTests {
+    let filler = String(repeating: "collecting tests ... ok\n", count: 800)  // 19.2 KB
+
+    @Test func anErrorNearTheEndOfAMidSizedObservationIsFound() {
+        // 16–32 KiB: read whole (it used to stop at 16 KiB and quote the filler's last line).
+        #expect(Distiller.errorLine(filler + "E   AssertionError: expected 3, got 4\ntail\n") == "E   AssertionError: expected 3, got 4")
+    }
+
+    @Test func longObservationsAreReadAtBothEndsOnly() {
+        let long = filler + filler  // 38.4 KB
+        #expect(Distiller.errorLine("fatal: not a git repository\n" + long + "done") == "fatal: not a git repository")
+        #expect(Distiller.errorLine(long + "Traceback (most recent call last):\n  x") == "Traceback (most recent call last):")
+        // In the middle, past both ends: not read; the last line stands in.
+        let middle = filler + "permission denied\n" + filler
+        #expect(Distiller.errorLine(middle + "last line") == "last line")
+        #expect(Distiller.errorLine("  one\n\n  two  \r\n") == "two")
+        #expect(Distiller.errorLine("") == nil)
+    }
+}
