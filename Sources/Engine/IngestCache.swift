@@ -23,6 +23,8 @@ struct IngestCache {
         var jsonlSHA256: String
         var counts: Counts
         var stats: [StepStats]
+        /// The records file's stamps once written (absent in entries of earlier builds).
+        var jsonlStamp: FileStamp?
     }
 
     struct Key: Encodable {
@@ -65,7 +67,10 @@ struct IngestCache {
             try? FileManager.default.removeItem(at: jsonl)
             return nil
         }
-        guard let (sha, _) = try? ContentHash.sha256(fileAt: jsonl.path), sha == meta.jsonlSHA256 else {
+        // A records file with the stamps it had when written is the file that was hashed then (the rule
+        // of the input-hash memory: any write moves the status-change time); any other is hashed again.
+        let unchanged = meta.jsonlStamp != nil && FileStamp(path: jsonl.path) == meta.jsonlStamp
+        guard unchanged || (try? ContentHash.sha256(fileAt: jsonl.path))?.hex == meta.jsonlSHA256 else {
             try? FileManager.default.removeItem(at: metaURL)
             try? FileManager.default.removeItem(at: jsonl)
             return nil
@@ -114,6 +119,7 @@ struct IngestCache {
             m.jsonlSHA256 = hasher.finalize()
             let (jsonl, metaURL) = cache.paths(key)
             if rename(temp.path, jsonl.path) != 0 { throw EngineError.io("cannot write the cache entry \(jsonl.path)") }
+            m.jsonlStamp = FileStamp(path: jsonl.path)  // after the rename, which moves the status-change time
             try JSONCoding.encoder.encode(m).write(to: metaURL, options: .atomic)
         }
 

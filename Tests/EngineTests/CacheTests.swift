@@ -129,12 +129,13 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
         let appended = try build(try pipeline(dir))
         #expect(appended.cache.hits == 2 && appended.cache.misses == 1)
 
-        // Damaged entries are detected and recomputed, with the same result.
+        // Damaged entries are detected and recomputed, with the same result. A byte changed in place keeps
+        // the size, but the entry's stamps (status-change time) still differ, so it is hashed again.
         let cacheDir = out.appendingPathComponent(".cache/ingest")
         for entry in try FileManager.default.contentsOfDirectory(atPath: cacheDir.path) where entry.hasSuffix(".jsonl") {
             let handle = try FileHandle(forWritingTo: cacheDir.appendingPathComponent(entry))
-            try handle.seekToEnd()
-            try handle.write(contentsOf: Data("garbage\n".utf8))
+            try handle.seek(toOffset: 0)
+            try handle.write(contentsOf: Data(" ".utf8))  // `{` → ` `: still parses, but is not what was cached
             try handle.close()
         }
         let before = try treeHashes(out.appendingPathComponent("datasets"))
