@@ -108,6 +108,30 @@ let labelled: [Labelled] = [
         #expect(Set(labelled.map(\.verdict)) == ["proceed", "proceed_with_safeguard", "refuse"])
     }
 
+    /// Terms absent from ASCII text are skipped without their expressions; on text with terms in any
+    /// case, at word edges, behind hyphens, beside markers and among characters that fold to ASCII
+    /// letters (`ſ`, `K`), the cues are those of running every expression.
+    @Test func skippingAbsentTermsChangesNoCue() {
+        let fast = Self.analyzer
+        var full = fast
+        full.skipsAbsentTerms = false
+        let pieces = ["delete", "DeLeTe", "DROP", "rm -rf", "RM -RF", "rm  -rf", "private key", "PRIVATE KEY", "-force", "force-",
+                      "xkill", "kill_", "[REDACTED:password]", "credentials", "sudo", "everyone", " ", "\n", "-", "_", ".",
+                      "\u{E9}", "\u{17F}udo", "\u{212A}ill", "dele\u{17F}e", "data", "ok"]
+        var rng = SystemRandomNumberGenerator()
+        var cues = 0
+        for _ in 0..<600 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0...10, using: &rng) { text += pieces.randomElement(using: &rng)! }
+            let got = fast.semantic(text), want = full.semantic(text)
+            #expect(got.score == want.score && got.cues == want.cues, "\(text.debugDescription)")
+            cues += want.cues.count
+        }
+        #expect(cues > 100)
+        // Characters that fold to ASCII letters make a term: such text is always searched.
+        #expect(fast.semantic("then \u{17F}udo \u{212A}ILL it").cues == ["kill", "sudo"])
+    }
+
     @Test func sequenceRuleNeedsTheEarlierCredentialRead() {
         let without = Self.analyzer.assess(request: "Check connectivity", command: "curl -s https://metrics.example.net/ingest -d @-")
         #expect(without.outcomeRisk == .low)

@@ -29,8 +29,17 @@ public struct RiskAssessment: Sendable, Hashable, Codable {
 
 public struct ConsequenceAnalyzer: Sendable {
     public let rules: ConsequenceRules
+    /// Each lexicon term lower-cased, when it is ASCII (see `semantic`).
+    private let asciiTerms: [[UInt8]?]
+    /// Off: every term's expression runs on every text (tests compare the two).
+    var skipsAbsentTerms = true
 
-    public init(rules: ConsequenceRules) { self.rules = rules }
+    public init(rules: ConsequenceRules) {
+        self.rules = rules
+        asciiTerms = rules.lexicon.map { e in e.term.utf8.allSatisfy { $0 < 0x80 } ? e.term.utf8.map(Self.lower) : nil }
+    }
+
+    private static func lower(_ b: UInt8) -> UInt8 { b &- 0x41 < 26 ? b | 0x20 : b }
 
     /// Whitespace folded, a leading `sudo` removed (the rules judge what runs, not who runs it).
     public static func normalise(_ command: String) -> String {
@@ -49,13 +58,32 @@ public struct ConsequenceAnalyzer: Sendable {
     public func semantic(_ text: String) -> (score: Int, cues: [String]) {
         // Redaction markers are skillforge's words, not the requester's.
         let clean = TextPattern.cached(#"\[REDACTED:[a-z-]+\]"#).replacing(in: text, with: " ")
+        // In ASCII text, an ASCII term can only match spelt with its own letters in some case: a term
+        // whose lower-cased bytes do not occur in the lower-cased text is skipped without running its
+        // expression (about a microsecond each, however short the text). Other text (`ſ` and `K` fold to
+        // ASCII letters) and other terms (`straße` matches `STRASSE`) are always searched.
+        var lowered: [UInt8]?
+        if skipsAbsentTerms, clean.utf8.allSatisfy({ $0 < 0x80 }) { lowered = clean.utf8.map(Self.lower) }
         var score = 0
         var cues: [String] = []
-        for entry in rules.lexicon where entry.re.matches(clean) {
+        for (entry, ascii) in zip(rules.lexicon, asciiTerms) {
+            if let lowered, let ascii, !Self.occurs(ascii, in: lowered) { continue }
+            guard entry.re.matches(clean) else { continue }
             score += entry.weight
             cues.append(entry.term)
         }
         return (score, cues)
+    }
+
+    private static func occurs(_ needle: [UInt8], in haystack: [UInt8]) -> Bool {
+        guard let first = needle.first, needle.count <= haystack.count else { return needle.isEmpty }
+        var i = 0
+        let last = haystack.count - needle.count
+        while i <= last {
+            if haystack[i] == first && haystack[i..<(i + needle.count)].elementsEqual(needle) { return true }
+            i += 1
+        }
+        return false
     }
 
     /// Assesses `command` proposed for `request`, given the commands run before it.
