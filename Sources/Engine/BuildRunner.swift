@@ -116,8 +116,7 @@ public final class BuildRunner {
 
     /// Each input file, its format and whether its ingest is in the cache (nothing is written).
     public static func plan(_ spec: PipelineSpec, outDirectory: URL) throws -> [PlanLine] {
-        let sharedSpec = sharedSteps(spec)
-        let prefixCount = sharedSpec.firstIndex { if case .dedupe = $0 { return true } else { return false } } ?? sharedSpec.count
+        let cachedSteps = cachedAndRest(spec).cached
         let cache = IngestCache(outDirectory: outDirectory)
         var resolved: [ResolvedInput] = []
         var seen = Set<String>()
@@ -137,7 +136,7 @@ public final class BuildRunner {
         var memory = InputHashes(out: outDirectory)
         let sums = try memory.hash(resolved)
         return zip(resolved, sums).map { input, sum in
-            let (jsonl, meta) = cache.paths(IngestCache.key(fileSHA: sum.0, input: input, steps: Array(sharedSpec.prefix(prefixCount))))
+            let (jsonl, meta) = cache.paths(IngestCache.key(fileSHA: sum.0, input: input, steps: cachedSteps))
             return PlanLine(file: input.display, format: input.format,
                             cached: FileManager.default.fileExists(atPath: jsonl.path) && FileManager.default.fileExists(atPath: meta.path))
         }
@@ -195,6 +194,14 @@ public final class BuildRunner {
     static func sharedSteps(_ spec: PipelineSpec) -> [PrepareStepSpec] {
         let hasRedact = spec.prepare.contains { if case .redact = $0 { return true } else { return false } }
         return hasRedact ? spec.prepare : [.redact(RedactSpec())] + spec.prepare
+    }
+
+    /// The shared steps split where the ingest cache stops: the per-record steps before the first
+    /// dedupe are cached per input file; the rest runs every build.
+    static func cachedAndRest(_ spec: PipelineSpec) -> (cached: [PrepareStepSpec], rest: [PrepareStepSpec]) {
+        let shared = sharedSteps(spec)
+        let n = shared.firstIndex { if case .dedupe = $0 { return true } else { return false } } ?? shared.count
+        return (Array(shared.prefix(n)), Array(shared.dropFirst(n)))
     }
 
     // MARK: Build
@@ -372,9 +379,7 @@ public final class BuildRunner {
 
         // Preparation and outputs.
         let sharedSpec = Self.sharedSteps(spec)
-        // Per-record steps up to the first dedupe are cached per input file; the rest runs every build.
-        let prefixCount = sharedSpec.firstIndex { if case .dedupe = $0 { return true } else { return false } } ?? sharedSpec.count
-        let prefixSpec = Array(sharedSpec.prefix(prefixCount))
+        let (prefixSpec, suffixSpec) = Self.cachedAndRest(spec)
 
         // Nothing changed since the last build and its outputs are untouched: reuse it whole.
         var hashes: [String: (String, Int64)] = [:]
@@ -410,7 +415,7 @@ public final class BuildRunner {
             }
         }
         let prefix = PrepareChain(steps: Self.makeSteps(prefixSpec))
-        let suffix = PrepareChain(steps: Self.makeSteps(Array(sharedSpec.dropFirst(prefixCount))))
+        let suffix = PrepareChain(steps: Self.makeSteps(suffixSpec))
         let cache = IngestCache(outDirectory: out)
         var cacheHits = 0, cacheMisses = 0
         var outputs: [OutputState] = []

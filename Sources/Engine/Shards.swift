@@ -38,9 +38,7 @@ extension BuildRunner {
         var quarantine: [QuarantineEntry] = []
         let inputs = try Self.resolveInputs(spec, quarantine: &quarantine)
         let mine = inputs.enumerated().filter { $0.offset % count == index }.map(\.element)
-        let sharedSpec = Self.sharedSteps(spec)
-        let prefixCount = sharedSpec.firstIndex { if case .dedupe = $0 { return true } else { return false } } ?? sharedSpec.count
-        let prefixSpec = Array(sharedSpec.prefix(prefixCount))
+        let prefixSpec = Self.cachedAndRest(spec).cached
         let prefix = PrepareChain(steps: Self.makeSteps(prefixSpec))
         let cache = IngestCache(outDirectory: out)
         options.progress?(.pipelineStarted(name: "\(spec.name) shard \(index)/\(count)", files: mine.count, bytes: mine.reduce(0) { $0 + $1.bytes }))

@@ -70,48 +70,39 @@ public final class PrepareChain {
     /// time (no dedupe): the records are then prepared by the workers that decode them, and the tallies
     /// are counted afterwards, in input order, with `absorb(_:)`.
     public var recordSteps: RecordSteps? {
-        var out: [RecordSteps.Step] = []
-        for step in steps {
-            switch step {
-            case .redact(let r): out.append(.redact(r))
-            case .filter(let f): out.append(.filter(f))
-            case .dedupe: return nil
-            }
-        }
-        return RecordSteps(steps: out)
+        steps.contains { if case .dedupe = $0 { return true } else { return false } } ? nil : Self.recordSteps(steps[...])
     }
 
-    /// Counts one record's tally (from `RecordSteps.apply`).
-    public func absorb(_ tally: RecordTally) {
-        for (i, counts) in tally.counts.enumerated() {
+    /// Per-record steps (none of them a dedupe) as one shareable value.
+    private static func recordSteps(_ run: ArraySlice<PrepareStep>) -> RecordSteps {
+        RecordSteps(steps: run.map { step in
+            switch step {
+            case .redact(let r): return .redact(r)
+            case .filter(let f): return .filter(f)
+            case .dedupe: preconditionFailure("a dedupe is not a per-record step")
+            }
+        })
+    }
+
+    /// Counts one record's tally (from `RecordSteps.apply`), for the steps from `first` on.
+    public func absorb(_ tally: RecordTally, from first: Int = 0) {
+        for (k, counts) in tally.counts.enumerated() {
+            let i = first + k
             stats[i].recordsIn += 1
-            if tally.kept || i < tally.counts.count - 1 { stats[i].recordsOut += 1 }
+            if tally.kept || k < tally.counts.count - 1 { stats[i].recordsOut += 1 }
             if !counts.isEmpty { stats[i].counts.merge(counts, uniquingKeysWith: +) }
         }
     }
 
+    /// Runs the steps over a batch: each run of per-record steps takes every record through all of
+    /// them on one worker (one trajectory is enough work to be worth a thread: long observations), a
+    /// dedupe decides in input order.
     public func process(_ batch: [Trajectory]) -> [Trajectory] {
         var records = batch
-        for (i, step) in steps.enumerated() {
-            stats[i].recordsIn += records.count
-            switch step {
-            case .redact(let redactor):
-                // One trajectory is enough work to be worth a thread (long observations).
-                let results = Parallel.map(records, minChunk: 1) { t -> (Trajectory, [String: Int]) in
-                    var counts: [String: Int] = [:]
-                    let r = redactor.redact(t, counts: &counts)
-                    return (r, counts)
-                }
-                records = results.map(\.0)
-                for (_, counts) in results { stats[i].counts.merge(counts, uniquingKeysWith: +) }
-            case .filter(let filter):
-                let reasons = Parallel.map(records) { filter.rejection($0) }
-                var kept: [Trajectory] = []
-                for (t, reason) in zip(records, reasons) {
-                    if let reason { stats[i].counts[reason, default: 0] += 1 } else { kept.append(t) }
-                }
-                records = kept
-            case .dedupe(let dedupe):
+        var i = 0
+        while i < steps.count {
+            if case .dedupe(let dedupe) = steps[i] {
+                stats[i].recordsIn += records.count
                 nonisolated(unsafe) let d = dedupe  // fingerprint() only reads immutable configuration
                 let prints = Parallel.map(records, minChunk: 1) { d.fingerprint($0) }
                 var kept: [Trajectory] = []
@@ -124,8 +115,16 @@ public final class PrepareChain {
                     }
                 }
                 records = kept
+                stats[i].recordsOut += records.count
+                i += 1
+                continue
             }
-            stats[i].recordsOut += records.count
+            let end = steps[i...].firstIndex { if case .dedupe = $0 { return true } else { return false } } ?? steps.count
+            let run = Self.recordSteps(steps[i..<end])
+            let results = Parallel.map(records, minChunk: 1) { run.apply($0) }
+            for (_, tally) in results { absorb(tally, from: i) }
+            records = results.compactMap(\.0)
+            i = end
         }
         return records
     }

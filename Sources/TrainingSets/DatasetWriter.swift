@@ -143,14 +143,20 @@ public final class DatasetWriter {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
+    /// A split file's key: `<split>` in the default config, else `<config>/<split>`.
+    static func fileKey(split: String, config: String) -> String { config == "default" ? split : "\(config)/\(split)" }
+
+    /// The file of the split with key `key` in a dataset directory: `<key>.jsonl`.
+    static func fileURL(_ key: String, in directory: URL) -> URL { directory.appendingPathComponent("\(key).jsonl") }
+
     /// Appends a record to `split` of `config` (`default`: `<split>.jsonl`; others: `<config>/<split>.jsonl`).
     public func write(_ line: Data, split: String, config: String = "default") throws {
-        let key = config == "default" ? split : "\(config)/\(split)"
+        let key = Self.fileKey(split: split, config: config)
         let file: SplitFile
         if let h = handles[key] {
             file = h
         } else {
-            let url = directory.appendingPathComponent("\(key).jsonl")
+            let url = Self.fileURL(key, in: directory)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             _ = FileManager.default.createFile(atPath: url.path, contents: nil)
             guard let h = FileHandle(forWritingAtPath: url.path) else {
@@ -179,7 +185,7 @@ public final class DatasetWriter {
     /// The split file's key (`train`, `<config>/<split>`) and where the next record written to it
     /// will start.
     public func position(split: String, config: String = "default") -> (file: String, offset: Int64) {
-        let key = config == "default" ? split : "\(config)/\(split)"
+        let key = Self.fileKey(split: split, config: config)
         guard let f = handles[key] else { return (key, 0) }
         return (key, f.bytes + Int64(f.buffer.count))
     }

@@ -46,7 +46,7 @@ public final class OutputMemo: @unchecked Sendable {
               index.version == 1, index.files.count == index.ids.count else { return }
         var files: [RecordFile] = []
         for (key, id) in zip(index.files, index.ids) {
-            let url = datasetDirectory.appendingPathComponent(key + ".jsonl")
+            let url = DatasetWriter.fileURL(key, in: datasetDirectory)
             guard FileStamp(path: url.path) == id, let file = RecordFile(reading: url) else { return }
             files.append(file)
         }
@@ -97,7 +97,7 @@ public final class OutputMemo: @unchecked Sendable {
         let keys = fileIndex.sorted { $0.value < $1.value }.map(\.key)
         var ids: [FileStamp] = []
         for key in keys {
-            guard let id = FileStamp(path: datasetDirectory.appendingPathComponent(key + ".jsonl").path) else {
+            guard let id = FileStamp(path: DatasetWriter.fileURL(key, in: datasetDirectory).path) else {
                 try? FileManager.default.removeItem(at: indexURL)
                 return
             }

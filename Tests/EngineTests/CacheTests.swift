@@ -102,7 +102,7 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
         // redacted may differ): the same entries, moved to the keys that revision gave, all miss.
         let spec = try pipeline(dir)
         var quarantine: [QuarantineEntry] = []
-        let steps = Array(BuildRunner.sharedSteps(spec).prefix { if case .dedupe = $0 { return false } else { return true } })
+        let steps = BuildRunner.cachedAndRest(spec).cached
         let cache = IngestCache(outDirectory: out)
         for input in try BuildRunner.resolveInputs(spec, quarantine: &quarantine) {
             let sha = try ContentHash.sha256(fileAt: input.path).hex
