@@ -1,11 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Archives
 
 func scratchDir(_ label: String) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("arch-\(label)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
+    try Scratch.directory("arch-\(label)")
 }
 
 /// A small bundle with a script, a nested reference and files that must be left out.

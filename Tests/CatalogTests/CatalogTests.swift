@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Catalog
 
@@ -14,7 +15,7 @@ func runInput() -> Catalog.RunInput {
 
 @Suite struct CatalogTests {
     func open() throws -> Catalog {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cat-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let dir = try Scratch.directory("cat")
         return try Catalog(path: dir.appendingPathComponent("catalog.sqlite").path)
     }
 
@@ -62,13 +63,13 @@ func runInput() -> Catalog.RunInput {
     @Test func snapshotIsAConsistentCopy() throws {
         let c = try open()
         try c.record(run: runInput(), datasets: [], skills: [skill("alpha", description: "A. Use for a.", body: "Do a.")])
-        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("snap-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sqlite")
+        let copy = Scratch.file("snap.sqlite")
         try c.snapshot(to: copy)
         #expect(try Catalog(path: copy.path).skills().map(\.name) == ["alpha"])
     }
 
     @Test func aDamagedCatalogIsReportedClearly() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sqlite")
+        let url = Scratch.file("bad.sqlite")
         try Data("this is not a database, just text that fills the header........................".utf8).write(to: url)
         do {
             _ = try Catalog(path: url.path)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import Trajectories
 
@@ -6,10 +7,7 @@ import Trajectories
 let repoRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 func scratch(_ label: String) throws -> URL {
-    let url = FileManager.default.temporaryDirectory
-        .appendingPathComponent("skillforge-\(label)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
+    try Scratch.directory(label)
 }
 
 /// sha256 of every regular file under `dir`, keyed by relative path.

@@ -1,11 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Pipelines
 
 /// A directory with one input file so that path checks can pass or fail on purpose.
 func workspace() throws -> String {
-    let dir = FileManager.default.temporaryDirectory
-        .appendingPathComponent("skillforge-spec-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    let dir = try Scratch.directory("spec")
     try FileManager.default.createDirectory(at: dir.appendingPathComponent("data/sub"), withIntermediateDirectories: true)
     try Data("{}\n".utf8).write(to: dir.appendingPathComponent("data/a.jsonl"))
     try Data("{}\n".utf8).write(to: dir.appendingPathComponent("data/sub/b.jsonl"))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Skills
 import Trajectories
@@ -84,9 +85,7 @@ let sharedSkills = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
 }
 
 func bundleDir() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("skills-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
+    try Scratch.directory("skills")
 }
 
 @Suite struct RefinerTests {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import TrainingSets
 
@@ -141,7 +142,7 @@ let labelled: [Labelled] = [
     }
 
     @Test func brokenRuleFilesAreReportedWithLocations() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).yaml")
+        let url = Scratch.file("rules.yaml")
         try Data("""
         version: 1
         rules:

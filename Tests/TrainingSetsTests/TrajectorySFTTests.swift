@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import TrainingSets
 import Trajectories
@@ -100,7 +101,7 @@ func agentRun(id: String = "run-1", answer: String? = "Done: tests pass.") -> Tr
     }
 
     @Test func cardHasValidFrontMatterNamingEverySplit() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("card-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let dir = try Scratch.directory("card")
         let w = try DatasetWriter(directory: dir, description: .init(
             name: "demo", style: "trajectory-sft", format: .messages, license: "apache-2.0", pipeline: "p",
             configHash: "abc", toolVersion: "0.1.0", seed: 1, summary: "Demo."))

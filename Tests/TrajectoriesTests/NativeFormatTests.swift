@@ -1,12 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Trajectories
 
 func tempDir(_ name: String = #function) throws -> URL {
-    let url = FileManager.default.temporaryDirectory
-        .appendingPathComponent("skillforge-tests-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
+    try Scratch.directory("traj")
 }
 
 func sampleTrajectory(id: String = "t-1") -> Trajectory {
