@@ -39,7 +39,8 @@ public struct BuildResult: Sendable, Codable {
     public var skillVersions: [String: Int]?
     public var prepare: [StepStats]
     public var datasets: [DatasetResult]
-    /// Input files whose ingest came from the cache (hits) or was computed (misses).
+    /// Ingest cache entries (one per input file, or one per chunk of a large native file) used (hits)
+    /// or computed (misses).
     public var cache: CacheStats
     /// True when nothing had changed since the last build, which was reused whole (see BuildMemo).
     public var upToDate: Bool?
@@ -70,18 +71,24 @@ public final class BuildRunner {
         public var useCache: Bool
         /// Set from outside (SIGINT, SIGTERM) to stop the build at the next safe point.
         public var cancellation: Cancellation?
+        /// Native input files larger than this are cached in chunks of about this size, so that appending
+        /// to a large file redoes only its last chunks.
+        public var chunkBytes: Int
 
         public init(outDirectory: URL, progress: ProgressHandler? = nil, batchLines: Int = 2048, useCache: Bool = true,
-                    cancellation: Cancellation? = nil) {
+                    cancellation: Cancellation? = nil, chunkBytes: Int = BuildRunner.defaultChunkBytes) {
             self.outDirectory = outDirectory
             self.progress = progress
             self.batchLines = batchLines
             self.useCache = useCache
             self.cancellation = cancellation
+            self.chunkBytes = max(1, chunkBytes)
         }
     }
 
     public let options: Options
+    /// The chunk size of large native input files in the ingest cache (64 MiB).
+    public static let defaultChunkBytes = 64 << 20
 
     public init(options: Options) { self.options = options }
 
@@ -111,11 +118,15 @@ public final class BuildRunner {
     public struct PlanLine: Sendable {
         public var file: String
         public var format: String
+        /// Every cache entry of the file is there: it will not be read.
         public var cached: Bool
+        /// Cache entries the file's ingest is kept in (1, or its chunks when it is a large native file), and how many are there.
+        public var entries: Int
+        public var entriesCached: Int
     }
 
     /// Each input file, its format and whether its ingest is in the cache (nothing is written).
-    public static func plan(_ spec: PipelineSpec, outDirectory: URL) throws -> [PlanLine] {
+    public static func plan(_ spec: PipelineSpec, outDirectory: URL, chunkBytes: Int = BuildRunner.defaultChunkBytes) throws -> [PlanLine] {
         let cachedSteps = cachedAndRest(spec).cached
         let cache = IngestCache(outDirectory: outDirectory)
         var resolved: [ResolvedInput] = []
@@ -134,11 +145,15 @@ public final class BuildRunner {
         }
         // Hashes the builds remembered are used (files with unchanged stamps are not read); nothing is saved.
         var memory = InputHashes(out: outDirectory)
-        let sums = try memory.hash(resolved)
+        let sums = try memory.hash(resolved, chunkBytes: chunkBytes)
         return zip(resolved, sums).map { input, sum in
-            let (jsonl, meta) = cache.paths(IngestCache.key(fileSHA: sum.0, input: input, steps: cachedSteps))
-            return PlanLine(file: input.display, format: input.format,
-                            cached: FileManager.default.fileExists(atPath: jsonl.path) && FileManager.default.fileExists(atPath: meta.path))
+            let segments = IngestCache.segments(sum, input: input, steps: cachedSteps)
+            let there = segments.filter {
+                let (jsonl, meta) = cache.paths($0.key)
+                return FileManager.default.fileExists(atPath: jsonl.path) && FileManager.default.fileExists(atPath: meta.path)
+            }.count
+            return PlanLine(file: input.display, format: input.format, cached: there == segments.count,
+                            entries: segments.count, entriesCached: there)
         }
     }
 
@@ -382,18 +397,18 @@ public final class BuildRunner {
         let (prefixSpec, suffixSpec) = Self.cachedAndRest(spec)
 
         // Nothing changed since the last build and its outputs are untouched: reuse it whole.
-        var hashes: [String: (String, Int64)] = [:]
+        var hashes: [String: InputDigest] = [:]
         var memoKey: String?
         if options.useCache {
             var keys: [(display: String, key: String)] = []
             try checkCancelled()
             var memory = InputHashes(out: out)
-            let sums = try memory.hash(inputs)
+            let sums = try memory.hash(inputs, chunkBytes: options.chunkBytes)
             memory.save()
             try checkCancelled()
             for (input, h) in zip(inputs, sums) {
                 hashes[input.path] = h
-                keys.append((input.display, IngestCache.key(fileSHA: h.0, input: input, steps: prefixSpec)))
+                keys.append((input.display, IngestCache.key(fileSHA: h.sha256, input: input, steps: prefixSpec)))
             }
             memoKey = BuildMemo.key(spec, inputKeys: keys)
             if let memo = BuildMemo.upToDate(out: out, spec: spec, key: memoKey!) {
@@ -462,7 +477,8 @@ public final class BuildRunner {
                    digests: spec.outputs.contains { $0.style == .conifer },
                    started: { options.progress?(.fileStarted(path: $0.display, bytes: $0.bytes)) },
                    done: { input, r in
-                       if r.hit { cacheHits += 1 } else { cacheMisses += 1 }
+                       cacheHits += r.entriesHit
+                       cacheMisses += r.entriesMissed
                        quarantine += r.counts.quarantined
                        recordsRead += r.counts.records
                        repaired += r.counts.repaired

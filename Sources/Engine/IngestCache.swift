@@ -17,6 +17,15 @@ struct IngestCache {
         var joined = 0
         /// What the importer left out on purpose, by kind.
         var dropped: [String: Int] = [:]
+
+        /// Adds another segment's counts (a large file's chunks are counted together).
+        mutating func add(_ o: Counts) {
+            records += o.records
+            quarantined += o.quarantined
+            repaired += o.repaired
+            joined += o.joined
+            dropped.merge(o.dropped, uniquingKeysWith: +)
+        }
     }
 
     struct Meta: Codable {
@@ -54,6 +63,27 @@ struct IngestCache {
         return ContentHash.sha256((try? JSONCoding.encoder.encode(k)) ?? Data())
     }
 
+    /// One cache entry's worth of an input: the whole file, or one chunk of a large native file.
+    struct Segment {
+        var key: String
+        /// The chunk's bytes (nil: the whole file).
+        var range: Range<Int64>?
+        var firstLine = 1
+    }
+
+    /// The entries an input's ingest is kept in: one for the file, or one per chunk. A chunk's key
+    /// hashes its bytes and its first line number (quarantine entries name lines), with the rest of the
+    /// file's key, so an unchanged chunk keeps its entry wherever the file grows after it.
+    static func segments(_ digest: InputDigest, input: BuildRunner.ResolvedInput, steps: [PrepareStepSpec]) -> [Segment] {
+        guard let chunks = digest.chunks, chunks.count > 1 else {
+            return [Segment(key: key(fileSHA: digest.sha256, input: input, steps: steps))]
+        }
+        return chunks.map { c in
+            Segment(key: key(fileSHA: "chunk \(c.sha256) from line \(c.firstLine)", input: input, steps: steps),
+                    range: c.offset..<(c.offset + c.length), firstLine: c.firstLine)
+        }
+    }
+
     func paths(_ key: String) -> (jsonl: URL, meta: URL) {
         (directory.appendingPathComponent("\(key).jsonl"), directory.appendingPathComponent("\(key).meta.json"))
     }
@@ -69,11 +99,19 @@ struct IngestCache {
         }
         // A records file with the stamps it had when written is the file that was hashed then (the rule
         // of the input-hash memory: any write moves the status-change time); any other is hashed again.
-        let unchanged = meta.jsonlStamp != nil && FileStamp(path: jsonl.path) == meta.jsonlStamp
+        let stamp = FileStamp(path: jsonl.path)
+        let unchanged = meta.jsonlStamp != nil && stamp == meta.jsonlStamp
         guard unchanged || (try? ContentHash.sha256(fileAt: jsonl.path))?.hex == meta.jsonlSHA256 else {
             try? FileManager.default.removeItem(at: metaURL)
             try? FileManager.default.removeItem(at: jsonl)
             return nil
+        }
+        // Hashed and intact, with other stamps (an entry of an earlier build, or one copied, restored or
+        // hard-linked): its stamps are recorded again, so that it is hashed once and not every build.
+        if !unchanged, let stamp, FileStamp(path: jsonl.path) == stamp {
+            var m = meta
+            m.jsonlStamp = stamp
+            if let data = try? JSONCoding.encoder.encode(m), (try? data.write(to: metaURL, options: .atomic)) != nil { return m }
         }
         // Mark the entry used, for `skillforge cache gc`.
         try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: metaURL.path)

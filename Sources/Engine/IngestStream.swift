@@ -15,17 +15,21 @@ extension BuildRunner {
     struct Ingested {
         var sha256 = ""
         var bytes: Int64 = 0
-        var hit = false
+        /// Every cache entry of the input was there (it was not read).
+        var hit = true
+        /// Cache entries used and made (one per file, or one per chunk of a large native file).
+        var entriesHit = 0
+        var entriesMissed = 0
         var counts = IngestCache.Counts()
     }
 
     /// Ingests `inputs` in order, handing each batch of prepared records to `sink` (in file order) and
-    /// each finished input to `done`. `known` holds input hashes computed before (by path); the others
+    /// each finished input to `done`. `known` holds input digests computed before (by path); the others
     /// are hashed alongside the reading. With `decodeHits` false, inputs found in the cache are only
     /// counted (shards need them in the cache, not in memory). With `digests`, each record carries the
     /// sha256 of its native line (for outputs that reuse records of unchanged trajectories).
     func ingest(_ inputs: [ResolvedInput], prefix: PrepareChain, prefixSpec: [PrepareStepSpec], cache: IngestCache,
-                known: [String: (String, Int64)] = [:], decodeHits: Bool = true, digests: Bool = false,
+                known: [String: InputDigest] = [:], decodeHits: Bool = true, digests: Bool = false,
                 started: (ResolvedInput) -> Void = { _ in },
                 done: (ResolvedInput, Ingested) throws -> Void, sink: ([Trajectory]) throws -> Void) throws {
         guard let steps = prefix.recordSteps else {
@@ -33,7 +37,7 @@ extension BuildRunner {
         }
         let stream = IngestStream(inputs: inputs, steps: steps, prefixSpec: prefixSpec, cache: cache, known: known,
                                   useCache: options.useCache, decodeHits: decodeHits, digests: digests && options.useCache,
-                                  batchLines: options.batchLines,
+                                  batchLines: options.batchLines, chunkBytes: options.chunkBytes,
                                   cancellation: options.cancellation)
         // The producer is only ever run by one Prefetch at a time: the next starts after the last was taken.
         let step: @Sendable () -> Result<IngestStream.Event?, any Error> = { Result { try stream.next() } }
@@ -41,50 +45,63 @@ extension BuildRunner {
         var pending: IngestCache.Pending?
         defer { pending?.abandon() }
         var current = Ingested()
+        // The segment (whole file or chunk) being read: what it gave when it is not from the cache.
+        var segment = IngestCache.Counts()
+        var segmentHit = false
         var statsBefore = prefix.stats
         var cacheable = true
         while let event = try ahead.take().get() {
             ahead = Prefetch(step)
             try checkCancelled()
             switch event {
-            case .start(let k, let hit):
+            case .start(let k):
                 started(inputs[k])
-                current = Ingested(hit: hit != nil, counts: hit?.counts ?? .init())
-                if let hit { prefix.absorb(hit.stats) }
+                current = Ingested()
+            case .segment(let key, let hit):
+                segmentHit = hit != nil
+                segment = .init()
+                if let hit {
+                    prefix.absorb(hit.stats)
+                    current.counts.add(hit.counts)
+                    current.entriesHit += 1
+                } else {
+                    current.hit = false
+                    current.entriesMissed += 1
+                }
                 statsBefore = prefix.stats
                 cacheable = true
-                if options.useCache && hit == nil, let key = stream.key(k) {
+                if options.useCache && hit == nil, let key {
                     pending = try? IngestCache.Pending(cache: cache, key: key)
                 }
             case .batch(let b):
                 for t in b.tallies { prefix.absorb(t) }
-                current.counts.quarantined += b.quarantine
-                if !current.hit {
-                    current.counts.records += b.read
-                    current.counts.repaired += b.repaired
-                    current.counts.joined += b.joined
+                if segmentHit {
+                    current.counts.quarantined += b.quarantine
+                } else {
+                    segment.quarantined += b.quarantine
+                    segment.records += b.read
+                    segment.repaired += b.repaired
+                    segment.joined += b.joined
                 }
                 if let p = pending, cacheable {
                     if let lines = b.cacheLines {
                         do { try p.write(lines) } catch { cacheable = false }
                     } else {
-                        cacheable = false  // a record could not be encoded: this file is not cached
+                        cacheable = false  // a record could not be encoded: this segment is not cached
                     }
                 }
                 try sink(b.records)
-            case .end(let k, let sha, let bytes, let dropped):
-                current.sha256 = sha
-                current.bytes = bytes
-                if !current.hit {
-                    current.counts.dropped = dropped
-                    // Excerpts are raw input: redacted before they are cached or reported.
-                    current.counts.quarantined = Self.redacted(current.counts.quarantined)
-                }
+            case .segmentEnd(let dropped):
+                guard !segmentHit else { break }
+                segment.dropped = dropped
+                // Excerpts are raw input: redacted before they are cached or reported.
+                segment.quarantined = Self.redacted(segment.quarantined)
+                current.counts.add(segment)
                 if let p = pending {
                     pending = nil
                     if cacheable {
                         do {
-                            try p.commit(IngestCache.Meta(jsonlSHA256: "", counts: current.counts, stats: prefix.delta(since: statsBefore)))
+                            try p.commit(IngestCache.Meta(jsonlSHA256: "", counts: segment, stats: prefix.delta(since: statsBefore)))
                         } catch {
                             p.abandon()  // a cache that cannot be written costs speed, not correctness
                         }
@@ -92,13 +109,21 @@ extension BuildRunner {
                         p.abandon()
                     }
                 }
+            case .end(let k, let sha, let bytes):
+                current.sha256 = sha
+                current.bytes = bytes
                 try done(inputs[k], current)
             }
         }
     }
 
-    static func hashInput(_ input: ResolvedInput) throws -> (String, Int64) {
-        do { return try ContentHash.sha256(fileAt: input.path) } catch {
+    /// The input's digest: its sha256 and size, and its chunks when it is a native file larger than `chunkBytes`.
+    static func hashInput(_ input: ResolvedInput, chunkBytes: Int?) throws -> InputDigest {
+        do {
+            let size = (try FileManager.default.attributesOfItem(atPath: input.path)[.size] as? Int64) ?? 0
+            let chunked = chunkBytes.map { InputDigest.chunked(input, bytes: size, chunkBytes: $0) } ?? false
+            return try InputDigest.compute(path: input.path, chunkBytes: chunked ? chunkBytes : nil)
+        } catch {
             throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
         }
     }
@@ -108,11 +133,16 @@ extension BuildRunner {
 /// of the input list — an input starts, a batch of it is ready, it ends.
 final class IngestStream: @unchecked Sendable {
     enum Event {
-        /// An input begins; `hit` is its cache entry when its records come from the cache.
-        case start(input: Int, hit: IngestCache.Meta?)
+        /// An input begins.
+        case start(input: Int)
+        /// A segment of it begins (the whole file, or a chunk of a large native file): `key` is its cache
+        /// entry (nil without the cache), `hit` the entry's record when its records come from the cache.
+        case segment(key: String?, hit: IngestCache.Meta?)
         case batch(Batch)
-        /// An input is finished: its sha256 and size, and what its importer left out on purpose.
-        case end(input: Int, sha256: String, bytes: Int64, dropped: [String: Int])
+        /// The segment is finished; what its importer left out on purpose.
+        case segmentEnd(dropped: [String: Int])
+        /// The input is finished: its sha256 and size.
+        case end(input: Int, sha256: String, bytes: Int64)
     }
 
     struct Batch {
@@ -140,21 +170,24 @@ final class IngestStream: @unchecked Sendable {
     private let steps: RecordSteps
     private let prefixSpec: [PrepareStepSpec]
     private let cache: IngestCache
-    private let known: [String: (String, Int64)]
+    private let known: [String: InputDigest]
     private let useCache: Bool
     private let decodeHits: Bool
     private let digests: Bool
     private let batchLines: Int
     private let cancellation: Cancellation?
 
+    private let chunkBytes: Int
     private var k = -1
     private var source = Source.none
-    private var hash: Prefetch<Result<(String, Int64), any Error>>?
-    private let keys: NSLock = NSLock()
-    private var keyOf: [Int: String] = [:]
+    private var hash: Prefetch<Result<InputDigest, any Error>>?
+    /// The current input's segments not yet started (nil: no input is open).
+    private var segments: [IngestCache.Segment?]?
 
     init(inputs: [BuildRunner.ResolvedInput], steps: RecordSteps, prefixSpec: [PrepareStepSpec], cache: IngestCache,
-         known: [String: (String, Int64)], useCache: Bool, decodeHits: Bool, digests: Bool, batchLines: Int, cancellation: Cancellation?) {
+         known: [String: InputDigest], useCache: Bool, decodeHits: Bool, digests: Bool, batchLines: Int, chunkBytes: Int,
+         cancellation: Cancellation?) {
+        self.chunkBytes = chunkBytes
         self.inputs = inputs
         self.steps = steps
         self.prefixSpec = prefixSpec
@@ -167,22 +200,21 @@ final class IngestStream: @unchecked Sendable {
         self.cancellation = cancellation
     }
 
-    /// The cache key of input `k` (known once it has started, when the cache is on).
-    func key(_ k: Int) -> String? {
-        keys.lock()
-        defer { keys.unlock() }
-        return keyOf[k]
-    }
-
     func next() throws -> Event? {
         if cancellation?.isCancelled == true { throw EngineError.interrupted }
         switch source {
         case .none:
+            if var rest = segments {
+                guard !rest.isEmpty else { return try end() }
+                let segment = rest.removeFirst()
+                segments = rest
+                return try open(segment, of: inputs[k])
+            }
             k += 1
             guard k < inputs.count else { return nil }
             return try open(inputs[k])
         case .cached(let reader, let display):
-            guard let batch = try reader.nextBatch(maxLines: batchLines) else { return try end(dropped: [:]) }
+            guard let batch = try reader.nextBatch(maxLines: batchLines) else { return endSegment(dropped: [:]) }
             // When asked, each record keeps the sha256 of its cached line (output styles key their reuse on it).
             let digests = digests
             let decoded = Parallel.map(batch.lines, minChunk: 1) { line -> Trajectory? in
@@ -194,7 +226,7 @@ final class IngestStream: @unchecked Sendable {
             return .batch(Batch(records: records, cacheLines: nil, tallies: [], read: records.count, repaired: 0, joined: 0, quarantine: []))
         case .native(let reader):
             let input = inputs[k]
-            guard let batch = try reader.nextBatch(maxLines: batchLines) else { return try end(dropped: [:]) }
+            guard let batch = try reader.nextBatch(maxLines: batchLines) else { return endSegment(dropped: [:]) }
             let display = input.display
             var quarantine = batch.overlong.map {
                 NativeReader.overlongLine(file: display, line: $0.number, bytes: $0.bytes, limit: input.importOptions.maxRecordBytes)
@@ -208,7 +240,7 @@ final class IngestStream: @unchecked Sendable {
             return .batch(collect(prepared, quarantine: &quarantine))
         case .imported(let all, let start, let dropped, var quarantine):
             guard start < all.count else {
-                if quarantine.isEmpty { return try end(dropped: dropped) }
+                if quarantine.isEmpty { return endSegment(dropped: dropped) }
                 source = .imported(all, next: start, dropped: dropped, quarantine: [])
                 return .batch(Batch(records: [], cacheLines: useCache ? [] : nil, tallies: [], read: 0, repaired: 0, joined: 0, quarantine: quarantine))
             }
@@ -218,7 +250,7 @@ final class IngestStream: @unchecked Sendable {
             source = .imported(all, next: end, dropped: dropped, quarantine: [])
             return .batch(collect(prepared, quarantine: &quarantine))
         case .counted:
-            return try end(dropped: [:])
+            return endSegment(dropped: [:])
         }
     }
 
@@ -269,30 +301,40 @@ final class IngestStream: @unchecked Sendable {
         return b
     }
 
+    /// Starts an input: its digest (remembered, or hashed — on another thread while it is read when
+    /// the cache is off), and the segments its ingest is cached in.
     private func open(_ input: BuildRunner.ResolvedInput) throws -> Event {
         if let h = known[input.path] {
             hash = Prefetch(value: .success(h))
         } else {
-            // Hashed on another thread while the file is read (the hash names the cache entry and the manifest's input).
-            hash = Prefetch { Result { try BuildRunner.hashInput(input) } }
+            let chunkBytes = useCache ? chunkBytes : nil
+            hash = Prefetch { Result { try BuildRunner.hashInput(input, chunkBytes: chunkBytes) } }
         }
         if useCache {
-            let (sha, _) = try hash!.take().get()
-            let key = IngestCache.key(fileSHA: sha, input: input, steps: prefixSpec)
-            keys.lock()
-            keyOf[k] = key
-            keys.unlock()
-            if let hit = cache.lookup(key) {
-                if decodeHits {
-                    source = .cached(try LineReader(path: cache.paths(key).jsonl.path), display: input.display)
-                } else {
-                    source = .counted
-                }
-                return .start(input: k, hit: hit)
+            let digest = try hash!.take().get()
+            hash = Prefetch(value: .success(digest))
+            segments = IngestCache.segments(digest, input: input, steps: prefixSpec)
+        } else {
+            segments = [nil]  // the whole file, not cached
+        }
+        return .start(input: k)
+    }
+
+    /// Starts a segment: from its cache entry when there is one, else read from the file.
+    private func open(_ segment: IngestCache.Segment?, of input: BuildRunner.ResolvedInput) throws -> Event {
+        if let segment, let hit = cache.lookup(segment.key) {
+            if decodeHits {
+                source = .cached(try LineReader(path: cache.paths(segment.key).jsonl.path), display: input.display)
+            } else {
+                source = .counted
             }
+            return .segment(key: segment.key, hit: hit)
         }
         if input.format == "native" {
-            do { source = .native(try LineReader(path: input.path, maxLineBytes: input.importOptions.maxRecordBytes)) } catch {
+            do {
+                source = .native(try LineReader(path: input.path, maxLineBytes: input.importOptions.maxRecordBytes,
+                                                range: segment?.range, firstLine: segment?.firstLine ?? 1))
+            } catch {
                 throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
             }
         } else {
@@ -305,14 +347,19 @@ final class IngestStream: @unchecked Sendable {
             }
             source = .imported(imported.trajectories, next: 0, dropped: imported.dropped, quarantine: imported.quarantined)
         }
-        return .start(input: k, hit: nil)
+        return .segment(key: segment?.key, hit: nil)
     }
 
-    private func end(dropped: [String: Int]) throws -> Event {
+    private func endSegment(dropped: [String: Int]) -> Event {
         source = .none
+        return .segmentEnd(dropped: dropped)
+    }
+
+    private func end() throws -> Event {
+        segments = nil
         let result = hash!.take()
         hash = nil
-        let (sha, bytes) = try result.get()
-        return .end(input: k, sha256: sha, bytes: bytes, dropped: dropped)
+        let digest = try result.get()
+        return .end(input: k, sha256: digest.sha256, bytes: digest.bytes)
     }
 }

@@ -11,6 +11,9 @@ struct InputHashes {
     struct Entry: Codable, Equatable {
         var stamp: FileStamp
         var sha256: String
+        /// A large native file's chunks, and the chunk size they were cut for.
+        var chunks: [InputChunk]?
+        var chunkBytes: Int?
     }
 
     let url: URL
@@ -25,31 +28,33 @@ struct InputHashes {
         }
     }
 
-    /// (sha256, bytes) of each input, in order.
-    mutating func hash(_ inputs: [BuildRunner.ResolvedInput]) throws -> [(String, Int64)] {
-        var known: [Int: (String, Int64)] = [:]
+    /// The digest of each input, in order (with chunks for native files larger than `chunkBytes`).
+    mutating func hash(_ inputs: [BuildRunner.ResolvedInput], chunkBytes: Int = BuildRunner.defaultChunkBytes) throws -> [InputDigest] {
+        var known: [Int: InputDigest] = [:]
         var todo: [Int] = []
         var stamps: [Int: FileStamp] = [:]
         for (k, input) in inputs.enumerated() {
             let path = (input.path as NSString).standardizingPath
             if let now = FileStamp(path: path) {
                 stamps[k] = now
-                if let old = entries[path], old.sha256.count == 64, old.stamp == now {
-                    known[k] = (old.sha256, now.size)
+                let chunked = InputDigest.chunked(input, bytes: now.size, chunkBytes: chunkBytes)
+                if let old = entries[path], old.sha256.count == 64, old.stamp == now,
+                   !chunked || (old.chunks != nil && old.chunkBytes == chunkBytes) {
+                    known[k] = InputDigest(sha256: old.sha256, bytes: now.size, chunks: chunked ? old.chunks : nil)
                     continue
                 }
             }
             todo.append(k)
         }
         remembered = known.count
-        let fresh = Parallel.map(todo, minChunk: 1) { k in Result { try BuildRunner.hashInput(inputs[k]) } }
+        let fresh = Parallel.map(todo, minChunk: 1) { k in Result { try BuildRunner.hashInput(inputs[k], chunkBytes: chunkBytes) } }
         for (k, r) in zip(todo, fresh) {
             let h = try r.get()
             known[k] = h
             // Remember it only if the file did not change while it was read.
             let path = (inputs[k].path as NSString).standardizingPath
-            if let before = stamps[k], FileStamp(path: path) == before, h.1 == before.size {
-                entries[path] = Entry(stamp: before, sha256: h.0)
+            if let before = stamps[k], FileStamp(path: path) == before, h.bytes == before.size {
+                entries[path] = Entry(stamp: before, sha256: h.sha256, chunks: h.chunks, chunkBytes: h.chunks == nil ? nil : chunkBytes)
             }
         }
         return inputs.indices.map { known[$0]! }

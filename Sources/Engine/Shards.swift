@@ -71,7 +71,7 @@ extension BuildRunner {
             throw EngineError.configuration("cannot merge \(spec.name): \(missing.count) of \(count) shard(s) have not finished: "
                                             + missing.map { "\($0)/\(count)" }.joined(separator: ", "))
         }
-        let uncached = try Self.plan(spec, outDirectory: options.outDirectory).filter { !$0.cached }
+        let uncached = try Self.plan(spec, outDirectory: options.outDirectory, chunkBytes: options.chunkBytes).filter { !$0.cached }
         if !uncached.isEmpty {
             throw EngineError.configuration("cannot merge \(spec.name): \(uncached.count) input file(s) are not in the ingest cache (e.g. \(uncached[0].file)); were the shards built into this --out?")
         }

@@ -21,6 +21,7 @@ public enum ContentHash {
         public init() {}
         public mutating func update(_ bytes: [UInt8]) { hasher.update(data: bytes) }
         public mutating func update(_ data: Data) { hasher.update(data: data) }
+        public mutating func update(_ buffer: UnsafeRawBufferPointer) { hasher.update(bufferPointer: buffer) }
         public func finalize() -> String { ContentHash.hex(hasher.finalize()) }
     }
 

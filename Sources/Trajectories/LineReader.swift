@@ -49,8 +49,13 @@ public final class LineReader {
     private var lineNumber = 0
     private let chunkSize: Int
     private let maxLineBytes: Int
+    /// Bytes of the file still to read (the end of the range read; unbounded for a whole file).
+    private var remaining: Int64
 
-    public init(path: String, chunkSize: Int = 1 << 20, maxLineBytes: Int = Int.max) throws {
+    /// Reads the file at `path`, or only `range` of its bytes (a chunk that starts at a line start and
+    /// ends after a newline or at the end of the file) whose first line is line `firstLine` of the file.
+    public init(path: String, chunkSize: Int = 1 << 20, maxLineBytes: Int = Int.max,
+                range: Range<Int64>? = nil, firstLine: Int = 1) throws {
         self.path = path
         self.chunkSize = max(1, chunkSize)
         self.maxLineBytes = maxLineBytes
@@ -61,6 +66,15 @@ public final class LineReader {
             close(fd)
             throw ReadError.cannotOpen(path: path, reason: "is a directory")
         }
+        remaining = Int64.max
+        if let range {
+            guard lseek(fd, off_t(range.lowerBound), SEEK_SET) == off_t(range.lowerBound) else {
+                close(fd)
+                throw ReadError.readFailed(path: path, reason: "cannot seek to byte \(range.lowerBound)")
+            }
+            remaining = Int64(range.count)
+        }
+        lineNumber = firstLine - 1
         self.fd = fd
         capacity = 2 * self.chunkSize
         storage = .allocate(capacity: capacity)
@@ -177,13 +191,14 @@ public final class LineReader {
             storage = grown
             capacity = bigger
         }
-        let n = read(fd, storage + count, chunkSize)
+        let n = read(fd, storage + count, Int(min(Int64(chunkSize), remaining)))
         if n < 0 {
             if errno == EINTR { return }
             throw ReadError.readFailed(path: path, reason: String(cString: strerror(errno)))
         }
         if n == 0 { eof = true; return }
         count += n
+        remaining -= Int64(n)
     }
 }
 

@@ -44,7 +44,8 @@ struct PlanCommand: ParsableCommand {
             Terminal.out("\(spec.file) (\(spec.name)):")
             do {
                 for line in try BuildRunner.plan(spec, outDirectory: URL(fileURLWithPath: out)) {
-                    Terminal.out("  \(line.file)  \(line.format)  \(line.cached ? "cached" : "will be read")")
+                    let chunks = line.entries > 1 ? " (\(line.entriesCached) of \(line.entries) chunks cached)" : ""
+                    Terminal.out("  \(line.file)  \(line.format)  \(line.cached ? "cached" : line.entriesCached > 0 ? "partly cached, the rest will be read" : "will be read")\(chunks)")
                 }
             } catch {
                 Terminal.err("\(Terminal.red("error:")) \(error)")

@@ -15,14 +15,17 @@ struct PipelineBench: ParsableCommand {
     @Option(name: .long, help: "Scratch directory (default: a temporary one, removed afterwards).") var dir: String?
     @Flag(name: .long, help: "Print JSON.") var json = false
     @Flag(name: .long, help: "Also measure peak memory at 4× the size.") var scale = false
+    @Flag(name: .customLong("one-file"), help: "Write the corpus as one file and append the 1% to it (measures the chunked ingest cache) instead of 20 files and a new one.")
+    var oneFile = false
 
     /// Writes about `bytes` of native JSONL: task families, failures, retries, observations from a few
     /// bytes up to 200 KB, unicode and escapes, and a planted secret in one record of 50.
-    static func generate(to url: URL, bytes: Int, seed: UInt64) throws {
+    static func generate(to url: URL, bytes: Int, seed: UInt64, appending: Bool = false) throws {
         var g = SeededGenerator(seed: seed)
-        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
+        if !appending || !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
         let h = try FileHandle(forWritingTo: url)
         defer { try? h.close() }
+        try h.seekToEnd()
         let words = ["build", "test", "parse", "deploy", "cache", "index", "query", "merge", "lint", "render", "naïve", "Straße", "東京", "données", "\"quoted\"", "tab\tsep", "back\\slash"]
         let tools = ["bash", "str_replace_editor", "read_file"]
         var written = 0, n = 0
@@ -86,9 +89,12 @@ struct PipelineBench: ParsableCommand {
         try FileManager.default.createDirectory(at: root.appendingPathComponent("corpus"), withIntermediateDirectories: true)
         defer { if dir == nil { try? FileManager.default.removeItem(at: root) } }
         let bytes = mb << 20
-        // Twenty files so that appending 1% is one new file.
+        // Twenty files so that appending 1% is one new file (or, with --one-file, twenty parts of one file).
+        func part(_ k: Int) -> URL {
+            root.appendingPathComponent(oneFile ? "corpus/all.jsonl" : "corpus/part-\(String(format: "%02d", k)).jsonl")
+        }
         for k in 0..<20 {
-            try Self.generate(to: root.appendingPathComponent("corpus/part-\(String(format: "%02d", k)).jsonl"), bytes: bytes / 20, seed: UInt64(k))
+            try Self.generate(to: part(k), bytes: bytes / 20, seed: UInt64(k), appending: oneFile)
         }
         let ingestOnly = """
             version: 1
@@ -122,8 +128,8 @@ struct PipelineBench: ParsableCommand {
         // I/O floor: read every line once.
         let t0 = Date()
         var lines = 0
-        for k in 0..<20 {
-            let r = try LineReader(path: root.appendingPathComponent("corpus/part-\(String(format: "%02d", k)).jsonl").path)
+        for k in 0..<(oneFile ? 1 : 20) {
+            let r = try LineReader(path: part(k).path)
             while let b = try r.nextBatch() { lines += b.lines.count }
         }
         let io = Date().timeIntervalSince(t0)
@@ -134,7 +140,7 @@ struct PipelineBench: ParsableCommand {
         rows.append(("full pipeline, all outputs", fullRun.seconds, fullRun.peakMB, fullRun.cores))
         let again = try Self.child(["build", "full.yaml", "--out", "out-full", "-q"], cwd: root)
         rows.append(("no-change rebuild", again.seconds, again.peakMB, again.cores))
-        try Self.generate(to: root.appendingPathComponent("corpus/part-20.jsonl"), bytes: bytes / 100, seed: 99)
+        try Self.generate(to: part(20), bytes: bytes / 100, seed: 99, appending: oneFile)
         let appended = try Self.child(["build", "full.yaml", "--out", "out-full", "-q"], cwd: root)
         rows.append(("rebuild after appending 1%", appended.seconds, appended.peakMB, appended.cores))
         var scaled: (seconds: Double, peakMB: Double, cores: Double, status: Int32)?
@@ -153,7 +159,7 @@ struct PipelineBench: ParsableCommand {
         if [ingest, fullRun, again, appended].contains(where: { $0.status != 0 }) {
             Terminal.err("warning: a measured build failed; rerun it by hand in \(root.path) (use --dir to keep it)")
         }
-        Terminal.out(String(format: "corpus: %.0f MB in 20 files, %d trajectories", size, lines))
+        Terminal.out(String(format: "corpus: %.0f MB in ", size) + (oneFile ? "one file" : "20 files") + ", \(lines) trajectories")
         Terminal.out("step                              seconds      MB/s   peak RSS  cores busy")
         for (name, s, rss, cores) in rows {
             let rate = name.contains("4×") ? size * 4 / s : size / s

@@ -1,5 +1,6 @@
 import Catalog
 import Foundation
+import TestSupport
 import Testing
 @testable import Engine
 import Pipelines
@@ -129,9 +130,33 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
         let appended = try build(try pipeline(dir))
         #expect(appended.cache.hits == 2 && appended.cache.misses == 1)
 
+        // Entries with new stamps but the same bytes (a backup restored, a hard link made) are hashed,
+        // used, and stamped again — so that the next build does not hash them again.
+        let cacheDir = out.appendingPathComponent(".cache/ingest")
+        func recordedStamps() throws -> [String: FileStamp?] {
+            var stamps: [String: FileStamp?] = [:]
+            for entry in try FileManager.default.contentsOfDirectory(atPath: cacheDir.path) where entry.hasSuffix(".meta.json") {
+                let meta = try JSONCoding.decoder.decode(IngestCache.Meta.self, from: Data(contentsOf: cacheDir.appendingPathComponent(entry)))
+                stamps[String(entry.dropLast(".meta.json".count))] = meta.jsonlStamp
+            }
+            return stamps
+        }
+        for entry in try FileManager.default.contentsOfDirectory(atPath: cacheDir.path) where entry.hasSuffix(".jsonl") {
+            let link = cacheDir.appendingPathComponent(entry + ".link")
+            try FileManager.default.linkItem(at: cacheDir.appendingPathComponent(entry), to: link)  // moves the status-change time
+            try FileManager.default.removeItem(at: link)
+        }
+        func current() throws -> Int {
+            try recordedStamps().filter { FileStamp(path: cacheDir.appendingPathComponent($0.key + ".jsonl").path) == $0.value }.count
+        }
+        #expect(try recordedStamps().count >= 3 && current() == 0)
+        try FileManager.default.removeItem(at: out.appendingPathComponent(".cache/builds"))
+        let relinked = try build(try pipeline(dir))
+        #expect(relinked.cache.hits == 3 && relinked.cache.misses == 0)
+        #expect(try current() == 3, "the entries the build used are stamped again")
+
         // Damaged entries are detected and recomputed, with the same result. A byte changed in place keeps
         // the size, but the entry's stamps (status-change time) still differ, so it is hashed again.
-        let cacheDir = out.appendingPathComponent(".cache/ingest")
         for entry in try FileManager.default.contentsOfDirectory(atPath: cacheDir.path) where entry.hasSuffix(".jsonl") {
             let handle = try FileHandle(forWritingTo: cacheDir.appendingPathComponent(entry))
             try handle.seek(toOffset: 0)
@@ -235,7 +260,7 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
 /// again — even one that keeps its size and puts its modification time back.
 @Suite struct InputHashMemoryTests {
     @Test func unchangedFilesAreNotReadAgainAndEditedOnesAre() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hashes-\(UUID().uuidString)")
+        let dir = try Scratch.directory("hashes")
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("out"), withIntermediateDirectories: true)
         let a = dir.appendingPathComponent("a.jsonl"), b = dir.appendingPathComponent("b.jsonl")
@@ -248,11 +273,11 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
         let out = dir.appendingPathComponent("out")
         var first = InputHashes(out: out)
         let sums = try first.hash(inputs)
-        #expect(first.remembered == 0 && sums.map(\.0) == [ContentHash.sha256("aaaa\n"), ContentHash.sha256("bbbb\n")])
+        #expect(first.remembered == 0 && sums.map(\.sha256) == [ContentHash.sha256("aaaa\n"), ContentHash.sha256("bbbb\n")])
         first.save()
 
         var second = InputHashes(out: out)
-        #expect(try second.hash(inputs).map(\.0) == sums.map(\.0))
+        #expect(try second.hash(inputs).map(\.sha256) == sums.map(\.sha256))
         #expect(second.remembered == 2)
 
         // Same size, modification time set back: the status-change time still moves.
@@ -263,11 +288,115 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
         var third = InputHashes(out: out)
         let again = try third.hash(inputs)
         #expect(third.remembered == 1)
-        #expect(again[0].0 == ContentHash.sha256("AAAA\n") && again[1].0 == sums[1].0)
+        #expect(again[0].sha256 == ContentHash.sha256("AAAA\n") && again[1].sha256 == sums[1].sha256)
 
         // A damaged memory is ignored, not trusted.
         try Data("{not json".utf8).write(to: out.appendingPathComponent(".cache/hashes.json"))
         var fourth = InputHashes(out: out)
-        #expect(try fourth.hash(inputs).map(\.0) == again.map(\.0) && fourth.remembered == 0)
+        #expect(try fourth.hash(inputs).map(\.sha256) == again.map(\.sha256) && fourth.remembered == 0)
+    }
+}
+
+/// A large native file is cached in chunks of whole lines: appending trajectories to it reads and
+/// prepares only its last chunks, and the result is what reading the whole file gives.
+@Suite struct ChunkedInputTests {
+    /// Lines of a sample corpus's native files (with a broken line in the middle), as one file.
+    func corpus(seed: UInt64, tasks: Int) throws -> Data {
+        var data = Data()
+        for f in try SampleCorpus(seed: seed, tasks: tasks).files() where f.name.hasPrefix("part") { data.append(f.contents) }
+        return data
+    }
+
+    @Test func chunkBoundariesDependOnlyOnTheBytesBefore() throws {
+        let dir = try Scratch.directory("chunks")
+        let url = dir.appendingPathComponent("big.jsonl")
+        var text = Data()
+        for i in 0..<2000 { text.append(Data("{\"n\": \(i), \"pad\": \"\(String(repeating: "x", count: i % 97))\"}\n".utf8)) }
+        try text.write(to: url)
+        let d = try InputDigest.compute(path: url.path, chunkBytes: 4096)
+        let chunks = try #require(d.chunks)
+        #expect(chunks.count > 10 && d.sha256 == ContentHash.sha256(text) && d.bytes == Int64(text.count))
+        // Chunks tile the file, end after a newline, hold at least the chunk size (but the last), and
+        // know their first line and their bytes' hash.
+        var at: Int64 = 0, line = 1
+        for (i, c) in chunks.enumerated() {
+            #expect(c.offset == at)
+            let bytes = text[Int(c.offset)..<Int(c.offset + c.length)]
+            #expect(c.sha256 == ContentHash.sha256(Data(bytes)) && c.firstLine == line)
+            if i < chunks.count - 1 { #expect(c.length >= 4096 && bytes.last == 0x0A && !bytes.dropLast().suffix(from: bytes.startIndex + 4095).contains(0x0A)) }
+            at += c.length
+            line += bytes.filter { $0 == 0x0A }.count
+        }
+        #expect(at == d.bytes)
+        // Appending keeps every chunk but the last.
+        var longer = text
+        longer.append(Data("{\"n\": \"appended\"}\n".utf8))
+        try longer.write(to: url)
+        let e = try #require(try InputDigest.compute(path: url.path, chunkBytes: 4096).chunks)
+        #expect(Array(e.prefix(chunks.count - 1)) == Array(chunks.dropLast()))
+        // Read back by range, the chunks give every line once, with the file's line numbers.
+        var numbers: [Int] = []
+        for c in e {
+            let r = try LineReader(path: url.path, range: c.offset..<(c.offset + c.length), firstLine: c.firstLine)
+            while let b = try r.nextBatch(maxLines: 7) { numbers += b.lines.map(\.number) }
+        }
+        #expect(numbers == Array(1...2001))
+    }
+
+    @Test func appendingToALargeFileRedoesOnlyItsLastChunks() throws {
+        let dir = try Scratch.directory("chunked")
+        let samples = dir.appendingPathComponent("samples")
+        try FileManager.default.createDirectory(at: samples, withIntermediateDirectories: true)
+        var data = try corpus(seed: 11, tasks: 60)
+        // A broken line in a later chunk: its quarantine entry must name the file's line.
+        let lines = data.split(separator: 0x0A, omittingEmptySubsequences: false)
+        data = Data((lines.prefix(lines.count * 2 / 3) + [Data("{broken".utf8)[...]] + lines.dropFirst(lines.count * 2 / 3)).joined(separator: [0x0A]))
+        let big = samples.appendingPathComponent("all.jsonl")
+        try data.write(to: big)
+        try Data("""
+            version: 1
+            name: chunked
+            max_bad_fraction: 0.5
+            inputs:
+              - path: samples/*.jsonl
+                format: native
+            prepare:
+              - redact: {secrets: true}
+              - dedupe: {method: exact}
+            outputs:
+              sft: {style: trajectory-sft}
+            """.utf8).write(to: dir.appendingPathComponent("p.yaml"))
+        let spec = try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path)
+        let chunk = 16 << 10
+        func build(_ out: String, cache: Bool = true) throws -> BuildResult {
+            try BuildRunner(options: .init(outDirectory: dir.appendingPathComponent(out), useCache: cache, chunkBytes: chunk)).run(spec)
+        }
+        let chunks = try #require(try InputDigest.compute(path: big.path, chunkBytes: chunk).chunks).count
+        #expect(chunks >= 5)
+
+        let first = try build("out")
+        #expect(first.cache.hits == 0 && first.cache.misses == chunks)
+        let whole = try build("whole", cache: false)
+        #expect(try treeHashes(dir.appendingPathComponent("out/datasets")) == treeHashes(dir.appendingPathComponent("whole/datasets")))
+        #expect(first.quarantined.map { "\($0.file):\($0.line ?? 0)" } == whole.quarantined.map { "\($0.file):\($0.line ?? 0)" })
+        #expect(first.quarantined.contains { $0.file.hasSuffix("all.jsonl") && $0.line == lines.count * 2 / 3 + 1 })
+        #expect(first.prepare.map(\.counts) == whole.prepare.map(\.counts) && first.recordsRead == whole.recordsRead)
+        let planned = try BuildRunner.plan(spec, outDirectory: dir.appendingPathComponent("out"), chunkBytes: chunk)
+        #expect(planned.map(\.entries) == [chunks] && planned.allSatisfy(\.cached))
+
+        // Append more trajectories: the chunks before the last come from the cache.
+        let more = try corpus(seed: 12, tasks: 6)
+        let handle = try FileHandle(forWritingTo: big)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: more)
+        try handle.close()
+        let grown = try #require(try InputDigest.compute(path: big.path, chunkBytes: chunk).chunks).count
+        let appended = try build("out")
+        #expect(appended.cache.hits == chunks - 1 && appended.cache.misses == grown - (chunks - 1))
+        let wholeAgain = try build("whole", cache: false)
+        #expect(try treeHashes(dir.appendingPathComponent("out/datasets")) == treeHashes(dir.appendingPathComponent("whole/datasets")))
+        #expect(appended.quarantined.map { "\($0.file):\($0.line ?? 0)" } == wholeAgain.quarantined.map { "\($0.file):\($0.line ?? 0)" })
+        #expect(appended.recordsRead == wholeAgain.recordsRead && appended.prepare.map(\.counts) == wholeAgain.prepare.map(\.counts))
+        #expect(appended.datasets.map(\.records) == wholeAgain.datasets.map(\.records))
     }
 }
