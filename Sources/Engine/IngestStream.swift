@@ -15,8 +15,6 @@ extension BuildRunner {
     struct Ingested {
         var sha256 = ""
         var bytes: Int64 = 0
-        /// Every cache entry of the input was there (it was not read).
-        var hit = true
         /// Cache entries used and made (one per file, or one per chunk of a large native file).
         var entriesHit = 0
         var entriesMissed = 0
@@ -65,7 +63,6 @@ extension BuildRunner {
                     current.counts.add(hit.counts)
                     current.entriesHit += 1
                 } else {
-                    current.hit = false
                     current.entriesMissed += 1
                 }
                 statsBefore = prefix.stats

@@ -33,7 +33,8 @@ struct InputDigest: Codable, Equatable, Sendable {
             throw ReadError.cannotOpen(path: path, reason: "cannot open for hashing")
         }
         defer { try? h.close() }
-        var file = ContentHash.Stream()
+        // With chunks, the whole file's hash is computed on another thread, a few blocks behind.
+        let file = BackgroundHasher(inBackground: chunkBytes != nil)
         var chunk = ContentHash.Stream()
         var chunks: [InputChunk] = []
         var chunkStart: Int64 = 0, firstLine = 1, newlines = 0
@@ -41,7 +42,7 @@ struct InputDigest: Codable, Equatable, Sendable {
         while true {
             let block = try h.read(upToCount: 4 << 20) ?? Data()
             if block.isEmpty { break }
-            file.update(block)
+            file.add(block)
             if let size = chunkBytes {
                 block.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
                     let b = raw.bindMemory(to: UInt8.self)
@@ -56,7 +57,7 @@ struct InputDigest: Codable, Equatable, Sendable {
                         }
                         let piece = UnsafeBufferPointer(rebasing: b[i..<cut])
                         chunk.update(UnsafeRawBufferPointer(piece))
-                        for byte in piece where byte == 0x0A { newlines += 1 }
+                        newlines += countNewlines(UnsafeRawBufferPointer(piece))
                         i = cut
                         if found {
                             let end = offset + Int64(cut)
@@ -75,5 +76,47 @@ struct InputDigest: Codable, Equatable, Sendable {
             chunks.append(InputChunk(offset: chunkStart, length: offset - chunkStart, firstLine: firstLine, sha256: chunk.finalize()))
         }
         return InputDigest(sha256: file.finalize(), bytes: offset, chunks: chunkBytes == nil ? nil : chunks)
+    }
+
+    /// The number of `\n` bytes, eight at a time: a byte of `x = word ^ 0x0A…` is zero exactly where the
+    /// word has a newline, and `~(((x & 0x7F…) + 0x7F…) | x | 0x7F…)` sets the high bit of exactly those bytes.
+    static func countNewlines(_ bytes: UnsafeRawBufferPointer) -> Int {
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F, newlines: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
+        var n = 0, i = 0
+        while i + 8 <= bytes.count {
+            let x = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ newlines
+            n += (~(((x & low7) &+ low7) | x | low7)).nonzeroBitCount
+            i += 8
+        }
+        while i < bytes.count {
+            if bytes[i] == 0x0A { n += 1 }
+            i += 1
+        }
+        return n
+    }
+}
+
+/// A sha256 fed block by block, on a serial queue at most four blocks behind the caller (or inline).
+private final class BackgroundHasher: @unchecked Sendable {
+    private var stream = ContentHash.Stream()
+    private let queue: DispatchQueue?
+    private let slots = DispatchSemaphore(value: 4)
+
+    init(inBackground: Bool) {
+        queue = inBackground ? DispatchQueue(label: "skillforge.input-hash") : nil
+    }
+
+    func add(_ block: Data) {
+        guard let queue else { stream.update(block); return }
+        slots.wait()
+        queue.async { [self] in
+            stream.update(block)
+            slots.signal()
+        }
+    }
+
+    func finalize() -> String {
+        queue?.sync {}
+        return stream.finalize()
     }
 }

@@ -307,6 +307,19 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
         return data
     }
 
+    @Test func newlinesAreCountedExactly() {
+        var g = SeededGenerator(seed: 5)
+        // Bytes near 0x0A and its neighbours in every position, so a borrow or carry between bytes would show.
+        let alphabet: [UInt8] = [0x0A, 0x0B, 0x09, 0x8A, 0x01, 0x00, 0xFF, 0x7F, 0x80, 0x41]
+        for length in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000] {
+            for _ in 0..<50 {
+                let bytes = (0..<length).map { _ in alphabet[g.below(alphabet.count)] }
+                let counted = bytes.withUnsafeBytes { InputDigest.countNewlines($0) }
+                #expect(counted == bytes.filter { $0 == 0x0A }.count)
+            }
+        }
+    }
+
     @Test func chunkBoundariesDependOnlyOnTheBytesBefore() throws {
         let dir = try Scratch.directory("chunks")
         let url = dir.appendingPathComponent("big.jsonl")
