@@ -253,6 +253,32 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
         #expect(try build(out, cache: false).datasets[0].unitsReused == 0)
         #expect(try Data(contentsOf: index) == saved)
         #expect(try treeHashes(out.appendingPathComponent("datasets")) == appended)
+
+        // The output's own preparation changes what its records say: after a step added there (e-mail
+        // redaction), the family whose trajectory it changed is made again (a redacted record no longer
+        // carries the digest of its cached line); the others' records are the same and are reused.
+        var mailed = try #require(lines.lazy.compactMap { try? JSONCoding.decoder.decode(Trajectory.self, from: Data($0)) }
+            .first { $0.taskKey != nil && $0.outcome.status == .success && $0.answer != nil })
+        mailed.id += "-mailed"
+        mailed.answer = (mailed.answer ?? "") + " Questions to ops.team@example.com."
+        mailed.source = nil
+        try (NativeWriter.line(mailed) + Data("\n".utf8)).write(to: samples.appendingPathComponent("part-10.jsonl"))
+        _ = try build(out)
+        #expect(String(decoding: try Data(contentsOf: train), as: UTF8.self).contains("ops.team@example.com"))
+        try Data("""
+            version: 1
+            name: reuse
+            max_bad_fraction: 0.5
+            inputs:
+              - path: samples/*.jsonl
+            outputs:
+              instruct: {style: conifer, prepare: [{redact: {secrets: true, emails: true}}]}
+            """.utf8).write(to: dir.appendingPathComponent("p.yaml"))
+        let redacted = try build(out).datasets[0]
+        #expect(redacted.unitsMade == 1 && redacted.unitsReused == families - 1)
+        #expect(!String(decoding: try Data(contentsOf: train), as: UTF8.self).contains("ops.team@example.com"))
+        #expect(try treeHashes(out.appendingPathComponent("datasets")) == (try clean()))
+        #expect(try build(out).datasets[0].unitsReused == families, "unchanged again: every family is reused")
     }
 }
 
