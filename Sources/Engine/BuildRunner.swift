@@ -219,6 +219,13 @@ public final class BuildRunner {
         return (Array(shared.prefix(n)), Array(shared.dropFirst(n)))
     }
 
+    /// A fingerprinting copy of the first step after the cached ones when it is a dedupe: ingest computes
+    /// its fingerprints and keeps them with the cache entries, so a rebuild fingerprints only new records.
+    static func fingerprinter(_ rest: [PrepareStepSpec]) -> Deduplicator? {
+        guard let first = rest.first, case .dedupe = first, case .dedupe(let d)? = makeSteps([first]).first else { return nil }
+        return d
+    }
+
     // MARK: Build
 
     struct ResolvedInput {
@@ -474,7 +481,7 @@ public final class BuildRunner {
         var droppedByImport: [String: Int] = [:]
         var inputInfos: [Manifest.InputInfo] = []
         try ingest(inputs, prefix: prefix, prefixSpec: prefixSpec, cache: cache, known: hashes,
-                   digests: spec.outputs.contains { $0.style == .conifer },
+                   digests: spec.outputs.contains { $0.style == .conifer }, fingerprinter: Self.fingerprinter(suffixSpec),
                    started: { options.progress?(.fileStarted(path: $0.display, bytes: $0.bytes)) },
                    done: { input, r in
                        cacheHits += r.entriesHit

@@ -118,6 +118,52 @@ struct IngestCache {
         return meta
     }
 
+    // MARK: Fingerprints
+
+    /// The first dedupe step's fingerprints of an entry's records (a whole-corpus step's per-chunk state:
+    /// a build after new files arrived fingerprints only their records), kept beside the entry as
+    /// `<key>.fp-<config>.bin`: a JSON header line, then every record's words (little-endian UInt64).
+    struct FingerprintHeader: Codable {
+        var config: String
+        /// The entry's jsonl sha256: the fingerprints belong to exactly those records.
+        var entry: String
+        var records: Int
+        var width: Int
+        /// sha256 of the words that follow.
+        var sha256: String
+    }
+
+    func fingerprintsURL(_ key: String, config: String) -> URL {
+        directory.appendingPathComponent("\(key).fp-\(ContentHash.sha256(config).prefix(16)).bin")
+    }
+
+    /// The stored fingerprints of the entry `key` (all records' words, in order), when present, intact and
+    /// made from this entry's records for this configuration.
+    func fingerprints(_ key: String, meta: Meta, config: String, width: Int) -> [UInt64]? {
+        guard let data = FileManager.default.contents(atPath: fingerprintsURL(key, config: config).path),
+              let nl = data.firstIndex(of: 0x0A),
+              let header = try? JSONCoding.decoder.decode(FingerprintHeader.self, from: data[..<nl]),
+              header.config == config, header.entry == meta.jsonlSHA256, header.width == width else { return nil }
+        let body = data[(nl + 1)...]
+        guard body.count == header.records * width * 8, ContentHash.sha256(Data(body)) == header.sha256 else { return nil }
+        return body.withUnsafeBytes { raw in
+            (0..<(header.records * width)).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) }
+        }
+    }
+
+    /// Stores an entry's fingerprints (atomically; a failure only costs the next build their computation).
+    func saveFingerprints(_ key: String, entry: String, config: String, width: Int, words: [UInt64]) {
+        guard width > 0, words.count % width == 0 else { return }
+        var body = Data(capacity: words.count * 8)
+        for w in words { withUnsafeBytes(of: w.littleEndian) { body.append(contentsOf: $0) } }
+        let header = FingerprintHeader(config: config, entry: entry, records: words.count / width, width: width,
+                                       sha256: ContentHash.sha256(body))
+        guard var data = try? JSONCoding.encoder.encode(header) else { return }
+        data.append(0x0A)
+        data.append(body)
+        try? data.write(to: fingerprintsURL(key, config: config), options: .atomic)
+    }
+
     /// Writer for a new entry: records go to a temporary file; `commit` makes the entry visible.
     final class Pending {
         let key: String
@@ -150,7 +196,18 @@ struct IngestCache {
             try handle.write(contentsOf: chunk)
         }
 
-        func commit(_ meta: Meta) throws {
+        /// The records' fingerprints as written (nil: not kept, or a record came without one).
+        var fingerprints: [UInt64]? = []
+
+        /// Adds the fingerprints of the records just written (nil: one of them had none).
+        func add(fingerprints words: [UInt64]?) {
+            guard let words, fingerprints != nil else { fingerprints = nil; return }
+            fingerprints! += words
+        }
+
+        /// Makes the entry visible (the meta file is written last), with its records' fingerprints for
+        /// `fingerprintConfig` when every record had one.
+        func commit(_ meta: Meta, fingerprintConfig: (config: String, width: Int)? = nil) throws {
             try handle.synchronize()
             try handle.close()
             var m = meta
@@ -158,6 +215,9 @@ struct IngestCache {
             let (jsonl, metaURL) = cache.paths(key)
             if rename(temp.path, jsonl.path) != 0 { throw EngineError.io("cannot write the cache entry \(jsonl.path)") }
             m.jsonlStamp = FileStamp(path: jsonl.path)  // after the rename, which moves the status-change time
+            if let f = fingerprintConfig, let words = fingerprints {
+                cache.saveFingerprints(key, entry: m.jsonlSHA256, config: f.config, width: f.width, words: words)
+            }
             try JSONCoding.encoder.encode(m).write(to: metaURL, options: .atomic)
         }
 
@@ -178,12 +238,21 @@ struct IngestCache {
             let meta = dir.appendingPathComponent(n)
             let used = (try? fm.attributesOfItem(atPath: meta.path)[.modificationDate] as? Date) ?? .distantPast
             if used < cutoff {
+                let key = String(n.dropLast(".meta.json".count))
                 try? fm.removeItem(at: meta)
-                try? fm.removeItem(at: dir.appendingPathComponent(String(n.dropLast(".meta.json".count)) + ".jsonl"))
+                try? fm.removeItem(at: dir.appendingPathComponent(key + ".jsonl"))
+                for f in names where f.hasPrefix(key + ".fp-") { try? fm.removeItem(at: dir.appendingPathComponent(f)) }
                 removed += 1
             }
         }
         for n in names where n.hasSuffix(".tmp") { try? fm.removeItem(at: dir.appendingPathComponent(n)) }
+        // Fingerprints of entries that are gone (removed above, or as damaged by a build).
+        for n in names where n.hasSuffix(".bin") {
+            guard let r = n.range(of: ".fp-") else { continue }
+            if !fm.fileExists(atPath: dir.appendingPathComponent(n[..<r.lowerBound] + ".meta.json").path) {
+                try? fm.removeItem(at: dir.appendingPathComponent(n))
+            }
+        }
         return removed
     }
 }

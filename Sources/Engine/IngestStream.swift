@@ -28,6 +28,7 @@ extension BuildRunner {
     /// sha256 of its native line (for outputs that reuse records of unchanged trajectories).
     func ingest(_ inputs: [ResolvedInput], prefix: PrepareChain, prefixSpec: [PrepareStepSpec], cache: IngestCache,
                 known: [String: InputDigest] = [:], decodeHits: Bool = true, digests: Bool = false,
+                fingerprinter: Deduplicator? = nil,
                 started: (ResolvedInput) -> Void = { _ in },
                 done: (ResolvedInput, Ingested) throws -> Void, sink: ([Trajectory]) throws -> Void) throws {
         guard let steps = prefix.recordSteps else {
@@ -36,7 +37,9 @@ extension BuildRunner {
         let stream = IngestStream(inputs: inputs, steps: steps, prefixSpec: prefixSpec, cache: cache, known: known,
                                   useCache: options.useCache, decodeHits: decodeHits, digests: digests && options.useCache,
                                   batchLines: options.batchLines, chunkBytes: options.chunkBytes,
+                                  fingerprinter: options.useCache ? fingerprinter : nil,
                                   cancellation: options.cancellation)
+        let fingerprintConfig = stream.fingerprinter.map { (config: $0.configID, width: $0.width) }
         // The producer is only ever run by one Prefetch at a time: the next starts after the last was taken.
         let step: @Sendable () -> Result<IngestStream.Event?, any Error> = { Result { try stream.next() } }
         var ahead = Prefetch(step)
@@ -83,6 +86,7 @@ extension BuildRunner {
                 if let p = pending, cacheable {
                     if let lines = b.cacheLines {
                         do { try p.write(lines) } catch { cacheable = false }
+                        p.add(fingerprints: b.fingerprints)
                     } else {
                         cacheable = false  // a record could not be encoded: this segment is not cached
                     }
@@ -98,7 +102,8 @@ extension BuildRunner {
                     pending = nil
                     if cacheable {
                         do {
-                            try p.commit(IngestCache.Meta(jsonlSHA256: "", counts: segment, stats: prefix.delta(since: statsBefore)))
+                            try p.commit(IngestCache.Meta(jsonlSHA256: "", counts: segment, stats: prefix.delta(since: statsBefore)),
+                                         fingerprintConfig: fingerprintConfig)
                         } catch {
                             p.abandon()  // a cache that cannot be written costs speed, not correctness
                         }
@@ -147,6 +152,8 @@ final class IngestStream: @unchecked Sendable {
         var records: [Trajectory]
         /// The records' cache lines, when the input is being cached (nil if one could not be encoded).
         var cacheLines: [Data]?
+        /// The records' fingerprints for the first dedupe step, all words in order (nil: not kept).
+        var fingerprints: [UInt64]?
         /// What the per-record steps did to each record read (cache misses only).
         var tallies: [RecordTally]
         var read: Int
@@ -157,7 +164,7 @@ final class IngestStream: @unchecked Sendable {
 
     private enum Source {
         case none
-        case cached(LineReader, display: String)
+        case cached(LineReader, display: String, prints: CachedPrints?)
         case native(LineReader)
         case imported([Trajectory], next: Int, dropped: [String: Int], quarantine: [QuarantineEntry])
         case counted
@@ -171,6 +178,9 @@ final class IngestStream: @unchecked Sendable {
     private let useCache: Bool
     private let decodeHits: Bool
     private let digests: Bool
+    /// The first dedupe step after the cached ones, whose fingerprints are computed at ingest and kept
+    /// with the cache entries (only its configuration is used: `computeFingerprint` reads nothing else).
+    nonisolated(unsafe) let fingerprinter: Deduplicator?
     private let batchLines: Int
     private let cancellation: Cancellation?
 
@@ -183,7 +193,8 @@ final class IngestStream: @unchecked Sendable {
 
     init(inputs: [BuildRunner.ResolvedInput], steps: RecordSteps, prefixSpec: [PrepareStepSpec], cache: IngestCache,
          known: [String: InputDigest], useCache: Bool, decodeHits: Bool, digests: Bool, batchLines: Int, chunkBytes: Int,
-         cancellation: Cancellation?) {
+         fingerprinter: Deduplicator? = nil, cancellation: Cancellation?) {
+        self.fingerprinter = fingerprinter
         self.chunkBytes = chunkBytes
         self.inputs = inputs
         self.steps = steps
@@ -210,15 +221,22 @@ final class IngestStream: @unchecked Sendable {
             k += 1
             guard k < inputs.count else { return nil }
             return try open(inputs[k])
-        case .cached(let reader, let display):
-            guard let batch = try reader.nextBatch(maxLines: batchLines) else { return endSegment(dropped: [:]) }
-            // When asked, each record keeps the sha256 of its cached line (output styles key their reuse on it).
+        case .cached(let reader, let display, let prints):
+            guard let batch = try reader.nextBatch(maxLines: batchLines) else {
+                prints?.finish(cache: cache)
+                return endSegment(dropped: [:])
+            }
+            // When asked, each record keeps the sha256 of its cached line (output styles key their reuse on
+            // it) and its dedupe fingerprint (stored with the entry, or computed now and stored after).
             let digests = digests
-            let decoded = Parallel.map(batch.lines, minChunk: 1) { line -> Trajectory? in
+            let first = prints?.next ?? 0
+            let decoded = Parallel.map(Array(batch.lines.enumerated()), minChunk: 1) { j, line -> Trajectory? in
                 guard case .trajectory(var t, _) = NativeReader.decode(batch.bytes[line.range], file: display, line: line.number) else { return nil }
-                if digests { t.digest = .init(ContentHash.sha256(bytes: batch.bytes[line.range])) }
+                if digests { t.digest.sha256 = ContentHash.sha256(bytes: batch.bytes[line.range]) }
+                if let prints { t.digest.fingerprint = prints.fingerprint(of: t, at: first + j) }
                 return t
             }
+            prints?.advance(by: batch.lines.count, records: decoded)
             let records = decoded.compactMap { $0 }
             return .batch(Batch(records: records, cacheLines: nil, tallies: [], read: records.count, repaired: 0, joined: 0, quarantine: []))
         case .native(let reader):
@@ -239,7 +257,9 @@ final class IngestStream: @unchecked Sendable {
             guard start < all.count else {
                 if quarantine.isEmpty { return endSegment(dropped: dropped) }
                 source = .imported(all, next: start, dropped: dropped, quarantine: [])
-                return .batch(Batch(records: [], cacheLines: useCache ? [] : nil, tallies: [], read: 0, repaired: 0, joined: 0, quarantine: quarantine))
+                var last = Batch(records: [], cacheLines: useCache ? [] : nil, tallies: [], read: 0, repaired: 0, joined: 0, quarantine: quarantine)
+                last.fingerprints = fingerprinter == nil ? nil : []
+                return .batch(last)
             }
             let end = min(start + batchLines, all.count)
             let table = inputs[k].outcomes
@@ -275,12 +295,16 @@ final class IngestStream: @unchecked Sendable {
         let joined = table?.join(&t) ?? false
         var (record, tally) = steps.apply(t)
         let line = useCache ? record.flatMap { try? NativeWriter.line($0) } : nil
-        if digests, let line { record?.digest = .init(ContentHash.sha256(line)) }
+        if digests, let line { record?.digest.sha256 = ContentHash.sha256(line) }
+        if let fingerprinter, let r = record {
+            record?.digest.fingerprint = .init(config: fingerprinter.configID, words: fingerprinter.computeFingerprint(r).words)
+        }
         return Prepared(record: record, line: line, tally: tally, repaired: repaired, joined: joined)
     }
 
     private func collect(_ prepared: [Prepared], quarantine: inout [QuarantineEntry]) -> Batch {
         var b = Batch(records: [], cacheLines: useCache ? [] : nil, tallies: [], read: 0, repaired: 0, joined: 0, quarantine: [])
+        b.fingerprints = fingerprinter == nil ? nil : []
         b.records.reserveCapacity(prepared.count)
         b.tallies.reserveCapacity(prepared.count)
         for p in prepared {
@@ -292,6 +316,7 @@ final class IngestStream: @unchecked Sendable {
             if let r = p.record {
                 b.records.append(r)
                 if let line = p.line { b.cacheLines?.append(line) } else { b.cacheLines = nil }
+                if let words = r.digest.fingerprint?.words { b.fingerprints?.append(contentsOf: words) } else { b.fingerprints = nil }
             }
         }
         b.quarantine = quarantine
@@ -321,7 +346,8 @@ final class IngestStream: @unchecked Sendable {
     private func open(_ segment: IngestCache.Segment?, of input: BuildRunner.ResolvedInput) throws -> Event {
         if let segment, let hit = cache.lookup(segment.key) {
             if decodeHits {
-                source = .cached(try LineReader(path: cache.paths(segment.key).jsonl.path), display: input.display)
+                let prints = fingerprinter.map { CachedPrints(key: segment.key, entry: hit, dedupe: $0, cache: cache) }
+                source = .cached(try LineReader(path: cache.paths(segment.key).jsonl.path), display: input.display, prints: prints)
             } else {
                 source = .counted
             }
@@ -358,5 +384,50 @@ final class IngestStream: @unchecked Sendable {
         hash = nil
         let digest = try result.get()
         return .end(input: k, sha256: digest.sha256, bytes: digest.bytes)
+    }
+}
+
+/// The first dedupe step's fingerprints of a cached entry's records, read from beside the entry — or,
+/// for entries cached without them, computed while the entry is read and stored when it is done.
+final class CachedPrints: @unchecked Sendable {
+    let key: String
+    let entry: IngestCache.Meta
+    nonisolated(unsafe) let dedupe: Deduplicator
+    let stored: [UInt64]?
+    /// Index (line of the entry) of the next record.
+    private(set) var next = 0
+    /// Computed words, in order, when none were stored (nil once a record could not be decoded).
+    private var computed: [UInt64]? = []
+
+    init(key: String, entry: IngestCache.Meta, dedupe: Deduplicator, cache: IngestCache) {
+        self.key = key
+        self.entry = entry
+        self.dedupe = dedupe
+        stored = cache.fingerprints(key, meta: entry, config: dedupe.configID, width: dedupe.width)
+    }
+
+    /// The fingerprint of record `index` (read on any thread).
+    func fingerprint(of t: Trajectory, at index: Int) -> Trajectory.StoredFingerprint {
+        let w = dedupe.width
+        if let stored, (index + 1) * w <= stored.count {
+            return .init(config: dedupe.configID, words: Array(stored[(index * w)..<((index + 1) * w)]))
+        }
+        return .init(config: dedupe.configID, words: dedupe.computeFingerprint(t).words)
+    }
+
+    /// After a batch: moves on, keeping computed words to store.
+    func advance(by lines: Int, records: [Trajectory?]) {
+        next += lines
+        guard stored == nil else { return }
+        for r in records {
+            guard let words = r?.digest.fingerprint?.words else { computed = nil; return }
+            computed?.append(contentsOf: words)
+        }
+    }
+
+    /// At the end of the entry: stores what was computed (when no fingerprints were stored).
+    func finish(cache: IngestCache) {
+        guard stored == nil, let computed else { return }
+        cache.saveFingerprints(key, entry: entry.jsonlSHA256, config: dedupe.configID, width: dedupe.width, words: computed)
     }
 }

@@ -38,11 +38,11 @@ extension BuildRunner {
         var quarantine: [QuarantineEntry] = []
         let inputs = try Self.resolveInputs(spec, quarantine: &quarantine)
         let mine = inputs.enumerated().filter { $0.offset % count == index }.map(\.element)
-        let prefixSpec = Self.cachedAndRest(spec).cached
+        let (prefixSpec, rest) = Self.cachedAndRest(spec)
         let prefix = PrepareChain(steps: Self.makeSteps(prefixSpec))
         let cache = IngestCache(outDirectory: out)
         options.progress?(.pipelineStarted(name: "\(spec.name) shard \(index)/\(count)", files: mine.count, bytes: mine.reduce(0) { $0 + $1.bytes }))
-        try ingest(mine, prefix: prefix, prefixSpec: prefixSpec, cache: cache, decodeHits: false,
+        try ingest(mine, prefix: prefix, prefixSpec: prefixSpec, cache: cache, decodeHits: false, fingerprinter: Self.fingerprinter(rest),
                    started: { options.progress?(.fileStarted(path: $0.display, bytes: $0.bytes)) }, done: { _, _ in }) { _ in }
         let marker = ShardMarker(pipeline: spec.name, configHash: Self.configHash(spec), index: index, count: count, files: mine.map(\.display))
         let dir = Self.shardDirectory(out, spec, count: count)

@@ -10,26 +10,43 @@ public final class Deduplicator {
     public enum Key: Sendable { case task, content }
     public enum Method: Sendable { case exact, minhash(threshold: Double, permutations: Int, shingle: Int) }
 
-    public enum Fingerprint: Sendable {
-        case hash(String)
+    public enum Fingerprint: Sendable, Equatable {
+        /// sha256 as four words.
+        case hash([UInt64])
         case signature([UInt64])
+
+        public var words: [UInt64] {
+            switch self {
+            case .hash(let w), .signature(let w): return w
+            }
+        }
     }
 
     public let key: Key
     public let method: Method
-    private var seenHashes: [String: String] = [:]
+    /// What a fingerprint depends on (the threshold only decides what is near enough): a fingerprint
+    /// stored with a record is used only by a step with the same configuration.
+    public let configID: String
+    /// Words per fingerprint.
+    public let width: Int
+    private var seenHashes: [[UInt64]: String] = [:]
     private let minhash: MinHasher?
     private var lsh: LSHIndex?
 
     public init(key: Key, method: Method) {
         self.key = key
         self.method = method
+        let keyName = key == .task ? "task" : "content"
         if case .minhash(let threshold, let permutations, let shingle) = method {
             let mh = MinHasher(permutations: permutations, shingle: shingle)
             minhash = mh
             lsh = LSHIndex(threshold: threshold, permutations: permutations)
+            configID = "minhash \(keyName) permutations=\(permutations) shingle=\(shingle) v1"
+            width = permutations
         } else {
             minhash = nil
+            configID = "exact \(keyName) v1"
+            width = 4
         }
     }
 
@@ -47,11 +64,20 @@ public final class Deduplicator {
         }
     }
 
+    /// The record's fingerprint: the one stored with it for this configuration, else computed.
     public func fingerprint(_ t: Trajectory) -> Fingerprint {
+        if let stored = t.digest.fingerprint, stored.config == configID, stored.words.count == width {
+            return minhash == nil ? .hash(stored.words) : .signature(stored.words)
+        }
+        return computeFingerprint(t)
+    }
+
+    /// The fingerprint computed from the record.
+    public func computeFingerprint(_ t: Trajectory) -> Fingerprint {
         if let minhash { return .signature(minhash.signature(of: Self.text(of: t, key: key))) }
         switch key {
         case .task:
-            return .hash(ContentHash.sha256(t.task.split(whereSeparator: \.isWhitespace).joined(separator: " ")))
+            return .hash(ContentHash.sha256Words(Data(t.task.split(whereSeparator: \.isWhitespace).joined(separator: " ").utf8)))
         case .content:
             // The same record twice: everything but the identifiers and where it was read from.
             var body = t
@@ -60,7 +86,7 @@ public final class Deduplicator {
             body.meta = [:]
             body.attempt = nil
             body.taskKey = nil
-            return .hash(ContentHash.sha256((try? NativeWriter.line(body)) ?? Data(t.task.utf8)))
+            return .hash(ContentHash.sha256Words((try? NativeWriter.line(body)) ?? Data(t.task.utf8)))
         }
     }
 

@@ -11,6 +11,12 @@ public enum ContentHash {
         bytes.withUnsafeBytes { hex(SHA256.hash(data: $0)) }
     }
 
+    /// SHA-256 as four big-endian words (a compact key; its hex is `sha256(_:)`).
+    public static func sha256Words(_ data: Data) -> [UInt64] {
+        let digest = Array(SHA256.hash(data: data))
+        return (0..<4).map { w in digest[(w * 8)..<(w * 8 + 8)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+    }
+
     public static func sha256(_ text: String) -> String {
         sha256(Data(text.utf8))
     }

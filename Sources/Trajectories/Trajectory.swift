@@ -25,12 +25,27 @@ public struct Trajectory: Sendable, Hashable {
     /// part of the record: ignored by `==`, hashing and coding. Steps that change a trajectory clear it.
     public var digest = Digest()
 
-    /// A value that equality and hashing do not see.
+    /// A value that equality and hashing do not see: what was computed from the record as ingest left
+    /// it. Anything that changes a record drops it (redaction starts the record it returns with an empty one).
     public struct Digest: Sendable, Hashable {
+        /// sha256 of the record's native line in the ingest cache.
         public var sha256: String?
+        /// The first dedupe step's fingerprint of the record, computed at ingest or kept in the cache.
+        public var fingerprint: StoredFingerprint?
         public init(_ sha256: String? = nil) { self.sha256 = sha256 }
         public static func == (a: Digest, b: Digest) -> Bool { true }
         public func hash(into hasher: inout Hasher) {}
+    }
+
+    /// A dedupe fingerprint (exact: the sha256 as four words; MinHash: the signature) and the dedupe
+    /// configuration it was made for (`Deduplicator.configID`).
+    public struct StoredFingerprint: Sendable {
+        public var config: String
+        public var words: [UInt64]
+        public init(config: String, words: [UInt64]) {
+            self.config = config
+            self.words = words
+        }
     }
 
     public init(id: String, task: String, taskKey: String? = nil, attempt: Int? = nil, steps: [Step] = [],

@@ -439,3 +439,96 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
         #expect(appended.datasets.map(\.records) == wholeAgain.datasets.map(\.records))
     }
 }
+
+/// The first dedupe step's fingerprints are computed at ingest and kept with the cache entries: a
+/// rebuild fingerprints only new records, and reaches the decisions a clean build reaches.
+@Suite struct DedupeFingerprintTests {
+    func pipeline(_ dir: URL, dedupe: String) throws -> PipelineSpec {
+        try Data("""
+            version: 1
+            name: prints
+            max_bad_fraction: 0.5
+            inputs:
+              - path: samples/*.jsonl
+            prepare:
+              - redact: {secrets: true}
+              - dedupe: \(dedupe)
+            outputs:
+              sft: {style: trajectory-sft}
+            """.utf8).write(to: dir.appendingPathComponent("p.yaml"))
+        return try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path)
+    }
+
+    @Test func storedFingerprintsAreUsedCheckedAndRecomputedWhenMissing() throws {
+        let dir = try Scratch.directory("prints")
+        let samples = try writeSampleParts(to: dir, seed: 21, tasks: 40)
+        // Duplicates to find: a copy of one file under new ids.
+        var copy = Data()
+        for line in try Data(contentsOf: samples.appendingPathComponent("part-01.jsonl")).split(separator: 0x0A) {
+            guard var t = try? JSONCoding.decoder.decode(Trajectory.self, from: Data(line)) else { continue }
+            t.id = "copy-" + t.id
+            copy.append(try NativeWriter.line(t) + Data([0x0A]))
+        }
+        try copy.write(to: samples.appendingPathComponent("part-03.jsonl"))
+        let out = dir.appendingPathComponent("out")
+        let cacheDir = out.appendingPathComponent(".cache/ingest")
+        func build(_ spec: PipelineSpec, to: URL? = nil, cache: Bool = true) throws -> BuildResult {
+            let o = to ?? out
+            try? FileManager.default.removeItem(at: o.appendingPathComponent(".cache/builds"))
+            return try BuildRunner(options: .init(outDirectory: o, useCache: cache)).run(spec)
+        }
+        func prints() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: cacheDir.path).filter { $0.hasSuffix(".bin") }.sorted()
+        }
+        func duplicates(_ r: BuildResult) -> Int { r.prepare.first { $0.step == "dedupe" }?.counts["duplicates"] ?? 0 }
+
+        for config in ["{method: exact}", "{method: minhash, by: content, permutations: 64}"] {
+            let spec = try pipeline(dir, dedupe: config)
+            let clean = try build(spec, to: dir.appendingPathComponent("clean-\(config.count)"), cache: false)
+            let reference = try treeHashes(dir.appendingPathComponent("clean-\(config.count)/datasets"))
+            #expect(duplicates(clean) > 10)
+
+            // Stored when the entries are made (or, for entries made under another dedupe, when next read).
+            let first = try build(spec)
+            #expect(try treeHashes(out.appendingPathComponent("datasets")) == reference)
+            let stored = try prints()
+            #expect(stored.count >= 3)
+            let second = try build(spec)
+            #expect(second.cache.hits == 3 && duplicates(second) == duplicates(first))
+            #expect(try treeHashes(out.appendingPathComponent("datasets")) == reference)
+
+            // They are what the rebuild uses: stored fingerprints made all equal (with a valid header)
+            // turn every cached record after the first into a duplicate.
+            for name in stored {
+                let url = cacheDir.appendingPathComponent(name)
+                let data = try Data(contentsOf: url)
+                let nl = try #require(data.firstIndex(of: 0x0A))
+                var header = try JSONCoding.decoder.decode(IngestCache.FingerprintHeader.self, from: data[..<nl])
+                let body = Data(repeating: 7, count: data.count - nl - 1)
+                header.sha256 = ContentHash.sha256(body)
+                try (JSONCoding.encoder.encode(header) + Data([0x0A]) + body).write(to: url)
+            }
+            let forged = try build(spec)
+            #expect(forged.datasets[0].records <= 1, "stored fingerprints were not used")
+
+            // A damaged file (its words no longer match the header's hash) is not trusted.
+            for name in stored {
+                let url = cacheDir.appendingPathComponent(name)
+                var data = try Data(contentsOf: url)
+                data[data.count - 1] ^= 0xFF
+                try data.write(to: url)
+            }
+            #expect(duplicates(try build(spec)) == duplicates(clean))
+            #expect(try treeHashes(out.appendingPathComponent("datasets")) == reference)
+
+            // Missing ones are computed while the entries are read, and stored again.
+            for name in stored { try FileManager.default.removeItem(at: cacheDir.appendingPathComponent(name)) }
+            #expect(duplicates(try build(spec)) == duplicates(clean))
+            #expect(try treeHashes(out.appendingPathComponent("datasets")) == reference)
+            #expect(try prints().count >= 3)
+        }
+        // gc removes them with their entries.
+        #expect(try BuildRunner.collectCacheGarbage(outDirectory: out, keepDays: -1) >= 3)
+        #expect(try prints().isEmpty)
+    }
+}
