@@ -5,7 +5,7 @@ import Trajectories
 
 /// Content-addressed cache of each input file's ingest: the file read (any format), outcomes joined and
 /// the shared per-record steps (redaction, filters before the first dedupe) applied. The key hashes the
-/// file's bytes, the format and import options, the outcome file's bytes, those steps' configuration and
+/// file's bytes, its path as records name it, the format and import options, the outcome file's bytes, those steps' configuration and
 /// the tool version — so a new or changed file is the only work a rebuild redoes there, and a changed
 /// step re-runs it for every file. Entries carry a sha256 and are recomputed when damaged.
 struct IngestCache {
@@ -38,6 +38,9 @@ struct IngestCache {
 
     struct Key: Encodable {
         var file: String
+        /// The path records name as their source (and foreign importers derive ids from): the same bytes
+        /// under another name are other records.
+        var path: String
         var format: String
         var maxObservationBytes: Int
         var maxRecordBytes: Int
@@ -57,7 +60,7 @@ struct IngestCache {
 
     static func key(fileSHA: String, input: BuildRunner.ResolvedInput, steps: [PrepareStepSpec],
                     redaction: Int = SecretRedactor.revision) -> String {
-        let k = Key(file: fileSHA, format: input.format, maxObservationBytes: input.importOptions.maxObservationBytes,
+        let k = Key(file: fileSHA, path: input.display, format: input.format, maxObservationBytes: input.importOptions.maxObservationBytes,
                     maxRecordBytes: input.importOptions.maxRecordBytes, keepThinking: input.importOptions.keepThinking, outcomes: input.outcomesSHA, steps: steps,
                     tool: SkillforgeVersion.current, redaction: redaction)
         return ContentHash.sha256((try? JSONCoding.encoder.encode(k)) ?? Data())

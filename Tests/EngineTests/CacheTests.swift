@@ -532,3 +532,33 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
         #expect(try prints().isEmpty)
     }
 }
+
+/// Records name the file they came from, so a file's cache entry is its bytes under its path: the same
+/// bytes moved or copied to another name are read again, and name the new one.
+@Suite struct RenamedInputTests {
+    @Test func aRenamedOrCopiedFileNamesItsNewPath() throws {
+        let dir = try Scratch.directory("renamed")
+        let samples = try writeSampleParts(to: dir, seed: 8, tasks: 30)
+        try Data("""
+            version: 1
+            name: renamed
+            max_bad_fraction: 0.5
+            inputs:
+              - path: samples/*.jsonl
+            outputs:
+              sft: {style: trajectory-sft}
+            """.utf8).write(to: dir.appendingPathComponent("p.yaml"))
+        let spec = { try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path) }
+        func build(_ out: String, cache: Bool = true) throws -> BuildResult {
+            try BuildRunner(options: .init(outDirectory: dir.appendingPathComponent(out), useCache: cache)).run(try spec())
+        }
+        _ = try build("out")
+        try FileManager.default.moveItem(at: samples.appendingPathComponent("part-01.jsonl"), to: samples.appendingPathComponent("part-07.jsonl"))
+        let moved = try build("out")
+        #expect(moved.cache.misses == 1)
+        _ = try build("clean", cache: false)
+        let train = try String(contentsOf: dir.appendingPathComponent("out/datasets/sft/train.jsonl"), encoding: .utf8)
+        #expect(train.contains("part-07.jsonl") && !train.contains("part-01.jsonl"))
+        #expect(try treeHashes(dir.appendingPathComponent("out/datasets")) == treeHashes(dir.appendingPathComponent("clean/datasets")))
+    }
+}
