@@ -24,8 +24,8 @@ extension BuildRunner {
     /// Ingests `inputs` in order, handing each batch of prepared records to `sink` (in file order) and
     /// each finished input to `done`. `known` holds input digests computed before (by path); the others
     /// are hashed alongside the reading. With `decodeHits` false, inputs found in the cache are only
-    /// counted (shards need them in the cache, not in memory). With `digests`, each record carries the
-    /// sha256 of its native line (for outputs that reuse records of unchanged trajectories).
+    /// counted (shards need them in the cache, not in memory). With `digests`, each record carries its
+    /// name in the cache, `<entry key>:<line>` (for outputs that reuse records of unchanged trajectories).
     func ingest(_ inputs: [ResolvedInput], prefix: PrepareChain, prefixSpec: [PrepareStepSpec], cache: IngestCache,
                 known: [String: InputDigest] = [:], decodeHits: Bool = true, digests: Bool = false,
                 fingerprinter: Deduplicator? = nil,
@@ -190,6 +190,9 @@ final class IngestStream: @unchecked Sendable {
     private var hash: Prefetch<Result<InputDigest, any Error>>?
     /// The current input's segments not yet started (nil: no input is open).
     private var segments: [IngestCache.Segment?]?
+    /// The segment being read: its cache key, and how many of its records (cache lines) came so far.
+    private var segmentKey: String?
+    private var segmentRecords = 0
 
     init(inputs: [BuildRunner.ResolvedInput], steps: RecordSteps, prefixSpec: [PrepareStepSpec], cache: IngestCache,
          known: [String: InputDigest], useCache: Bool, decodeHits: Bool, digests: Bool, batchLines: Int, chunkBytes: Int,
@@ -226,17 +229,18 @@ final class IngestStream: @unchecked Sendable {
                 prints?.finish(cache: cache)
                 return endSegment(dropped: [:])
             }
-            // When asked, each record keeps the sha256 of its cached line (output styles key their reuse on
-            // it) and its dedupe fingerprint (stored with the entry, or computed now and stored after).
-            let digests = digests
-            let first = prints?.next ?? 0
+            // When asked, each record keeps its name in the cache (output styles key their reuse on it), and
+            // its dedupe fingerprint (stored with the entry, or computed now and stored after).
+            let identity = digests ? segmentKey : nil
+            let first = segmentRecords
+            segmentRecords += batch.lines.count
             let decoded = Parallel.map(Array(batch.lines.enumerated()), minChunk: 1) { j, line -> Trajectory? in
                 guard case .trajectory(var t, _) = NativeReader.decode(batch.bytes[line.range], file: display, line: line.number) else { return nil }
-                if digests { t.digest.sha256 = ContentHash.sha256(bytes: batch.bytes[line.range]) }
+                if let identity { t.digest.identity = "\(identity):\(first + j)" }
                 if let prints { t.digest.fingerprint = prints.fingerprint(of: t, at: first + j) }
                 return t
             }
-            prints?.advance(by: batch.lines.count, records: decoded)
+            prints?.advance(records: decoded)
             let records = decoded.compactMap { $0 }
             return .batch(Batch(records: records, cacheLines: nil, tallies: [], read: records.count, repaired: 0, joined: 0, quarantine: []))
         case .native(let reader):
@@ -295,7 +299,6 @@ final class IngestStream: @unchecked Sendable {
         let joined = table?.join(&t) ?? false
         var (record, tally) = steps.apply(t)
         let line = useCache ? record.flatMap { try? NativeWriter.line($0) } : nil
-        if digests, let line { record?.digest.sha256 = ContentHash.sha256(line) }
         if let fingerprinter, let r = record {
             record?.digest.fingerprint = .init(config: fingerprinter.configID, words: fingerprinter.computeFingerprint(r).words)
         }
@@ -313,7 +316,12 @@ final class IngestStream: @unchecked Sendable {
             if p.repaired { b.repaired += 1 }
             if p.joined { b.joined += 1 }
             b.tallies.append(p.tally)
-            if let r = p.record {
+            if var r = p.record {
+                // Its name in the cache entry being written: the entry's key and its line there.
+                if digests, p.line != nil, let key = segmentKey {
+                    r.digest.identity = "\(key):\(segmentRecords)"
+                    segmentRecords += 1
+                }
                 b.records.append(r)
                 if let line = p.line { b.cacheLines?.append(line) } else { b.cacheLines = nil }
                 if let words = r.digest.fingerprint?.words { b.fingerprints?.append(contentsOf: words) } else { b.fingerprints = nil }
@@ -344,6 +352,8 @@ final class IngestStream: @unchecked Sendable {
 
     /// Starts a segment: from its cache entry when there is one, else read from the file.
     private func open(_ segment: IngestCache.Segment?, of input: BuildRunner.ResolvedInput) throws -> Event {
+        segmentKey = segment?.key
+        segmentRecords = 0
         if let segment, let hit = cache.lookup(segment.key) {
             if decodeHits {
                 let prints = fingerprinter.map { CachedPrints(key: segment.key, entry: hit, dedupe: $0, cache: cache) }
@@ -394,8 +404,6 @@ final class CachedPrints: @unchecked Sendable {
     let entry: IngestCache.Meta
     nonisolated(unsafe) let dedupe: Deduplicator
     let stored: [UInt64]?
-    /// Index (line of the entry) of the next record.
-    private(set) var next = 0
     /// Computed words, in order, when none were stored (nil once a record could not be decoded).
     private var computed: [UInt64]? = []
 
@@ -415,9 +423,8 @@ final class CachedPrints: @unchecked Sendable {
         return .init(config: dedupe.configID, words: dedupe.computeFingerprint(t).words)
     }
 
-    /// After a batch: moves on, keeping computed words to store.
-    func advance(by lines: Int, records: [Trajectory?]) {
-        next += lines
+    /// After a batch (every line's record, nil where one could not be decoded): keeps computed words to store.
+    func advance(records: [Trajectory?]) {
         guard stored == nil else { return }
         for r in records {
             guard let words = r?.digest.fingerprint?.words else { computed = nil; return }

@@ -248,6 +248,7 @@ public struct SecretRedactor: Sendable {
         if rules.isEmpty { return t }
         var out = t
         out.digest = .init()  // the content may change below
+        let before = counts.values.reduce(0, +)
         func r(_ s: String) -> String { redact(s, counts: &counts) }
         func json(_ v: JSONValue) -> JSONValue {
             switch v {
@@ -282,6 +283,8 @@ public struct SecretRedactor: Sendable {
             }
         }
         if case .object(let m) = json(.object(t.meta)) { out.meta = m }
+        // Nothing redacted: the same record, which keeps what was computed from it.
+        if counts.values.reduce(0, +) == before { out.digest = t.digest }
         return out
     }
 }

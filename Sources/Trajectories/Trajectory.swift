@@ -28,11 +28,12 @@ public struct Trajectory: Sendable, Hashable {
     /// A value that equality and hashing do not see: what was computed from the record as ingest left
     /// it. Anything that changes a record drops it (redaction starts the record it returns with an empty one).
     public struct Digest: Sendable, Hashable {
-        /// sha256 of the record's native line in the ingest cache.
-        public var sha256: String?
+        /// The record's name in the ingest cache, `<entry key>:<index>`: entries are content-addressed
+        /// (the same key always holds the same records), so it names exactly these bytes.
+        public var identity: String?
         /// The first dedupe step's fingerprint of the record, computed at ingest or kept in the cache.
         public var fingerprint: StoredFingerprint?
-        public init(_ sha256: String? = nil) { self.sha256 = sha256 }
+        public init(identity: String? = nil) { self.identity = identity }
         public static func == (a: Digest, b: Digest) -> Bool { true }
         public func hash(into hasher: inout Hasher) {}
     }

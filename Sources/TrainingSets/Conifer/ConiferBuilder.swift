@@ -238,7 +238,7 @@ public final class ConiferBuilder: DatasetBuilder {
             if let memo {
                 var parts = [Data("conifer \(Self.recordsRevision) \(toolVersion)".utf8), try JSONCoding.encoder.encode(options)]
                 for t in members {
-                    let digest = try t.digest.sha256 ?? ContentHash.sha256(NativeWriter.line(t))
+                    let digest = try t.digest.identity ?? ContentHash.sha256(NativeWriter.line(t))
                     parts.append(Data(digest.utf8))
                 }
                 memoKey = OutputMemo.key(parts)
