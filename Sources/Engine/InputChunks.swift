@@ -40,7 +40,7 @@ struct InputDigest: Codable, Equatable, Sendable {
         var chunkStart: Int64 = 0, firstLine = 1, newlines = 0
         var offset: Int64 = 0
         while true {
-            let block = try h.read(upToCount: 4 << 20) ?? Data()
+            let block = try h.read(upToCount: 1 << 20) ?? Data()
             if block.isEmpty { break }
             file.add(block)
             if let size = chunkBytes {
