@@ -37,6 +37,9 @@ public struct Distiller: Sendable {
     /// again with other steps excluded, and the leave-one-out check distils it once per run without
     /// that run — all from the same pairwise lengths and alignments with the medoid.
     private let alignments = Memo<String, FamilyAlignment>()
+    /// Pitfalls of a family (by its runs): they do not depend on the steps a refine round leaves out, and
+    /// every round renders the family again.
+    private let pitfallsOf = Memo<String, [Pitfall]>()
     public init(options: Options) { self.options = options }
 
     /// The alignment state of `runs` (one per family, kept for the build).
@@ -87,7 +90,17 @@ public struct Distiller: Sendable {
             return Aligned(templates: seqs[m], actions: acts[m], citations: cites)
         }
 
+        /// Medoids by the run left out (-1: none among the first 65, which all give the same one).
+        private let medoids = Memo<Int, Int>()
+
         func medoid(leavingOut leftOut: Int?) -> Int {
+            // Leaving out a run past the first 65 changes nothing the medoid is chosen from: a family of
+            // thousands of runs computes it 66 times at most, not once per held-out run.
+            let key = leftOut.map { $0 < 65 ? $0 : -1 } ?? -1
+            return medoids.value(key) { computeMedoid(leavingOut: key < 0 ? nil : key) }
+        }
+
+        private func computeMedoid(leavingOut leftOut: Int?) -> Int {
             let members = runs.indices.prefix(65).filter { $0 != leftOut }
             let scored = members.prefix(64)
             var medoid = members[0]
@@ -457,7 +470,9 @@ public struct Distiller: Sendable {
         body.append("## Verification")
         body.append("")
         body.append("Finish the way the successful runs did: `\(steps.last!.display)`\(steps.last!.thought.map { " — \($0)" } ?? "").")
-        let pitfalls = Self.pitfalls(f)
+        let pitfalls = pitfallsOf.value(f.successes.map(\.id).joined(separator: "\u{1}") + "\u{2}" + f.attempts.map(\.id).joined(separator: "\u{1}")) {
+            Self.pitfalls(f)
+        }
         if !pitfalls.isEmpty {
             body.append("")
             body.append("## Pitfalls")

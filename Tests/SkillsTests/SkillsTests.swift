@@ -275,6 +275,42 @@ func bundleDir() throws -> URL {
         }
         #expect(compared > 30, "\(compared)")
     }
+
+    /// In a family of more than 65 runs, the medoid without run k is the documented choice — among the
+    /// first 32 of the first 65 runs but k, the one with the longest common subsequences with the first 64
+    /// of them — whether k is among those runs or not (a run past them changes nothing, and is not recomputed).
+    @Test func medoidsOfALargeFamilyFollowTheRule() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let base = try NativeReader.read(path: root.appendingPathComponent("pipelines/samples/part-01.jsonl").path).trajectories
+            .filter { $0.outcome.status == .success && $0.steps.count >= 4 }
+        try #require(!base.isEmpty)
+        var g = SeededGenerator(seed: 3)
+        var runs: [Trajectory] = []
+        for i in 0..<90 {
+            var t = base[i % base.count]
+            t.id = "run-\(i)"
+            // Drop a step or two, so that the runs differ in how much they share.
+            for _ in 0..<g.below(3) where t.steps.count > 2 { t.steps.remove(at: g.below(t.steps.count)) }
+            runs.append(t)
+        }
+        let family = Distiller.FamilyAlignment(runs)
+        func rule(_ k: Int?) -> Int {
+            let members = Array(runs.indices.prefix(65).filter { $0 != k })
+            var best = members[0], bestScore = -1
+            for i in members.prefix(32) {
+                let score = members.prefix(64).reduce(0) { $0 + ($1 == i ? 0 : family.length(i, $1)) }
+                if score > bestScore { bestScore = score; best = i }
+            }
+            return best
+        }
+        var distinct = Set<Int>()
+        for k in [nil] + runs.indices.map(Optional.some) {
+            let m = family.medoid(leavingOut: k)
+            #expect(m == rule(k), "leaving out \(k.map(String.init) ?? "none")")
+            distinct.insert(m)
+        }
+        #expect(distinct.count >= 2, "leaving out the medoid itself must pick another")
+    }
 }
 
 /// The line a pitfall quotes from a failed step's observation: the first that mentions an error within
