@@ -429,7 +429,8 @@ public struct Distiller: Sendable {
         // The family's words in the order the first task uses them.
         let first = f.successes[0].task.lowercased().split(whereSeparator: { !$0.isLetter })
         var words: [String] = []
-        for w in first.map(String.init) where f.words.contains(w) && !words.contains(w) && f.successes.allSatisfy({ taskWords($0.task).contains(w) }) {
+        let everyTask = f.successes.map { taskWords($0.task) }  // once each, not once per candidate word
+        for w in first.map(String.init) where f.words.contains(w) && !words.contains(w) && everyTask.allSatisfy({ $0.contains(w) }) {
             words.append(w)
             if words.count == 4 { break }
         }

@@ -18,6 +18,36 @@ public enum PDI {
     }
 
     public static func tokens(_ text: String) -> [String] {
+        // ASCII text (almost all of it) byte by byte: its characters are its bytes (a CRLF pair is one
+        // character, a separator either way), letters and digits are [a-z0-9] once lower-cased.
+        if let ascii = asciiTokens(text) { return ascii }
+        return characterTokens(text)
+    }
+
+    /// Tokens of an all-ASCII text (nil for any other).
+    static func asciiTokens(_ text: String) -> [String]? {
+        var text = text
+        return text.withUTF8 { bytes -> [String]? in
+            var out: [String] = []
+            var word: [UInt8] = []
+            word.reserveCapacity(64)
+            for i in 0...bytes.count {
+                let b: UInt8 = i < bytes.count ? bytes[i] : 0x20  // a space after the end closes the last word
+                if b >= 0x80 { return nil }
+                let c = b >= 0x41 && b <= 0x5A ? b | 0x20 : b
+                if (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x5F {
+                    word.append(c)
+                } else if !word.isEmpty {
+                    out.append(String(decoding: word, as: UTF8.self))
+                    word.removeAll(keepingCapacity: true)
+                }
+            }
+            return out
+        }
+    }
+
+    /// Tokens by characters: runs of letters, numbers and `_` in the lower-cased text.
+    static func characterTokens(_ text: String) -> [String] {
         var out: [String] = []
         var cur = ""
         for ch in text.lowercased() {
@@ -101,8 +131,10 @@ public enum PDI {
             let runs = byTask[key]!.sorted { ($0.attempt ?? 0, $0.id) < ($1.attempt ?? 0, $1.id) }
             guard runs.count >= 2 else { continue }
             var pairs: [Double] = []
+            // Each run's facts and errors once (every run but the ends is in two pairs).
+            let known = runs.map { tokens(facts($0)) }, failed = runs.map { errors($0) }
             for i in 1..<runs.count {
-                pairs.append(0.5 * psi(facts(runs[i - 1]), facts(runs[i])) + 0.5 * jaccard(errors(runs[i - 1]), errors(runs[i])))
+                pairs.append(0.5 * psi(tokens: known[i - 1], known[i]) + 0.5 * jaccard(failed[i - 1], failed[i]))
             }
             values.append(pairs.reduce(0, +) / Double(pairs.count))
         }

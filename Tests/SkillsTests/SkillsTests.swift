@@ -334,3 +334,18 @@ func bundleDir() throws -> URL {
         #expect(Distiller.errorLine("") == nil)
     }
 }
+
+@Suite struct PDITokenTests {
+    /// PDI's ASCII tokenizer gives exactly what splitting the lower-cased characters gives.
+    @Test func asciiTokensEqualCharacterTokens() {
+        var g = SeededGenerator(seed: 9)
+        let pieces = ["Error", "_x", "42", " ", "\r\n", "\n", "\t", "-", "A_B9", "ZZ", "(", ")", "__", "é", "ß", "東京", "\u{301}", "x"]
+        var ascii = 0
+        for _ in 0..<3000 {
+            let text = (0..<g.below(30)).map { _ in pieces[g.below(pieces.count)] }.joined()
+            #expect(PDI.tokens(text) == PDI.characterTokens(text), "\(text.debugDescription)")
+            if PDI.asciiTokens(text) != nil { ascii += 1 }
+        }
+        #expect(ascii > 100)
+    }
+}
