@@ -109,6 +109,28 @@ let labelled: [Labelled] = [
         #expect(Set(labelled.map(\.verdict)) == ["proceed", "proceed_with_safeguard", "refuse"])
     }
 
+    /// The rules a command matches are remembered per command; what depends on the steps before it (a
+    /// rule's `after`) is still judged every time: the same command after other commands gets the rule the
+    /// full search gives.
+    @Test func rememberedCommandsGiveTheFullSearchAssessments() {
+        let fast = ConsequenceAnalyzer(rules: Self.analyzer.rules)
+        var full = fast
+        full.remembersCommands = false
+        var afterRules = 0
+        for _ in 0..<2 {  // the second pass is served from what the first remembered
+            for l in labelled {
+                for earlier in [l.earlier, [], labelled.map(\.command).prefix(3) + l.earlier] {
+                    let context = earlier.enumerated().map { (step: $0.offset, command: $0.element) }
+                    let a = fast.assess(request: l.request, command: l.command, earlier: context, step: earlier.count)
+                    let b = full.assess(request: l.request, command: l.command, earlier: context, step: earlier.count)
+                    #expect(a == b, "\(l.command) after \(earlier)")
+                    if a.precedingStep != nil { afterRules += 1 }
+                }
+            }
+        }
+        #expect(afterRules > 0, "the table has rules that depend on earlier steps")
+    }
+
     /// Terms absent from ASCII text are skipped without their expressions; on text with terms in any
     /// case, at word edges, behind hyphens, beside markers and among characters that fold to ASCII
     /// letters (`ſ`, `K`), the cues are those of running every expression.

@@ -33,10 +33,26 @@ public struct ConsequenceAnalyzer: Sendable {
     private let asciiTerms: [[UInt8]?]
     /// Off: every term's expression runs on every text (tests compare the two).
     var skipsAbsentTerms = true
+    /// Per normalised command, the rules (in order) whose patterns match it and whose `unless` patterns
+    /// do not: a pure function of the command, and agents run the same commands again and again.
+    private let candidates = Memo<String, [Int]>(limit: 100_000)
+    /// Off: the rules' expressions run for every command (tests compare the two).
+    var remembersCommands = true
 
     public init(rules: ConsequenceRules) {
         self.rules = rules
         asciiTerms = rules.lexicon.map { e in e.term.utf8.allSatisfy { $0 < 0x80 } ? e.term.utf8.map(Self.lower) : nil }
+    }
+
+    /// The rules whose patterns match `normalised` and whose exceptions do not, in rule order.
+    func candidateRules(_ normalised: String) -> [Int] {
+        func compute() -> [Int] {
+            rules.rules.indices.filter { i in
+                let rule = rules.rules[i]
+                return rule.patterns.contains(where: { $0.matches(normalised) }) && !rule.unless.contains(where: { $0.matches(normalised) })
+            }
+        }
+        return remembersCommands ? candidates.value(normalised, compute) : compute()
     }
 
     private static func lower(_ b: UInt8) -> UInt8 { b &- 0x41 < 26 ? b | 0x20 : b }
@@ -92,8 +108,7 @@ public struct ConsequenceAnalyzer: Sendable {
         let (score, cues) = semantic(request + "\n" + normalised)
         var matchedRule = rules.rules.last!
         var preceding: Int?
-        for rule in rules.rules {
-            guard rule.patterns.contains(where: { $0.matches(normalised) }), !rule.unless.contains(where: { $0.matches(normalised) }) else { continue }
+        for rule in candidateRules(normalised).map({ rules.rules[$0] }) {
             if !rule.after.isEmpty {
                 guard let k = earlier.last(where: { e in rule.after.contains { $0.matches(Self.normalise(e.command)) } }) else { continue }
                 preceding = k.step
