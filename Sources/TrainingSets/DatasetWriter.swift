@@ -84,14 +84,15 @@ public final class DatasetWriter {
     public let directory: URL
     public let description: Description
     /// One split file: records are buffered (4 MiB) and hashed as they are written, so finishing a
-    /// dataset does not read its files back to hash them. A full buffer is hashed and written on
-    /// another thread while the next one fills.
+    /// dataset does not read its files back to hash them. A full buffer is hashed on one thread and
+    /// written on another while the next one fills.
     private final class SplitFile: @unchecked Sendable {
         let handle: FileHandle
         var buffer: [UInt8] = []
         var hasher = ContentHash.Stream()
         var bytes: Int64 = 0
-        /// The previous buffer being hashed and written (its storage comes back for reuse).
+        /// The previous buffer being hashed, and being written (its storage comes back for reuse).
+        private var hashing: Prefetch<Void>?
         private var inFlight: Prefetch<Result<[UInt8], any Error>>?
 
         init(_ handle: FileHandle) {
@@ -105,9 +106,11 @@ public final class DatasetWriter {
             if buffer.count >= 4 << 20 { try flush() }
         }
 
-        /// Hands the buffer to the writing thread (after the one before it is written).
+        /// Hands the buffer to the hashing and writing threads (after the one before it is hashed and written).
         func flush() throws {
             guard !buffer.isEmpty else { return }
+            hashing?.take()
+            hashing = nil
             let previous = inFlight?.move()
             inFlight = nil
             var spare = try previous?.get() ?? []
@@ -115,18 +118,20 @@ public final class DatasetWriter {
             let chunk = buffer
             buffer = spare
             bytes += Int64(chunk.count)
+            hashing = Prefetch { [self] in self.hasher.update(chunk) }
             inFlight = Prefetch { [self] in
                 Result {
-                    self.hasher.update(chunk)
                     try self.handle.write(contentsOf: chunk)
                     return chunk
                 }
             }
         }
 
-        /// Writes what is left and waits until every byte is written.
+        /// Writes what is left and waits until every byte is hashed and written.
         func drain() throws {
             try flush()
+            hashing?.take()
+            hashing = nil
             let last = inFlight?.move()
             inFlight = nil
             _ = try last?.get()
