@@ -5,9 +5,10 @@ import Trajectories
 
 /// Content-addressed cache of each input file's ingest: the file read (any format), outcomes joined and
 /// the shared per-record steps (redaction, filters before the first dedupe) applied. The key hashes the
-/// file's bytes, its path as records name it, the format and import options, the outcome file's bytes, those steps' configuration and
-/// the tool version — so a new or changed file is the only work a rebuild redoes there, and a changed
-/// step re-runs it for every file. Entries carry a sha256 and are recomputed when damaged.
+/// file's bytes, its path as records name it, the format and import options, the outcome file's bytes,
+/// those steps' configuration and the tool version — so a new or changed file is the only work a rebuild
+/// redoes there, and a changed step re-runs it for every file. Entries carry a sha256 and are recomputed
+/// when damaged. Large native files are kept in chunks (see `segments`).
 struct IngestCache {
     /// What ingesting one input gave, besides its records.
     struct Counts: Codable {

@@ -26,7 +26,8 @@ public struct Trajectory: Sendable, Hashable {
     public var digest = Digest()
 
     /// A value that equality and hashing do not see: what was computed from the record as ingest left
-    /// it. Anything that changes a record drops it (redaction starts the record it returns with an empty one).
+    /// it. Anything that changes a record drops it (redaction that replaces anything returns the record
+    /// with an empty one).
     public struct Digest: Sendable, Hashable {
         /// The record's name in the ingest cache, `<entry key>:<index>`: entries are content-addressed
         /// (the same key always holds the same records), so it names exactly these bytes.
