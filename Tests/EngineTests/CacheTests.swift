@@ -346,6 +346,46 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
         }
     }
 
+    /// On random text (newlines dense or rare, CRLF, blank and long lines, no final newline), for chunk
+    /// sizes from 1 byte: the chunks tile the file, each but the last ends at the first newline at or
+    /// past its size, each knows its first line, and reading the chunks gives the lines (numbers and
+    /// bytes) that reading the whole file gives.
+    @Test func chunksOfRandomTextReadLikeTheWholeFile() throws {
+        let dir = try Scratch.directory("chunk-props")
+        var g = SeededGenerator(seed: 17)
+        let pieces: [[UInt8]] = [Array("{\"a\":1}".utf8), [0x0A], [0x0D, 0x0A], [0x20], Array("xyz".utf8), [0x0A, 0x0A], Array(repeating: 0x41, count: 300), [0xC3, 0xA9]]
+        for round in 0..<300 {
+            var bytes: [UInt8] = []
+            for _ in 0..<g.below(60) { bytes += pieces[g.below(pieces.count)] }
+            let url = dir.appendingPathComponent("f\(round).jsonl")
+            try Data(bytes).write(to: url)
+            var whole: [(Int, [UInt8])] = []
+            let all = try LineReader(path: url.path)
+            while let b = try all.nextBatch(maxLines: 5) { whole += b.lines.map { ($0.number, Array(b.bytes[$0.range])) } }
+            for size in [1, 2, 7, 64, 4096] {
+                let d = try InputDigest.compute(path: url.path, chunkBytes: size)
+                let chunks = try #require(d.chunks)
+                var at: Int64 = 0
+                var read: [(Int, [UInt8])] = []
+                for (i, c) in chunks.enumerated() {
+                    #expect(c.offset == at && c.length > 0)
+                    let lo = Int(c.offset), hi = Int(c.offset + c.length)
+                    #expect(c.firstLine == 1 + bytes[..<lo].filter { $0 == 0x0A }.count)
+                    if i < chunks.count - 1 {
+                        #expect(bytes[hi - 1] == 0x0A && hi - lo >= size && !bytes[(lo + size - 1)..<(hi - 1)].contains(0x0A))
+                    } else {
+                        #expect(hi == bytes.count)
+                    }
+                    let r = try LineReader(path: url.path, range: c.offset..<(c.offset + c.length), firstLine: c.firstLine)
+                    while let b = try r.nextBatch(maxLines: 3) { read += b.lines.map { ($0.number, Array(b.bytes[$0.range])) } }
+                    at += c.length
+                }
+                #expect(at == Int64(bytes.count) && d.sha256 == ContentHash.sha256(Data(bytes)))
+                #expect(read.map(\.0) == whole.map(\.0) && read.map(\.1) == whole.map(\.1), "round \(round), size \(size)")
+            }
+        }
+    }
+
     @Test func chunkBoundariesDependOnlyOnTheBytesBefore() throws {
         let dir = try Scratch.directory("chunks")
         let url = dir.appendingPathComponent("big.jsonl")
