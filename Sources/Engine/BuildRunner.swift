@@ -291,7 +291,7 @@ public final class BuildRunner {
         case .trajectorySFT:
             let format = RecordFormat(rawValue: o.format.rawValue)!
             return SFTBuilder(renderer: TrajectorySFT(options: .init(format: format, system: o.system, includeThoughts: o.includeThoughts)),
-                              writer: writer, splitter: splitter)
+                              writer: writer, splitter: splitter, memo: memo, toolVersion: SkillforgeVersion.current)
         case .conifer:
             return ConiferBuilder(options: .init(levels: o.levels, internalFeedback: o.feedback.contains(.internal),
                                                  externalFeedback: o.feedback.contains(.external), easyToHard: o.easyToHard,
@@ -463,8 +463,9 @@ public final class BuildRunner {
                 name: o.name, style: o.style.rawValue, format: format, license: o.license, pipeline: spec.name,
                 configHash: configHash, toolVersion: SkillforgeVersion.current, seed: spec.seed, summary: Self.summary(o))
             let writer = try DatasetWriter(directory: staging.appendingPathComponent("datasets/\(o.name)"), description: desc)
-            // Conifer finds the records of unchanged task families in the output it is about to replace.
-            let memo = options.useCache && o.style == .conifer
+            // Conifer finds the records of unchanged task families, trajectory SFT those of unchanged
+            // trajectories, in the output it is about to replace.
+            let memo = options.useCache && (o.style == .conifer || o.style == .trajectorySFT)
                 ? OutputMemo(indexURL: Self.recordsMemoRoot(out).appendingPathComponent("\(o.name).json"),
                              datasetDirectory: out.appendingPathComponent("datasets/\(o.name)"))
                 : nil
@@ -481,7 +482,7 @@ public final class BuildRunner {
         var droppedByImport: [String: Int] = [:]
         var inputInfos: [Manifest.InputInfo] = []
         try ingest(inputs, prefix: prefix, prefixSpec: prefixSpec, cache: cache, known: hashes,
-                   digests: spec.outputs.contains { $0.style == .conifer }, fingerprinter: Self.fingerprinter(suffixSpec),
+                   digests: spec.outputs.contains { $0.style == .conifer || $0.style == .trajectorySFT }, fingerprinter: Self.fingerprinter(suffixSpec),
                    started: { options.progress?(.fileStarted(path: $0.display, bytes: $0.bytes)) },
                    done: { input, r in
                        cacheHits += r.entriesHit
@@ -551,10 +552,10 @@ public final class BuildRunner {
                 skillsOutput = o.builder as? SkillsOutput
                 continue
             }
-            let conifer = o.builder as? ConiferBuilder
+            let reusing = o.builder as? any ReusingBuilder
             let entry = BuildResult.DatasetResult(name: o.spec.name, path: Self.displayPath(out.appendingPathComponent("datasets/\(o.spec.name)").path),
                                                   records: manifest.records, splits: manifest.splits.mapValues(\.records),
-                                                  skipped: manifest.skipped, unitsReused: conifer?.familiesReused, unitsMade: conifer?.familiesMade)
+                                                  skipped: manifest.skipped, unitsReused: reusing?.unitsReused, unitsMade: reusing?.unitsMade)
             results.append(entry)
             manifests.append((entry, manifest))
         }
@@ -599,7 +600,7 @@ public final class BuildRunner {
         try checkCancelled()
         for o in outputs {
             if let writer = o.writer {
-                let memo = (o.builder as? ConiferBuilder)?.memo
+                let memo = (o.builder as? any ReusingBuilder)?.memo
                 memo?.discard()  // it points into the output being replaced
                 try AtomicInstall.install(writer.directory, at: out.appendingPathComponent("datasets/\(o.spec.name)"))
                 memo?.save()

@@ -9,27 +9,78 @@ public protocol DatasetBuilder: AnyObject {
     func finish() throws -> [String: JSONValue]
 }
 
-/// The `trajectory-sft` style: one record per trajectory, written as it arrives.
-public final class SFTBuilder: DatasetBuilder {
+/// A builder that takes the records of unchanged units of work (Conifer: task families; trajectory
+/// SFT: trajectories) from the previous build's files instead of making them again.
+public protocol ReusingBuilder: DatasetBuilder {
+    /// The previous build's records (nil: make every unit).
+    var memo: OutputMemo? { get }
+    var unitsReused: Int { get }
+    var unitsMade: Int { get }
+}
+
+/// The `trajectory-sft` style: one record per trajectory, written as it arrives. A trajectory that came
+/// through the ingest cache unchanged (it has a name there) and was rendered with the same options by
+/// the same version has its record copied from the previous build's files instead of rendered again.
+public final class SFTBuilder: ReusingBuilder {
     let renderer: TrajectorySFT
     let writer: DatasetWriter
     let splitter: Splitter
+    public let memo: OutputMemo?
+    /// What every record's key starts with: the style's revision, the tool version and the renderer's options.
+    let keyPrefix: [Data]
+    public private(set) var unitsReused = 0
+    public private(set) var unitsMade = 0
 
-    public init(renderer: TrajectorySFT, writer: DatasetWriter, splitter: Splitter) {
+    /// Bump when the record rendered from the same trajectory with the same options changes.
+    static let recordsRevision = 1
+
+    public init(renderer: TrajectorySFT, writer: DatasetWriter, splitter: Splitter, memo: OutputMemo? = nil, toolVersion: String = "") {
         self.renderer = renderer
         self.writer = writer
         self.splitter = splitter
+        self.memo = memo
+        let o = renderer.options
+        keyPrefix = [Data("trajectory-sft \(Self.recordsRevision) \(toolVersion)".utf8), Data(o.format.rawValue.utf8),
+                     Data((o.system.map { "system:" + $0 } ?? "no system").utf8), Data("thoughts:\(o.includeThoughts)".utf8)]
     }
 
     public func add(_ batch: [Trajectory]) throws {
+        // Records of the previous build, where the index has them (read in order, so mostly sequentially).
+        let keys: [String?] = batch.map { t in
+            guard memo != nil, let id = t.digest.identity else { return nil }
+            return OutputMemo.key(keyPrefix + [Data(id.utf8)])
+        }
+        let found: [OutputMemo.Unit?] = keys.map { k in
+            guard let k, let unit = memo?.lookup(k), unit.records.count <= 1, unit.records.allSatisfy({ $0.count == 4 && $0[0] == 0 }) else { return nil }
+            return unit
+        }
         let renderer = renderer
-        let rendered = Parallel.map(batch) { t -> Result<Data, SkipReason> in
+        nonisolated(unsafe) let todo = found
+        let rendered = Parallel.map(Array(batch.enumerated())) { i, t -> Result<Data, SkipReason>? in
+            if todo[i] != nil { return nil }
             do { return try renderer.render(t) } catch { return .failure(SkipReason("render_error")) }
         }
-        for (t, r) in zip(batch, rendered) {
-            switch r {
-            case .success(let line): try writer.write(line, split: splitter.split(t))
-            case .failure(let skip): writer.skip(skip.reason)
+        for (i, t) in batch.enumerated() {
+            let split = splitter.split(t)
+            let result: Result<Data, SkipReason>
+            if let unit = found[i] {
+                unitsReused += 1
+                if let r = unit.records.first { result = .success(try memo!.line(r)) } else { result = .failure(SkipReason(unit.counts.keys.sorted().first ?? "render_error")) }
+            } else {
+                unitsMade += 1
+                result = rendered[i]!
+            }
+            switch result {
+            case .success(let line):
+                if let memo, let key = keys[i] {
+                    memo.begin(unit: key, counts: [:])
+                    let at = writer.position(split: split)
+                    memo.wrote(unit: key, member: 0, tags: [], file: at.file, offset: at.offset, length: line.count)
+                }
+                try writer.write(line, split: split)
+            case .failure(let skip):
+                if let memo, let key = keys[i] { memo.begin(unit: key, counts: [skip.reason: 1]) }
+                writer.skip(skip.reason)
             }
         }
     }

@@ -602,3 +602,61 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
         #expect(try treeHashes(dir.appendingPathComponent("out/datasets")) == treeHashes(dir.appendingPathComponent("clean/datasets")))
     }
 }
+
+/// Trajectory SFT copies the record of a trajectory that came through the ingest cache unchanged from
+/// the previous build's files; the result is what a clean build writes.
+@Suite struct SFTReuseTests {
+    @Test func unchangedTrajectoriesAreCopiedNewOnesRendered() throws {
+        let dir = try Scratch.directory("sft-reuse")
+        let samples = try writeSampleParts(to: dir, seed: 14, tasks: 40)
+        func pipeline(format: String) throws {
+            try Data("""
+                version: 1
+                name: sft-reuse
+                max_bad_fraction: 0.5
+                inputs:
+                  - path: samples/*.jsonl
+                outputs:
+                  sft: {style: trajectory-sft, format: \(format)}
+                """.utf8).write(to: dir.appendingPathComponent("p.yaml"))
+        }
+        func build(_ to: URL, cache: Bool = true) throws -> BuildResult.DatasetResult {
+            try? FileManager.default.removeItem(at: to.appendingPathComponent(".cache/builds"))  // not the whole-build memo
+            return try BuildRunner(options: .init(outDirectory: to, useCache: cache))
+                .run(try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path)).datasets[0]
+        }
+        func clean() throws -> [String: String] {
+            let o = dir.appendingPathComponent("clean-\(UInt32.random(in: 0...UInt32.max))")
+            _ = try build(o, cache: false)
+            return try treeHashes(o.appendingPathComponent("datasets"))
+        }
+        let out = dir.appendingPathComponent("out")
+        try pipeline(format: "messages")
+        let first = try build(out)
+        let records = first.unitsMade ?? 0
+        #expect(records > 50 && first.unitsReused == 0)
+        #expect(try treeHashes(out.appendingPathComponent("datasets")) == (try clean()))
+
+        // A new file: its trajectories are rendered, every other record is copied.
+        try SampleCorpus(seed: 15, tasks: 4).files().first { $0.name == "part-01.jsonl" }!.contents
+            .write(to: samples.appendingPathComponent("part-05.jsonl"))
+        let appended = try build(out)
+        #expect(appended.unitsReused == records && (appended.unitsMade ?? 0) > 0)
+        #expect(try treeHashes(out.appendingPathComponent("datasets")) == (try clean()))
+
+        // Another format renders every record again.
+        try pipeline(format: "sharegpt")
+        let other = try build(out)
+        #expect(other.unitsReused == 0)
+        #expect(try treeHashes(out.appendingPathComponent("datasets")) == (try clean()))
+
+        // An edited output is not trusted.
+        let train = out.appendingPathComponent("datasets/sft/train.jsonl")
+        var bytes = try Data(contentsOf: train)
+        let k = try #require(bytes.firstIndex(of: UInt8(ascii: "a")))
+        bytes[k] = UInt8(ascii: "b")
+        try bytes.write(to: train)
+        #expect(try build(out).unitsReused == 0)
+        #expect(try treeHashes(out.appendingPathComponent("datasets")) == (try clean()))
+    }
+}

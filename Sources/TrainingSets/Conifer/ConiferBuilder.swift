@@ -6,7 +6,7 @@ import Trajectories
 /// multi-turn record chaining the levels, and process feedback — internal (how each constraint was met)
 /// and external (Conifer's 4 turns: request → weaker answer from a failed attempt of the same task →
 /// critique of exactly the failed checks + "Please give a revised version." → the reference).
-public final class ConiferBuilder: DatasetBuilder {
+public final class ConiferBuilder: ReusingBuilder {
     public struct Options: Sendable, Encodable {
         public var levels: Int
         public var internalFeedback: Bool
@@ -85,6 +85,8 @@ public final class ConiferBuilder: DatasetBuilder {
     /// Task families whose records were found in the previous build's files, and those made now.
     public private(set) var familiesReused = 0
     public private(set) var familiesMade = 0
+    public var unitsReused: Int { familiesReused }
+    public var unitsMade: Int { familiesMade }
     /// Records of task families in the previous build's files (nil: make every family).
     public let memo: OutputMemo?
     /// Part of every memo key: another version of the tool may make other records.
