@@ -53,7 +53,8 @@ struct PlanCommand: ParsableCommand {
             }
             for o in spec.outputs {
                 Terminal.out("  output \(o.name) (\(o.style.rawValue)): built every run from the ingested trajectories"
-                             + (o.style == .conifer ? " (task families whose trajectories are unchanged reuse their records)" : ""))
+                             + (o.style == .conifer ? " (task families whose trajectories are unchanged reuse their records)"
+                                : o.style == .trajectorySFT ? " (unchanged trajectories reuse their records)" : ""))
             }
         }
     }
