@@ -118,11 +118,11 @@ public final class BuildRunner {
     public struct PlanLine: Sendable {
         public var file: String
         public var format: String
-        /// Every cache entry of the file is there: it will not be read.
-        public var cached: Bool
         /// Cache entries the file's ingest is kept in (1, or its chunks when it is a large native file), and how many are there.
         public var entries: Int
         public var entriesCached: Int
+        /// Every cache entry of the file is there: it will not be read.
+        public var cached: Bool { entriesCached == entries }
     }
 
     /// Each input file, its format and whether its ingest is in the cache (nothing is written).
@@ -152,8 +152,7 @@ public final class BuildRunner {
                 let (jsonl, meta) = cache.paths($0.key)
                 return FileManager.default.fileExists(atPath: jsonl.path) && FileManager.default.fileExists(atPath: meta.path)
             }.count
-            return PlanLine(file: input.display, format: input.format, cached: there == segments.count,
-                            entries: segments.count, entriesCached: there)
+            return PlanLine(file: input.display, format: input.format, entries: segments.count, entriesCached: there)
         }
     }
 
@@ -222,7 +221,7 @@ public final class BuildRunner {
     /// A fingerprinting copy of the first step after the cached ones when it is a dedupe: ingest computes
     /// its fingerprints and keeps them with the cache entries, so a rebuild fingerprints only new records.
     static func fingerprinter(_ rest: [PrepareStepSpec]) -> Deduplicator? {
-        guard let first = rest.first, case .dedupe = first, case .dedupe(let d)? = makeSteps([first]).first else { return nil }
+        guard let first = rest.first, case .dedupe(let d)? = makeSteps([first]).first else { return nil }
         return d
     }
 
@@ -482,7 +481,7 @@ public final class BuildRunner {
         var droppedByImport: [String: Int] = [:]
         var inputInfos: [Manifest.InputInfo] = []
         try ingest(inputs, prefix: prefix, prefixSpec: prefixSpec, cache: cache, known: hashes,
-                   digests: spec.outputs.contains { $0.style == .conifer || $0.style == .trajectorySFT }, fingerprinter: Self.fingerprinter(suffixSpec),
+                   fingerprinter: Self.fingerprinter(suffixSpec),
                    started: { options.progress?(.fileStarted(path: $0.display, bytes: $0.bytes)) },
                    done: { input, r in
                        cacheHits += r.entriesHit

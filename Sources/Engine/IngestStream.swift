@@ -24,10 +24,10 @@ extension BuildRunner {
     /// Ingests `inputs` in order, handing each batch of prepared records to `sink` (in file order) and
     /// each finished input to `done`. `known` holds input digests computed before (by path); the others
     /// are hashed alongside the reading. With `decodeHits` false, inputs found in the cache are only
-    /// counted (shards need them in the cache, not in memory). With `digests`, each record carries its
-    /// name in the cache, `<entry key>:<line>` (for outputs that reuse records of unchanged trajectories).
+    /// counted (shards need them in the cache, not in memory). With the cache on, each record carries its
+    /// name there, `<entry key>:<line>` (outputs reuse the records of unchanged trajectories by it).
     func ingest(_ inputs: [ResolvedInput], prefix: PrepareChain, prefixSpec: [PrepareStepSpec], cache: IngestCache,
-                known: [String: InputDigest] = [:], decodeHits: Bool = true, digests: Bool = false,
+                known: [String: InputDigest] = [:], decodeHits: Bool = true,
                 fingerprinter: Deduplicator? = nil,
                 started: (ResolvedInput) -> Void = { _ in },
                 done: (ResolvedInput, Ingested) throws -> Void, sink: ([Trajectory]) throws -> Void) throws {
@@ -35,7 +35,7 @@ extension BuildRunner {
             preconditionFailure("the cached steps end before the first dedupe")
         }
         let stream = IngestStream(inputs: inputs, steps: steps, prefixSpec: prefixSpec, cache: cache, known: known,
-                                  useCache: options.useCache, decodeHits: decodeHits, digests: digests && options.useCache,
+                                  useCache: options.useCache, decodeHits: decodeHits,
                                   batchLines: options.batchLines, chunkBytes: options.chunkBytes,
                                   fingerprinter: options.useCache ? fingerprinter : nil,
                                   cancellation: options.cancellation)
@@ -75,9 +75,7 @@ extension BuildRunner {
                 }
             case .batch(let b):
                 for t in b.tallies { prefix.absorb(t) }
-                if segmentHit {
-                    current.counts.quarantined += b.quarantine
-                } else {
+                if !segmentHit {  // a cached segment's counts came with its entry
                     segment.quarantined += b.quarantine
                     segment.records += b.read
                     segment.repaired += b.repaired
@@ -177,7 +175,6 @@ final class IngestStream: @unchecked Sendable {
     private let known: [String: InputDigest]
     private let useCache: Bool
     private let decodeHits: Bool
-    private let digests: Bool
     /// The first dedupe step after the cached ones, whose fingerprints are computed at ingest and kept
     /// with the cache entries (only its configuration is used: `computeFingerprint` reads nothing else).
     nonisolated(unsafe) let fingerprinter: Deduplicator?
@@ -195,7 +192,7 @@ final class IngestStream: @unchecked Sendable {
     private var segmentRecords = 0
 
     init(inputs: [BuildRunner.ResolvedInput], steps: RecordSteps, prefixSpec: [PrepareStepSpec], cache: IngestCache,
-         known: [String: InputDigest], useCache: Bool, decodeHits: Bool, digests: Bool, batchLines: Int, chunkBytes: Int,
+         known: [String: InputDigest], useCache: Bool, decodeHits: Bool, batchLines: Int, chunkBytes: Int,
          fingerprinter: Deduplicator? = nil, cancellation: Cancellation?) {
         self.fingerprinter = fingerprinter
         self.chunkBytes = chunkBytes
@@ -206,7 +203,6 @@ final class IngestStream: @unchecked Sendable {
         self.known = known
         self.useCache = useCache
         self.decodeHits = decodeHits
-        self.digests = digests
         self.batchLines = batchLines
         self.cancellation = cancellation
     }
@@ -229,9 +225,9 @@ final class IngestStream: @unchecked Sendable {
                 prints?.finish(cache: cache)
                 return endSegment(dropped: [:])
             }
-            // When asked, each record keeps its name in the cache (output styles key their reuse on it), and
-            // its dedupe fingerprint (stored with the entry, or computed now and stored after).
-            let identity = digests ? segmentKey : nil
+            // Each record keeps its name in the cache (output styles key their reuse on it) and its dedupe
+            // fingerprint (stored with the entry, or computed now and stored after).
+            let identity = segmentKey
             let first = segmentRecords
             segmentRecords += batch.lines.count
             let decoded = Parallel.map(Array(batch.lines.enumerated()), minChunk: 1) { j, line -> Trajectory? in
@@ -318,7 +314,7 @@ final class IngestStream: @unchecked Sendable {
             b.tallies.append(p.tally)
             if var r = p.record {
                 // Its name in the cache entry being written: the entry's key and its line there.
-                if digests, p.line != nil, let key = segmentKey {
+                if p.line != nil, let key = segmentKey {
                     r.digest.identity = "\(key):\(segmentRecords)"
                     segmentRecords += 1
                 }

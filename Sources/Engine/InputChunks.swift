@@ -29,12 +29,16 @@ struct InputDigest: Codable, Equatable, Sendable {
     /// the file), so where a chunk ends depends only on the bytes from its start: appending to a file
     /// leaves its earlier chunks, and their cache entries, as they were.
     static func compute(path: String, chunkBytes: Int?) throws -> InputDigest {
+        guard let chunkBytes else {
+            let (sha, bytes) = try ContentHash.sha256(fileAt: path)
+            return InputDigest(sha256: sha, bytes: bytes, chunks: nil)
+        }
         guard let h = FileHandle(forReadingAtPath: path) else {
             throw ReadError.cannotOpen(path: path, reason: "cannot open for hashing")
         }
         defer { try? h.close() }
-        // With chunks, the whole file's hash is computed on another thread, a few blocks behind.
-        let file = BackgroundHasher(inBackground: chunkBytes != nil)
+        // The whole file's hash is computed on another thread, a few blocks behind the chunks'.
+        let file = BackgroundHasher()
         var chunk = ContentHash.Stream()
         var chunks: [InputChunk] = []
         var chunkStart: Int64 = 0, firstLine = 1, newlines = 0
@@ -43,39 +47,37 @@ struct InputDigest: Codable, Equatable, Sendable {
             let block = try h.read(upToCount: 1 << 20) ?? Data()
             if block.isEmpty { break }
             file.add(block)
-            if let size = chunkBytes {
-                block.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                    let b = raw.bindMemory(to: UInt8.self)
-                    var i = 0
-                    while i < b.count {
-                        // The chunk may end at the first newline at file position chunkStart + size - 1 or later.
-                        let from = max(i, Int(chunkStart + Int64(size) - 1 - offset))
-                        var cut = b.count, found = false
-                        if from < b.count, let p = memchr(b.baseAddress! + from, 0x0A, b.count - from) {
-                            cut = UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self) - b.baseAddress! + 1
-                            found = true
-                        }
-                        let piece = UnsafeBufferPointer(rebasing: b[i..<cut])
-                        chunk.update(UnsafeRawBufferPointer(piece))
-                        newlines += countNewlines(UnsafeRawBufferPointer(piece))
-                        i = cut
-                        if found {
-                            let end = offset + Int64(cut)
-                            chunks.append(InputChunk(offset: chunkStart, length: end - chunkStart, firstLine: firstLine, sha256: chunk.finalize()))
-                            chunk = ContentHash.Stream()
-                            firstLine += newlines
-                            newlines = 0
-                            chunkStart = end
-                        }
+            block.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+                let b = raw.bindMemory(to: UInt8.self)
+                var i = 0
+                while i < b.count {
+                    // The chunk may end at the first newline at file position chunkStart + chunkBytes - 1 or later.
+                    let from = max(i, Int(chunkStart + Int64(chunkBytes) - 1 - offset))
+                    var cut = b.count, found = false
+                    if from < b.count, let p = memchr(b.baseAddress! + from, 0x0A, b.count - from) {
+                        cut = UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self) - b.baseAddress! + 1
+                        found = true
+                    }
+                    let piece = UnsafeBufferPointer(rebasing: b[i..<cut])
+                    chunk.update(UnsafeRawBufferPointer(piece))
+                    newlines += countNewlines(UnsafeRawBufferPointer(piece))
+                    i = cut
+                    if found {
+                        let end = offset + Int64(cut)
+                        chunks.append(InputChunk(offset: chunkStart, length: end - chunkStart, firstLine: firstLine, sha256: chunk.finalize()))
+                        chunk = ContentHash.Stream()
+                        firstLine += newlines
+                        newlines = 0
+                        chunkStart = end
                     }
                 }
             }
             offset += Int64(block.count)
         }
-        if chunkBytes != nil, offset > chunkStart {
+        if offset > chunkStart {
             chunks.append(InputChunk(offset: chunkStart, length: offset - chunkStart, firstLine: firstLine, sha256: chunk.finalize()))
         }
-        return InputDigest(sha256: file.finalize(), bytes: offset, chunks: chunkBytes == nil ? nil : chunks)
+        return InputDigest(sha256: file.finalize(), bytes: offset, chunks: chunks)
     }
 
     /// The number of `\n` bytes, eight at a time: a byte of `x = word ^ 0x0A…` is zero exactly where the
@@ -96,18 +98,13 @@ struct InputDigest: Codable, Equatable, Sendable {
     }
 }
 
-/// A sha256 fed block by block, on a serial queue at most four blocks behind the caller (or inline).
+/// A sha256 fed block by block, on a serial queue at most four blocks behind the caller.
 private final class BackgroundHasher: @unchecked Sendable {
     private var stream = ContentHash.Stream()
-    private let queue: DispatchQueue?
+    private let queue = DispatchQueue(label: "skillforge.input-hash")
     private let slots = DispatchSemaphore(value: 4)
 
-    init(inBackground: Bool) {
-        queue = inBackground ? DispatchQueue(label: "skillforge.input-hash") : nil
-    }
-
     func add(_ block: Data) {
-        guard let queue else { stream.update(block); return }
         slots.wait()
         queue.async { [self] in
             stream.update(block)
@@ -116,7 +113,7 @@ private final class BackgroundHasher: @unchecked Sendable {
     }
 
     func finalize() -> String {
-        queue?.sync {}
+        queue.sync {}
         return stream.finalize()
     }
 }

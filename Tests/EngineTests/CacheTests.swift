@@ -18,21 +18,25 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
     return samples
 }
 
+/// Writes `<dir>/p.yaml`, a pipeline named `name` over `samples/*.jsonl` (with `input` added to that
+/// input's entry) followed by `body` (prepare steps, outputs), and loads it.
+@discardableResult
+func writeSamplesPipeline(_ dir: URL, name: String, input: String = "", _ body: String) throws -> PipelineSpec {
+    let entry = input.isEmpty ? "" : "\n    " + input
+    try Data("version: 1\nname: \(name)\nmax_bad_fraction: 0.5\ninputs:\n  - path: samples/*.jsonl\(entry)\n\(body)\n".utf8)
+        .write(to: dir.appendingPathComponent("p.yaml"))
+    return try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path)
+}
+
 @Suite(.serialized) struct CacheTests {
     func pipeline(_ dir: URL, emails: Bool = false, testSplit: Double = 0.1) throws -> PipelineSpec {
-        try Data("""
-            version: 1
-            name: cache-test
-            max_bad_fraction: 0.5
-            inputs:
-              - path: samples/*.jsonl
+        return try writeSamplesPipeline(dir, name: "cache-test", """
             prepare:
               - redact: {secrets: true, emails: \(emails)}
               - dedupe: {method: exact}
             outputs:
               sft: {style: trajectory-sft, test_split: \(testSplit)}
-            """.utf8).write(to: dir.appendingPathComponent("p.yaml"))
-        return try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path)
+            """)
     }
 
     /// The build memo: an unchanged build is reused whole (nothing rewritten, a run still recorded);
@@ -42,16 +46,11 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
         let samples = try writeSampleParts(to: dir, seed: 6, tasks: 40)
         let rules = repoRoot.appendingPathComponent("pipelines/safety/consequences.yaml")
         try FileManager.default.copyItem(at: rules, to: dir.appendingPathComponent("rules.yaml"))
-        try Data("""
-            version: 1
-            name: memo
-            max_bad_fraction: 0.5
-            inputs:
-              - path: samples/*.jsonl
+        try writeSamplesPipeline(dir, name: "memo", """
             outputs:
               sft: {style: trajectory-sft}
               safety: {style: cs-chain, rules: rules.yaml}
-            """.utf8).write(to: dir.appendingPathComponent("p.yaml"))
+            """)
         let out = dir.appendingPathComponent("out")
         func build(cache: Bool = true) throws -> BuildResult {
             try BuildRunner(options: .init(outDirectory: out, useCache: cache)).run(try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path))
@@ -188,15 +187,10 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
     @Test func unchangedFamiliesAreReusedChangedOnesRemade() throws {
         let dir = try scratch("conifer-reuse")
         let samples = try writeSampleParts(to: dir, seed: 12, tasks: 50)
-        try Data("""
-            version: 1
-            name: reuse
-            max_bad_fraction: 0.5
-            inputs:
-              - path: samples/*.jsonl
+        try writeSamplesPipeline(dir, name: "reuse", """
             outputs:
               instruct: {style: conifer}
-            """.utf8).write(to: dir.appendingPathComponent("p.yaml"))
+            """)
         let out = dir.appendingPathComponent("out")
         func build(_ to: URL, cache: Bool = true) throws -> BuildResult {
             try? FileManager.default.removeItem(at: to.appendingPathComponent(".cache/builds"))  // not the whole-build memo
@@ -265,15 +259,10 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
         try (NativeWriter.line(mailed) + Data("\n".utf8)).write(to: samples.appendingPathComponent("part-10.jsonl"))
         _ = try build(out)
         #expect(String(decoding: try Data(contentsOf: train), as: UTF8.self).contains("ops.team@example.com"))
-        try Data("""
-            version: 1
-            name: reuse
-            max_bad_fraction: 0.5
-            inputs:
-              - path: samples/*.jsonl
+        try writeSamplesPipeline(dir, name: "reuse", """
             outputs:
               instruct: {style: conifer, prepare: [{redact: {secrets: true, emails: true}}]}
-            """.utf8).write(to: dir.appendingPathComponent("p.yaml"))
+            """)
         let redacted = try build(out).datasets[0]
         #expect(redacted.unitsMade == 1 && redacted.unitsReused == families - 1)
         #expect(!String(decoding: try Data(contentsOf: train), as: UTF8.self).contains("ops.team@example.com"))
@@ -432,20 +421,13 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
         data = Data((lines.prefix(lines.count * 2 / 3) + [Data("{broken".utf8)[...]] + lines.dropFirst(lines.count * 2 / 3)).joined(separator: [0x0A]))
         let big = samples.appendingPathComponent("all.jsonl")
         try data.write(to: big)
-        try Data("""
-            version: 1
-            name: chunked
-            max_bad_fraction: 0.5
-            inputs:
-              - path: samples/*.jsonl
-                format: native
+        let spec = try writeSamplesPipeline(dir, name: "chunked", input: "format: native", """
             prepare:
               - redact: {secrets: true}
               - dedupe: {method: exact}
             outputs:
               sft: {style: trajectory-sft}
-            """.utf8).write(to: dir.appendingPathComponent("p.yaml"))
-        let spec = try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path)
+            """)
         let chunk = 16 << 10
         func build(_ out: String, cache: Bool = true) throws -> BuildResult {
             try BuildRunner(options: .init(outDirectory: dir.appendingPathComponent(out), useCache: cache, chunkBytes: chunk)).run(spec)
@@ -484,19 +466,13 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
 /// rebuild fingerprints only new records, and reaches the decisions a clean build reaches.
 @Suite struct DedupeFingerprintTests {
     func pipeline(_ dir: URL, dedupe: String) throws -> PipelineSpec {
-        try Data("""
-            version: 1
-            name: prints
-            max_bad_fraction: 0.5
-            inputs:
-              - path: samples/*.jsonl
+        return try writeSamplesPipeline(dir, name: "prints", """
             prepare:
               - redact: {secrets: true}
               - dedupe: \(dedupe)
             outputs:
               sft: {style: trajectory-sft}
-            """.utf8).write(to: dir.appendingPathComponent("p.yaml"))
-        return try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path)
+            """)
     }
 
     @Test func storedFingerprintsAreUsedCheckedAndRecomputedWhenMissing() throws {
@@ -579,18 +555,12 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
     @Test func aRenamedOrCopiedFileNamesItsNewPath() throws {
         let dir = try Scratch.directory("renamed")
         let samples = try writeSampleParts(to: dir, seed: 8, tasks: 30)
-        try Data("""
-            version: 1
-            name: renamed
-            max_bad_fraction: 0.5
-            inputs:
-              - path: samples/*.jsonl
+        let spec = try writeSamplesPipeline(dir, name: "renamed", """
             outputs:
               sft: {style: trajectory-sft}
-            """.utf8).write(to: dir.appendingPathComponent("p.yaml"))
-        let spec = { try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path) }
+            """)
         func build(_ out: String, cache: Bool = true) throws -> BuildResult {
-            try BuildRunner(options: .init(outDirectory: dir.appendingPathComponent(out), useCache: cache)).run(try spec())
+            try BuildRunner(options: .init(outDirectory: dir.appendingPathComponent(out), useCache: cache)).run(spec)
         }
         _ = try build("out")
         try FileManager.default.moveItem(at: samples.appendingPathComponent("part-01.jsonl"), to: samples.appendingPathComponent("part-07.jsonl"))
@@ -610,15 +580,10 @@ func writeSampleParts(to dir: URL, seed: UInt64, tasks: Int) throws -> URL {
         let dir = try Scratch.directory("sft-reuse")
         let samples = try writeSampleParts(to: dir, seed: 14, tasks: 40)
         func pipeline(format: String) throws {
-            try Data("""
-                version: 1
-                name: sft-reuse
-                max_bad_fraction: 0.5
-                inputs:
-                  - path: samples/*.jsonl
+            try writeSamplesPipeline(dir, name: "sft-reuse", """
                 outputs:
                   sft: {style: trajectory-sft, format: \(format)}
-                """.utf8).write(to: dir.appendingPathComponent("p.yaml"))
+                """)
         }
         func build(_ to: URL, cache: Bool = true) throws -> BuildResult.DatasetResult {
             try? FileManager.default.removeItem(at: to.appendingPathComponent(".cache/builds"))  // not the whole-build memo

@@ -83,10 +83,8 @@ public final class ConiferBuilder: ReusingBuilder {
     }
 
     /// Task families whose records were found in the previous build's files, and those made now.
-    public private(set) var familiesReused = 0
-    public private(set) var familiesMade = 0
-    public var unitsReused: Int { familiesReused }
-    public var unitsMade: Int { familiesMade }
+    public private(set) var unitsReused = 0
+    public private(set) var unitsMade = 0
     /// Records of task families in the previous build's files (nil: make every family).
     public let memo: OutputMemo?
     /// Part of every memo key: another version of the tool may make other records.
@@ -169,7 +167,7 @@ public final class ConiferBuilder: ReusingBuilder {
             for (key, result) in zip(keys, made) {
                 let family = try result.get()
                 let f = units.count
-                if case .reused = family.records { familiesReused += 1 } else { familiesMade += 1 }
+                if case .reused = family.records { unitsReused += 1 } else { unitsMade += 1 }
                 stats.add(family.stats)
                 units.append(family.memoKey)
                 if let memo, let key = family.memoKey { memo.begin(unit: key, counts: family.stats.counts) }
