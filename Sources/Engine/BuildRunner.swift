@@ -17,9 +17,13 @@ public struct BuildResult: Sendable, Codable {
         /// those made in this one; nil for styles that make everything every time.
         public var unitsReused: Int?
         public var unitsMade: Int?
+        /// Part files linked unchanged from the previous build, and part files written.
+        public var partsKept: Int
+        public var partsWritten: Int
 
         enum CodingKeys: String, CodingKey {
-            case name, path, records, splits, skipped, unitsReused = "units_reused", unitsMade = "units_made"
+            case name, path, records, splits, skipped, unitsReused = "units_reused", unitsMade = "units_made",
+                 partsKept = "parts_kept", partsWritten = "parts_written"
         }
     }
 
@@ -461,13 +465,15 @@ public final class BuildRunner {
             let desc = DatasetWriter.Description(
                 name: o.name, style: o.style.rawValue, format: format, license: o.license, pipeline: spec.name,
                 configHash: configHash, toolVersion: SkillforgeVersion.current, seed: spec.seed, summary: Self.summary(o))
-            let writer = try DatasetWriter(directory: staging.appendingPathComponent("datasets/\(o.name)"), description: desc)
             // Conifer finds the records of unchanged task families, trajectory SFT those of unchanged
-            // trajectories, in the output it is about to replace.
+            // trajectories, in the output it is about to replace; parts holding the same records as a
+            // part of that output are linked, not written.
             let memo = options.useCache && (o.style == .conifer || o.style == .trajectorySFT)
                 ? OutputMemo(indexURL: Self.recordsMemoRoot(out).appendingPathComponent("\(o.name).json"),
                              datasetDirectory: out.appendingPathComponent("datasets/\(o.name)"))
                 : nil
+            let writer = try DatasetWriter(directory: staging.appendingPathComponent("datasets/\(o.name)"), description: desc,
+                                           partBytes: spec.package.partBytes, previous: memo)
             outputs.append(OutputState(spec: o, chain: PrepareChain(steps: Self.makeSteps(o.prepare)),
                                        builder: try Self.makeBuilder(o, spec: spec, writer: writer, memo: memo),
                                        writer: writer, configHash: configHash))
@@ -554,7 +560,8 @@ public final class BuildRunner {
             let reusing = o.builder as? any ReusingBuilder
             let entry = BuildResult.DatasetResult(name: o.spec.name, path: Self.displayPath(out.appendingPathComponent("datasets/\(o.spec.name)").path),
                                                   records: manifest.records, splits: manifest.splits.mapValues(\.records),
-                                                  skipped: manifest.skipped, unitsReused: reusing?.unitsReused, unitsMade: reusing?.unitsMade)
+                                                  skipped: manifest.skipped, unitsReused: reusing?.unitsReused, unitsMade: reusing?.unitsMade,
+                                                  partsKept: o.writer?.partsLinked ?? 0, partsWritten: o.writer?.partsWritten ?? 0)
             results.append(entry)
             manifests.append((entry, manifest))
         }
@@ -602,7 +609,7 @@ public final class BuildRunner {
                 let memo = (o.builder as? any ReusingBuilder)?.memo
                 memo?.discard()  // it points into the output being replaced
                 try AtomicInstall.install(writer.directory, at: out.appendingPathComponent("datasets/\(o.spec.name)"))
-                memo?.save()
+                if let memo, let manifest = manifests.first(where: { $0.0.name == o.spec.name })?.1 { memo.save(manifest: manifest) }
             } else {
                 try AtomicInstall.install(staging.appendingPathComponent("skills"), at: out.appendingPathComponent("skills"))
                 if fm.fileExists(atPath: staging.appendingPathComponent("archives").path) {

@@ -84,10 +84,10 @@ enum Packaging {
                              datasets: datasets.map { datasetInput($1, path: $0.path) }, skills: skills)
     }
 
-    /// A dataset's catalog row from its manifest (the content hash covers every split's sha256).
+    /// A dataset's catalog row from its manifest (the content hash covers every part file's sha256).
     static func datasetInput(_ m: Manifest, path: String) -> Catalog.DatasetInput {
         Catalog.DatasetInput(name: m.name, style: m.style,
-                             contentHash: ContentHash.sha256(DatasetWriter.orderedKeys(m.splits).map { m.splits[$0]!.sha256 }.joined(separator: ",")),
+                             contentHash: ContentHash.sha256(DatasetWriter.orderedKeys(m.splits).flatMap { m.splits[$0]!.parts.map(\.sha256) }.joined(separator: ",")),
                              splits: m.splits.mapValues(\.records), records: m.records,
                              bytes: m.splits.values.reduce(0) { $0 + $1.bytes }, path: path)
     }

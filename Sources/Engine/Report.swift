@@ -93,9 +93,13 @@ enum Report {
         body.append(bars("seconds per stage", timings) { String(format: "%.2f s", $0) })
         body.append("<h3>Reused from earlier builds</h3>")
         body.append(table(["what", "reused", "made now"], [["ingest cache entries (input files or chunks)", "\(r.cache.hits)", "\(r.cache.misses)"]]
-            + r.datasets.compactMap { d in
-                guard let reused = d.unitsReused, let made = d.unitsMade else { return nil }
-                return ["\(d.name): records of units of work (Conifer: task families; trajectory SFT: trajectories)", "\(reused)", "\(made)"]
+            + r.datasets.flatMap { d -> [[String]] in
+                var rows: [[String]] = []
+                if let reused = d.unitsReused, let made = d.unitsMade {
+                    rows.append(["\(d.name): records of units of work (Conifer: task families; trajectory SFT: trajectories)", "\(reused)", "\(made)"])
+                }
+                if d.partsKept > 0 { rows.append(["\(d.name): part files (kept unchanged, written)", "\(d.partsKept)", "\(d.partsWritten)"]) }
+                return rows
             }))
         let css = """
             body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:960px;color:#222}

@@ -298,7 +298,7 @@ final class SpecReader {
         let prepare = top["prepare"].map { prepareList($0.value, "prepare") } ?? []
         let outputs = top["outputs"].map(outputMap) ?? []
         var package = PackageSpec()
-        if let p = top["package"], let m = mapping(p.value, "'package'", allowed: ["skills", "catalog"]) {
+        if let p = top["package"], let m = mapping(p.value, "'package'", allowed: ["skills", "catalog", "part_mb"]) {
             if let e = m["skills"] {
                 package.skills = (stringList(e) ?? []).compactMap { raw in
                     if let k = PackageSpec.ArchiveKind(rawValue: raw) { return k }
@@ -307,6 +307,7 @@ final class SpecReader {
                 }
             }
             if let c = bool(m["catalog"]) { package.catalog = c }
+            if let mb = double(m["part_mb"], range: 0.001...65_536, what: "between 0.001 and 65536 (MiB)") { package.partMB = mb }
         }
         var spec = PipelineSpec(version: version, name: name, seed: seed, inputs: inputs, prepare: prepare,
                                 outputs: outputs, maxBadFraction: maxBad, file: file, baseDirectory: baseDirectory)

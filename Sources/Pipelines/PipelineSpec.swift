@@ -38,7 +38,8 @@ public struct PipelineSpec: Sendable, Hashable, Codable {
     }
 }
 
-/// `package:` — archive formats for verified skills (out/archives/) and whether the catalog is updated.
+/// `package:` — archive formats for verified skills (out/archives/), whether the catalog is updated, and
+/// the size at which dataset splits are cut into part files.
 public struct PackageSpec: Sendable, Hashable, Codable {
     public enum ArchiveKind: String, Sendable, Hashable, Codable, CaseIterable {
         case skill
@@ -47,6 +48,10 @@ public struct PackageSpec: Sendable, Hashable, Codable {
     }
     public var skills: [ArchiveKind] = ArchiveKind.allCases
     public var catalog: Bool = true
+    /// A dataset part file ends before the record that would start past this many MiB.
+    public var partMB: Double = 32
+    /// `partMB` in bytes.
+    public var partBytes: Int { max(1, Int(partMB * 1_048_576)) }
     public init() {}
 }
 

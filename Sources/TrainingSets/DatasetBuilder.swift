@@ -55,32 +55,40 @@ public final class SFTBuilder: ReusingBuilder {
             return unit
         }
         let renderer = renderer
-        nonisolated(unsafe) let todo = found
+        let todo = found
         let rendered = Parallel.map(Array(batch.enumerated())) { i, t -> Result<Data, SkipReason>? in
             if todo[i] != nil { return nil }
             do { return try renderer.render(t) } catch { return .failure(SkipReason("render_error")) }
         }
         for (i, t) in batch.enumerated() {
             let split = splitter.split(t)
-            let result: Result<Data, SkipReason>
+            let record: DatasetWriter.Record
             if let unit = found[i] {
                 unitsReused += 1
-                if let r = unit.records.first { result = .success(try memo!.line(r)) } else { result = .failure(SkipReason(unit.counts.keys.sorted().first ?? "render_error")) }
+                guard let r = unit.records.first else {
+                    let reason = unit.counts.keys.sorted().first ?? "render_error"
+                    memo!.begin(unit: keys[i]!, counts: [reason: 1])
+                    writer.skip(reason)
+                    continue
+                }
+                // Read only if its part is written (not when the previous part file is linked).
+                let memo = memo!
+                record = .init(key: keys[i]!, length: r[3]) { try memo.line(r) }
             } else {
                 unitsMade += 1
-                result = rendered[i]!
-            }
-            switch result {
-            case .success(let line):
-                if let memo, let key = keys[i] {
-                    memo.begin(unit: key, counts: [:])
-                    let at = writer.position(split: split)
-                    memo.wrote(unit: key, member: 0, tags: [], file: at.file, offset: at.offset, length: line.count)
+                switch rendered[i]! {
+                case .success(let line):
+                    record = .init(key: keys[i], length: line.count) { line }
+                case .failure(let skip):
+                    if let memo, let key = keys[i] { memo.begin(unit: key, counts: [skip.reason: 1]) }
+                    writer.skip(skip.reason)
+                    continue
                 }
-                try writer.write(line, split: split)
-            case .failure(let skip):
-                if let memo, let key = keys[i] { memo.begin(unit: key, counts: [skip.reason: 1]) }
-                writer.skip(skip.reason)
+            }
+            let at = try writer.write(record, split: split)
+            if let memo, let key = keys[i] {
+                memo.begin(unit: key, counts: [:])
+                memo.wrote(unit: key, member: 0, tags: [], record: key, file: at.file, offset: at.offset, length: record.length)
             }
         }
     }

@@ -47,7 +47,7 @@ public enum DatasetCard {
             y.append("  data_files:")
             for key in splits where (key.contains("/") ? String(key.split(separator: "/")[0]) : "default") == config {
                 y.append("  - split: \(key.split(separator: "/").last!)")
-                y.append("    path: \(m.splits[key]!.file)")
+                y.append("    path: \(yamlScalar(key + "-*.jsonl"))")
             }
         }
         y.append("---")
@@ -56,12 +56,15 @@ public enum DatasetCard {
         body.append("")
         body.append(summary)
         body.append("")
-        body.append("| split | records | bytes | sha256 |")
+        body.append("| split | records | bytes | part files |")
         body.append("|---|---:|---:|---|")
         for s in splits {
             let i = m.splits[s]!
-            body.append("| \(s) | \(i.records) | \(i.bytes) | `\(i.sha256)` |")
+            let files = i.parts.count == 1 ? "`\(i.parts[0].file)`" : "`\(i.parts[0].file)` … `\(i.parts.last!.file)` (\(i.parts.count))"
+            body.append("| \(s) | \(i.records) | \(i.bytes) | \(files) |")
         }
+        body.append("")
+        body.append("A split is its part files in order (records are in curriculum or input order across them).")
         body.append("")
         body.append("- Style: `\(m.style)`, record format: `\(m.format)`")
         body.append("- Built by skillforge \(m.toolVersion) from pipeline `\(m.pipeline)` (config hash `\(m.configHash.prefix(16))`, seed \(m.seed))")

@@ -3,38 +3,60 @@ import Trajectories
 
 /// Records of units of work (Conifer: task families) found again in the previous build's dataset files,
 /// so that a nightly rebuild after new trajectories arrived remakes only the units whose trajectories
-/// changed, and copies the others' records — without keeping a second copy of the dataset anywhere.
+/// changed, and copies the others' records — without keeping a second copy of the dataset anywhere —
+/// or, where a whole part file holds the same records, links that file (see `DatasetWriter`).
 ///
 /// Each build writes an index beside the cache (`out/.cache/records/<output>.json`): per unit, the
 /// sha256 of everything its records depend on (the tool version, the style's options, the unit's
-/// trajectories byte for byte), its counts, and where each of its records lies in the installed split
-/// files (file, offset, length). The index also records each split file's identity (device, inode,
-/// size, modification and change times): if any differs (the output was edited, replaced, copied or is gone), the
-/// index is not used and every unit is made again. A record is only taken when its bytes are where the
-/// index says (a whole line); otherwise its unit is made again.
+/// trajectories byte for byte), its counts, and where each of its records lies in the installed part
+/// files (file, offset, length); per part file, its split, hash, size and record count and its identity
+/// (device, inode, size, modification and change times). If any file's identity differs (the output was
+/// edited, replaced, copied or is gone), the index is not used and every unit is made again. A record
+/// is only taken when its bytes are where the index says (a whole line); otherwise its unit is made again.
 public final class OutputMemo: @unchecked Sendable {
     public let indexURL: URL
     /// The installed output the index points into (read before the new one replaces it).
     public let datasetDirectory: URL
 
-    /// One unit: its counts, and per record `[member, file, offset, length, tags…]`.
+    /// One unit: its counts, per record `[member, file, offset, length, tags…]`, and per record the key
+    /// naming its content (what its bytes depend on), by which parts are matched.
     public struct Unit: Codable, Sendable {
         public var counts: [String: Int]
         public var records: [[Int]]
+        public var keys: [String]
+    }
+
+    /// One part file of the previous build, as the index recorded it.
+    struct IndexFile: Codable {
+        /// `train-00003`, `<config>/<split>-00000`: the file is `<key>.jsonl`.
+        var key: String
+        var split: String
+        var id: FileStamp
+        var records: Int
+        var bytes: Int64
+        var sha256: String
     }
 
     struct Index: Codable {
         var version: Int
-        /// Split keys (`train`, `test`, `<config>/<split>`), the files being `<key>.jsonl`.
-        var files: [String]
-        var ids: [FileStamp]
+        var files: [IndexFile]
         var units: [String: Unit]
     }
 
+    /// A part file of the previous build whose every record belongs to a unit: the keys of its records
+    /// in file order, so that a new part with the same records can link it.
+    public struct PreviousPart: @unchecked Sendable {
+        public let file: RecordFile
+        public let keys: [String]
+        public let info: Manifest.PartInfo
+    }
+
     private var previous: Index?
-    /// The previous split files, open for reading (records are read with pread, not mapped, so they
+    /// The previous part files, open for reading (records are read with pread, not mapped, so they
     /// do not stay in memory).
     private var files: [RecordFile] = []
+    /// Previous parts by split and the key of their first record.
+    private var parts: [String: PreviousPart] = [:]
     /// The index of the build in progress.
     private var next: [String: Unit] = [:]
 
@@ -42,21 +64,41 @@ public final class OutputMemo: @unchecked Sendable {
         self.indexURL = indexURL
         self.datasetDirectory = datasetDirectory
         guard let data = FileManager.default.contents(atPath: indexURL.path),
-              let index = try? JSONCoding.decoder.decode(Index.self, from: data),
-              index.version == 1, index.files.count == index.ids.count else { return }
+              let index = try? JSONCoding.decoder.decode(Index.self, from: data), index.version == 2 else { return }
         var files: [RecordFile] = []
-        for (key, id) in zip(index.files, index.ids) {
-            let url = DatasetWriter.fileURL(key, in: datasetDirectory)
-            guard FileStamp(path: url.path) == id, let file = RecordFile(reading: url) else { return }
+        for f in index.files {
+            let url = DatasetWriter.fileURL(f.key, in: datasetDirectory)
+            guard FileStamp(path: url.path) == f.id, let file = RecordFile(reading: url) else { return }
             files.append(file)
         }
         self.files = files
         previous = index
+        // Which records each file holds, in order; a file is a linkable part when they are exactly its lines.
+        var held: [[(offset: Int, length: Int, key: String)]] = Array(repeating: [], count: files.count)
+        for u in index.units.values where u.keys.count == u.records.count {
+            for (r, key) in zip(u.records, u.keys) where r.count >= 4 && held.indices.contains(r[1]) {
+                held[r[1]].append((r[2], r[3], key))
+            }
+        }
+        for (k, f) in index.files.enumerated() {
+            let records = held[k].sorted { $0.offset < $1.offset }
+            var at = 0
+            for r in records {
+                guard r.offset == at else { break }
+                at += r.length + 1
+            }
+            guard !records.isEmpty, records.count == f.records, Int64(at) == f.bytes, f.id.size == f.bytes else { continue }
+            parts[f.split + "\n" + records[0].key] = PreviousPart(file: files[k], keys: records.map(\.key),
+                                                                  info: .init(file: f.key + ".jsonl", records: f.records, bytes: f.bytes, sha256: f.sha256))
+        }
     }
+
+    /// The previous part of this split whose first record has this key.
+    public func part(split: String, startingWith key: String) -> PreviousPart? { parts[split + "\n" + key] }
 
     /// The previous build's unit with this key, when each of its records is a whole line where the index says.
     public func lookup(_ key: String) -> Unit? {
-        guard let unit = previous?.units[key] else { return nil }
+        guard let unit = previous?.units[key], unit.keys.count == unit.records.count else { return nil }
         for r in unit.records {
             guard r.count >= 4, files.indices.contains(r[1]), r[2] >= 0, r[3] > 0 else { return nil }
             let offset = Int64(r[2]), length = r[3]
@@ -80,30 +122,35 @@ public final class OutputMemo: @unchecked Sendable {
 
     /// Starts a unit of the build in progress, with its counts (call once per unit, records or not).
     public func begin(unit key: String, counts: [String: Int]) {
-        next[key] = Unit(counts: counts, records: [])
+        next[key] = Unit(counts: counts, records: [], keys: [])
     }
 
-    /// Notes where a unit's record went in the build in progress (call in writing order).
-    public func wrote(unit key: String, member: Int, tags: [Int], file: String, offset: Int64, length: Int) {
+    /// Notes where a unit's record (named `record`) went in the build in progress (call in writing order).
+    public func wrote(unit key: String, member: Int, tags: [Int], record: String, file: String, offset: Int64, length: Int) {
         let f = fileIndex[file] ?? { fileIndex[file] = fileIndex.count; return fileIndex.count - 1 }()
         next[key]?.records.append([member, f, Int(offset), length] + tags)
+        next[key]?.keys.append(record)
     }
 
     private var fileIndex: [String: Int] = [:]
 
-    /// Writes the index for the output now installed at `datasetDirectory` (after it was switched in).
-    /// Failures are ignored: without an index the next build makes every unit.
-    public func save() {
+    /// Writes the index for the output now installed at `datasetDirectory` (after it was switched in),
+    /// from its manifest. Failures are ignored: without an index the next build makes every unit.
+    public func save(manifest: Manifest) {
         let keys = fileIndex.sorted { $0.value < $1.value }.map(\.key)
-        var ids: [FileStamp] = []
+        var byKey: [String: (split: String, info: Manifest.PartInfo)] = [:]
+        for (split, info) in manifest.splits {
+            for p in info.parts { byKey[String(p.file.dropLast(".jsonl".count))] = (split, p) }
+        }
+        var entries: [IndexFile] = []
         for key in keys {
-            guard let id = FileStamp(path: DatasetWriter.fileURL(key, in: datasetDirectory).path) else {
+            guard let (split, p) = byKey[key], let id = FileStamp(path: DatasetWriter.fileURL(key, in: datasetDirectory).path) else {
                 try? FileManager.default.removeItem(at: indexURL)
                 return
             }
-            ids.append(id)
+            entries.append(IndexFile(key: key, split: split, id: id, records: p.records, bytes: p.bytes, sha256: p.sha256))
         }
-        let index = Index(version: 1, files: keys, ids: ids, units: next)
+        let index = Index(version: 2, files: entries, units: next)
         guard let data = try? JSONCoding.encoder.encode(index) else { return }
         try? FileManager.default.createDirectory(at: indexURL.deletingLastPathComponent(), withIntermediateDirectories: true)
         try? data.write(to: indexURL, options: .atomic)

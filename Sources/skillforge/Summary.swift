@@ -21,7 +21,10 @@ enum Summary {
             var line = "  dataset \(d.name): \(d.records) records (\(splits)) → \(d.path)"
             if !d.skipped.isEmpty { line += "; no record for " + d.skipped.map { "\($1) (\($0))" }.sorted().joined(separator: ", ") }
             if let reused = d.unitsReused, let made = d.unitsMade {
-                line += "; task families: \(reused) reused from the last build, \(made) made"
+                line += "; units of work: \(reused) reused from the last build, \(made) made"
+            }
+            if d.partsKept > 0 {
+                line += "; part files: \(d.partsKept) kept, \(d.partsWritten) written"
             }
             lines.append(line)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Engine
 import Pipelines
@@ -31,9 +32,9 @@ import Trajectories
         #expect(h1 == (try treeHashes(out2.appendingPathComponent("datasets"))))
         #expect(Set(h1.keys.map { $0.split(separator: "/").first.map(String.init)! }) == ["trajectories", "trajectories-sharegpt", "instruct", "safety", "cada"])
         for name in ["trajectories", "trajectories-sharegpt", "instruct", "safety", "cada"] {
-            for file in ["train.jsonl", "test.jsonl", "manifest.json", "README.md"] { #expect(h1["\(name)/\(file)"] != nil, "\(name)/\(file)") }
+            for file in ["train-00000.jsonl", "test-00000.jsonl", "manifest.json", "README.md"] { #expect(h1["\(name)/\(file)"] != nil, "\(name)/\(file)") }
         }
-        for file in ["cases/train.jsonl", "preference/train.jsonl", "preference_openai/train.jsonl", "rl/train.jsonl"] {
+        for file in ["cases/train-00000.jsonl", "preference/train-00000.jsonl", "preference_openai/train-00000.jsonl", "rl/train-00000.jsonl"] {
             #expect(h1["cada/\(file)"] != nil, "cada/\(file)")
         }
         // Malformed lines are quarantined with their line numbers; the repaired line is counted.
@@ -47,9 +48,13 @@ import Trajectories
             let dir = out1.appendingPathComponent("datasets/\(d.name)")
             let m = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: dir.appendingPathComponent("manifest.json")))
             for (split, info) in m.splits {
-                let text = try String(contentsOf: dir.appendingPathComponent(info.file), encoding: .utf8)
-                #expect(text.split(separator: "\n").count == info.records, "\(d.name)/\(split)")
-                #expect(try ContentHash.sha256(fileAt: dir.appendingPathComponent(info.file).path).hex == info.sha256)
+                #expect(info.parts.map(\.file) == DatasetFiles.parts(dir, split).map { String($0.path.dropFirst(dir.path.count + 1)) })
+                for part in info.parts {
+                    let text = try String(contentsOf: dir.appendingPathComponent(part.file), encoding: .utf8)
+                    #expect(text.split(separator: "\n").count == part.records, "\(d.name)/\(part.file)")
+                    #expect(try ContentHash.sha256(fileAt: dir.appendingPathComponent(part.file).path).hex == part.sha256)
+                }
+                #expect(info.parts.reduce(0) { $0 + $1.records } == info.records && info.parts.reduce(0) { $0 + $1.bytes } == info.bytes)
             }
             #expect(m.inputs.count == 2 && m.inputs.allSatisfy { $0.sha256.count == 64 })
             #expect(m.records == d.records && d.records > 50)

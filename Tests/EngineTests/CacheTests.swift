@@ -230,7 +230,7 @@ func writeSamplesPipeline(_ dir: URL, name: String, input: String = "", _ body: 
         #expect(appended == (try clean()), "a rebuild that reuses families must equal a clean build")
 
         // An edited output (same size, one byte changed) is not trusted: every family is made again.
-        let train = dataset.appendingPathComponent("train.jsonl")
+        let train = try #require(DatasetFiles.parts(dataset, "train").first)
         var bytes = try Data(contentsOf: train)
         let k = try #require(bytes.firstIndex(of: UInt8(ascii: "a")))
         bytes[k] = UInt8(ascii: "b")
@@ -567,7 +567,7 @@ func writeSamplesPipeline(_ dir: URL, name: String, input: String = "", _ body: 
         let moved = try build("out")
         #expect(moved.cache.misses == 1)
         _ = try build("clean", cache: false)
-        let train = try String(contentsOf: dir.appendingPathComponent("out/datasets/sft/train.jsonl"), encoding: .utf8)
+        let train = try DatasetFiles.text(dir.appendingPathComponent("out/datasets/sft"), "train")
         #expect(train.contains("part-07.jsonl") && !train.contains("part-01.jsonl"))
         #expect(try treeHashes(dir.appendingPathComponent("out/datasets")) == treeHashes(dir.appendingPathComponent("clean/datasets")))
     }
@@ -616,7 +616,7 @@ func writeSamplesPipeline(_ dir: URL, name: String, input: String = "", _ body: 
         #expect(try treeHashes(out.appendingPathComponent("datasets")) == (try clean()))
 
         // An edited output is not trusted.
-        let train = out.appendingPathComponent("datasets/sft/train.jsonl")
+        let train = try #require(DatasetFiles.parts(out.appendingPathComponent("datasets/sft"), "train").first)
         var bytes = try Data(contentsOf: train)
         let k = try #require(bytes.firstIndex(of: UInt8(ascii: "a")))
         bytes[k] = UInt8(ascii: "b")

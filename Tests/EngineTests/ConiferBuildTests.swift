@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Engine
 import Pipelines
@@ -13,10 +14,8 @@ import Trajectories
     }
 
     func records(_ dir: URL) throws -> [ConiferRecord] {
-        try ["train.jsonl", "test.jsonl"].flatMap { name -> [ConiferRecord] in
-            let url = dir.appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: url.path) else { return [] }
-            return try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map {
+        try ["train", "test"].flatMap { name -> [ConiferRecord] in
+            try DatasetFiles.text(dir, name).split(separator: "\n").map {
                 try JSONDecoder().decode(ConiferRecord.self, from: Data($0.utf8))
             }
         }
@@ -69,15 +68,15 @@ import Trajectories
         let a = base.appendingPathComponent("a/datasets/instruct")
         #expect(r.datasets.first!.records > 300)
         // Re-check the whole output file.
-        for split in ["train.jsonl", "test.jsonl"] {
-            let report = try ConstraintAudit.audit(path: a.appendingPathComponent(split).path)
+        for part in DatasetFiles.parts(a, "train") + DatasetFiles.parts(a, "test") {
+            let report = try ConstraintAudit.audit(path: part.path)
             #expect(report.failures.isEmpty, "\(report.failures.prefix(5))")
             #expect(report.unreadable.isEmpty)
             #expect(report.constraintsChecked > 100)
         }
         // Byte-identical with the same seed, different with another.
         #expect(try treeHashes(a) == treeHashes(base.appendingPathComponent("b/datasets/instruct")))
-        #expect(try Data(contentsOf: a.appendingPathComponent("train.jsonl")) != Data(contentsOf: base.appendingPathComponent("c/datasets/instruct/train.jsonl")))
+        #expect(try DatasetFiles.data(a, "train") != DatasetFiles.data(base.appendingPathComponent("c/datasets/instruct"), "train"))
         let recs = try records(a)
         // Every kind is present, levels are 1…5, and per reference each level has more constraints.
         #expect(Set(recs.map(\.kind)) == ["single", "internal_feedback", "easy_to_hard", "external_feedback"])
@@ -88,7 +87,7 @@ import Trajectories
             for k in 1..<sorted.count { #expect(sorted[k].constraints.count > sorted[k - 1].constraints.count) }
         }
         // Curriculum: the train file is ordered by level.
-        let train = try String(contentsOf: a.appendingPathComponent("train.jsonl"), encoding: .utf8).split(separator: "\n")
+        let train = try DatasetFiles.text(a, "train").split(separator: "\n")
             .map { try JSONDecoder().decode(ConiferRecord.self, from: Data($0.utf8)).level }
         #expect(train == train.sorted())
         // External feedback: 4 turns, the weak answer from a failed attempt of the same family.
@@ -123,8 +122,8 @@ import Trajectories
             """, base: base, out: base.appendingPathComponent("out"))
         #expect(r.datasets.first!.records > 20)
         let dir = base.appendingPathComponent("out/datasets/instruct")
-        for split in ["train.jsonl", "test.jsonl"] where FileManager.default.fileExists(atPath: dir.appendingPathComponent(split).path) {
-            let report = try ConstraintAudit.audit(path: dir.appendingPathComponent(split).path)
+        for part in DatasetFiles.parts(dir, "train") + DatasetFiles.parts(dir, "test") {
+            let report = try ConstraintAudit.audit(path: part.path)
             #expect(report.failures.isEmpty, "\(report.failures.prefix(5))")
         }
         #expect(try records(dir).contains { $0.kind == "external_feedback" })

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Engine
 import Pipelines
@@ -34,7 +35,7 @@ import TrainingSets
         #expect(r.datasets.first?.records == 1)
         let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: dir.appendingPathComponent("out/datasets/sft/manifest.json")))
         #expect(manifest.inputs.map(\.format) == ["claude-code"])
-        let line = try String(contentsOf: dir.appendingPathComponent("out/datasets/sft/train.jsonl"), encoding: .utf8)
+        let line = try DatasetFiles.text(dir.appendingPathComponent("out/datasets/sft"), "train")
         #expect(line.contains("echo hi > hello.txt") && line.contains("\"outcome\":\"success\""))
     }
 

@@ -34,7 +34,8 @@ import Testing
         let (status, log) = try run(bin, ["build", "p.yaml", "--out", "out", "-q"], cwd: dir)
         #expect(status == 0, "\(log)")
         let reference = try treeHashes(datasets)
-        #expect(reference.count == 12)
+        // Three datasets: manifest, card and at least one part file for each of train and test.
+        #expect(reference.keys.filter { $0.hasSuffix("/manifest.json") }.count == 3 && reference.count >= 12)
 
         // Ten kill points across reading, preparing, writing and installing.
         for delay in [0.05, 0.15, 0.4, 0.8, 1.2, 1.8, 2.5, 3.3, 4.2, 5.5] {

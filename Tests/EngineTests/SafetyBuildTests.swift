@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Engine
 import Pipelines
@@ -26,9 +27,9 @@ import Trajectories
         _ = try BuildRunner(options: .init(outDirectory: out)).run(try PipelineLoader.load(path: file.path))
     }
 
-    func lines(_ url: URL) throws -> [JSONValue] {
-        guard FileManager.default.fileExists(atPath: url.path) else { return [] }
-        return try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map {
+    /// The records of a split (`train`, `cases/train`) of the dataset in `dir`.
+    func lines(_ dir: URL, _ split: String) throws -> [JSONValue] {
+        try DatasetFiles.text(dir, split).split(separator: "\n").map {
             try JSONDecoder().decode(JSONValue.self, from: Data($0.utf8))
         }
     }
@@ -40,7 +41,7 @@ import Trajectories
         try build(seed: 42, out: b)
         try build(seed: 5, out: c)
         #expect(try treeHashes(a.appendingPathComponent("datasets")) == treeHashes(b.appendingPathComponent("datasets")))
-        #expect(try Data(contentsOf: a.appendingPathComponent("datasets/chains/train.jsonl")) != Data(contentsOf: c.appendingPathComponent("datasets/chains/train.jsonl")))
+        #expect(try DatasetFiles.data(a.appendingPathComponent("datasets/chains"), "train") != DatasetFiles.data(c.appendingPathComponent("datasets/chains"), "train"))
 
         let rules = try ConsequenceRules.load(path: repoRoot.appendingPathComponent("pipelines/safety/consequences.yaml").path)
         let corpus = try NativeReader.read(path: repoRoot.appendingPathComponent("pipelines/samples/part-01.jsonl").path).trajectories
@@ -48,7 +49,7 @@ import Trajectories
         let steps = Dictionary(corpus.map { ($0.id, Set($0.steps.map(\.index))) }, uniquingKeysWith: { x, _ in x })
 
         // CS-Chain: all four scenarios after balancing, in equal numbers; every link cites a real rule and step.
-        let chains = try lines(a.appendingPathComponent("datasets/chains/train.jsonl")) + lines(a.appendingPathComponent("datasets/chains/test.jsonl"))
+        let chains = try lines(a.appendingPathComponent("datasets/chains"), "train") + lines(a.appendingPathComponent("datasets/chains"), "test")
         let scenarios = Dictionary(grouping: chains, by: { $0["scenario"]!.stringValue! }).mapValues(\.count)
         #expect(Set(scenarios.keys) == ["Q1", "Q2", "Q3", "Q4"])
         #expect(Set(scenarios.values).count == 1, "balanced: \(scenarios)")
@@ -78,9 +79,9 @@ import Trajectories
 
         // CADA: no retrieved case from the prompt's own trajectory; pairs have the wrong verdict on the rejected side.
         let cada = a.appendingPathComponent("datasets/cada")
-        let cases = try lines(cada.appendingPathComponent("cases/train.jsonl"))
+        let cases = try lines(cada.appendingPathComponent("cases"), "train")
         let caseTrajectory = Dictionary(uniqueKeysWithValues: cases.map { ($0["id"]!.stringValue!, $0["trajectory_id"]!.stringValue!) })
-        let sft = try lines(cada.appendingPathComponent("train.jsonl")) + lines(cada.appendingPathComponent("test.jsonl"))
+        let sft = try lines(cada, "train") + lines(cada, "test")
         #expect(!sft.isEmpty)
         for r in sft {
             let own = r["provenance"]!["trajectory_id"]!.stringValue!
@@ -91,7 +92,7 @@ import Trajectories
             #expect(reply.hasPrefix("### Analysis") && reply.contains("### Final Response"))
             for c in cited { #expect(reply.contains(c)) }
         }
-        let pairs = try lines(cada.appendingPathComponent("preference/train.jsonl")) + lines(cada.appendingPathComponent("preference/test.jsonl"))
+        let pairs = try lines(cada.appendingPathComponent("preference"), "train") + lines(cada.appendingPathComponent("preference"), "test")
         #expect(!pairs.isEmpty)
         for p in pairs {
             let scenario = p["scenario"]!.stringValue!
@@ -100,10 +101,10 @@ import Trajectories
             #expect(rejected != p["chosen_verdict"]!.stringValue!)
             #expect(scenario == "Q4" ? rejected == "refuse" : rejected == "proceed")
         }
-        let dpo = try lines(cada.appendingPathComponent("preference_openai/train.jsonl"))
-        #expect(dpo.count == (try lines(cada.appendingPathComponent("preference/train.jsonl"))).count)
+        let dpo = try lines(cada.appendingPathComponent("preference_openai"), "train")
+        #expect(dpo.count == (try lines(cada.appendingPathComponent("preference"), "train")).count)
         #expect(dpo.first?["input"]?["messages"]?.arrayValue != nil && dpo.first?["preferred_output"]?.arrayValue != nil)
-        let rl = try lines(cada.appendingPathComponent("rl/train.jsonl"))
+        let rl = try lines(cada.appendingPathComponent("rl"), "train")
         #expect(rl.allSatisfy { $0["reference_verdict"]?.stringValue != nil })
     }
 }

@@ -111,8 +111,8 @@ func agentRun(id: String = "run-1", answer: String? = "Done: tests pass.") -> Tr
         w.skip("no_steps")
         let m = try w.finish(inputs: [], prepare: [])
         #expect(m.records == 3 && m.splits["train"]?.records == 2 && m.skipped == ["no_steps": 1])
-        let trainSHA = try ContentHash.sha256(fileAt: dir.appendingPathComponent("train.jsonl").path)
-        #expect(m.splits["train"]?.sha256 == trainSHA.hex)
+        let trainSHA = try ContentHash.sha256(fileAt: dir.appendingPathComponent("train-00000.jsonl").path)
+        #expect(m.splits["train"]?.parts.map(\.sha256) == [trainSHA.hex])
         let card = try String(contentsOf: dir.appendingPathComponent("README.md"), encoding: .utf8)
         #expect(card.hasPrefix("---\n"))
         let front = String(card.dropFirst(4).prefix { _ in true }).components(separatedBy: "\n---\n")[0]
@@ -122,7 +122,7 @@ func agentRun(id: String = "run-1", answer: String? = "Done: tests pass.") -> Tr
         #expect(yaml["task_categories"] as? [String] == ["text-generation"])
         let configs = try #require(yaml["configs"] as? [[String: Any]])
         let files = try #require(configs.first?["data_files"] as? [[String: String]])
-        #expect(files == [["split": "train", "path": "train.jsonl"], ["split": "test", "path": "test.jsonl"]])
+        #expect(files == [["split": "train", "path": "train-*.jsonl"], ["split": "test", "path": "test-*.jsonl"]])
         let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: dir.appendingPathComponent("manifest.json")))
         #expect(manifest == m)
     }

@@ -37,6 +37,9 @@ public final class ConiferBuilder: ReusingBuilder {
     /// may come in any order, so the family must be complete before records are made).
     private var families: [String: [Trajectory]] = [:]
     private var familyOrder: [String] = []
+    /// Where each family's members came in the input (0, 1, … over the whole build).
+    private var arrival: [String: [Int]] = [:]
+    private var arrived = 0
     private var stats = Stats()
 
     struct Stats {
@@ -111,16 +114,22 @@ public final class ConiferBuilder: ReusingBuilder {
             let key = Self.family(t)
             if families[key] == nil { familyOrder.append(key) }
             families[key, default: []].append(t)
+            arrival[key, default: []].append(arrived)
+            arrived += 1
         }
     }
 
     struct Pending {
         var level: Int
+        /// Where the record's reference came in the input.
+        var reference: Int
         var kindOrder: Int
         var sequence: Int
         var split: String
         var family: Int
         var member: Int
+        /// What the record's bytes depend on (nil without a memo).
+        var key: String?
         var line: Line
     }
 
@@ -136,8 +145,8 @@ public final class ConiferBuilder: ReusingBuilder {
     /// One family's records, made now or found in the previous build's files.
     struct Family {
         enum Records {
-            /// (member, level, kind order, line) in the order they were made.
-            case made([(Int, Int, Int, Data)])
+            /// (member, level, kind order, line, key) in the order they were made.
+            case made([(Int, Int, Int, Data, String?)])
             case reused(OutputMemo.Unit)
         }
         var records: Records
@@ -172,45 +181,56 @@ public final class ConiferBuilder: ReusingBuilder {
                 units.append(family.memoKey)
                 if let memo, let key = family.memoKey { memo.begin(unit: key, counts: family.stats.counts) }
                 let members = families[key]!
+                let arrivals = arrival[key]!
                 switch family.records {
                 case .made(let records):
-                    for (member, level, kindOrder, line) in records {
+                    for (member, level, kindOrder, line, recordKey) in records {
                         var place = Line.made(line)
                         if held + line.count > recordsHeldInMemory {
                             place = .spilled(try spill.append(line), line.count)
                         } else {
                             held += line.count
                         }
-                        pending.append(Pending(level: level, kindOrder: kindOrder, sequence: pending.count, split: splitter.split(members[member]),
-                                               family: f, member: member, line: place))
+                        pending.append(Pending(level: level, reference: arrivals[member], kindOrder: kindOrder, sequence: pending.count, split: splitter.split(members[member]),
+                                               family: f, member: member, key: recordKey, line: place))
                     }
                 case .reused(let unit):
-                    for r in unit.records {
-                        pending.append(Pending(level: r[4], kindOrder: r[5], sequence: pending.count, split: splitter.split(members[r[0]]),
-                                               family: f, member: r[0], line: .stored(r)))
+                    for (r, recordKey) in zip(unit.records, unit.keys) {
+                        pending.append(Pending(level: r[4], reference: arrivals[r[0]], kindOrder: r[5], sequence: pending.count, split: splitter.split(members[r[0]]),
+                                               family: f, member: r[0], key: recordKey, line: .stored(r)))
                     }
                 }
             }
         }
         try spill.flush()
-        // Curriculum order: easy to hard across the whole file.
-        pending.sort { ($0.level, $0.kindOrder, $0.sequence) < ($1.level, $1.kindOrder, $1.sequence) }
+        // Curriculum order: easy to hard across the whole dataset; within a level, references in input
+        // order (so that new trajectories, which come last, add records at the end of each level and a
+        // rebuild writes only the last part of each level again); each level starts a section.
+        pending.sort { ($0.level, $0.reference, $0.kindOrder, $0.sequence) < ($1.level, $1.reference, $1.kindOrder, $1.sequence) }
+        var level: Int?
         for p in pending {
-            let line: Data
+            if level != nil && level != p.level { writer.startSection() }
+            level = p.level
+            let record: DatasetWriter.Record
+            let key = p.key
             switch p.line {
-            case .made(let d): line = d
+            case .made(let d):
+                record = .init(key: key, length: d.count) { d }
             case .spilled(let offset, let length):
-                guard let d = spill.read(offset: offset, count: length) else {
-                    throw ReadError.readFailed(path: spill.url.path, reason: "a spilled record could not be read back")
+                record = .init(key: key, length: length) {
+                    guard let d = spill.read(offset: offset, count: length) else {
+                        throw ReadError.readFailed(path: spill.url.path, reason: "a spilled record could not be read back")
+                    }
+                    return d
                 }
-                line = d
-            case .stored(let r): line = try memo!.line(r)
+            case .stored(let r):
+                let memo = memo!
+                record = .init(key: key, length: r[3]) { try memo.line(r) }
             }
-            if let memo, let key = units[p.family] {
-                let at = writer.position(split: p.split)
-                memo.wrote(unit: key, member: p.member, tags: [p.level, p.kindOrder], file: at.file, offset: at.offset, length: line.count)
+            let at = try writer.write(record, split: p.split)
+            if let memo, let unit = units[p.family], let key {
+                memo.wrote(unit: unit, member: p.member, tags: [p.level, p.kindOrder], record: key, file: at.file, offset: at.offset, length: record.length)
             }
-            try writer.write(line, split: p.split)
         }
         for (reason, n) in stats.skipped { for _ in 0..<n { writer.skip(reason) } }
         func keyed(_ d: [Int: Int]) -> JSONValue { .object(Dictionary(uniqueKeysWithValues: d.map { ("\($0.key)", JSONValue.int(Int64($0.value))) })) }
@@ -235,24 +255,30 @@ public final class ConiferBuilder: ReusingBuilder {
     func familyRecords(_ members: [Trajectory]) -> Result<Family, any Error> {
         Result {
             var memoKey: String?
+            var identities: [String] = []
+            let prefix = [Data("conifer \(Self.recordsRevision) \(toolVersion)".utf8), try JSONCoding.encoder.encode(options)]
             if let memo {
-                var parts = [Data("conifer \(Self.recordsRevision) \(toolVersion)".utf8), try JSONCoding.encoder.encode(options)]
-                for t in members {
-                    let digest = try t.digest.identity ?? ContentHash.sha256(NativeWriter.line(t))
-                    parts.append(Data(digest.utf8))
-                }
-                memoKey = OutputMemo.key(parts)
+                identities = try members.map { try $0.digest.identity ?? ContentHash.sha256(NativeWriter.line($0)) }
+                memoKey = OutputMemo.key(prefix + identities.map { Data($0.utf8) })
                 if let unit = memo.lookup(memoKey!), let counts = Stats(counts: unit.counts),
                    unit.records.allSatisfy({ $0.count == 6 && members.indices.contains($0[0]) }) {
                     return Family(records: .reused(unit), stats: counts, memoKey: memoKey)
                 }
             }
             var local = Stats()
-            var made: [(Int, Int, Int, Data)] = []
-            let weak = members.filter { $0.outcome.status == .failure || $0.outcome.status == .partial }
+            var made: [(Int, Int, Int, Data, String?)] = []
+            let weakMembers = members.indices.filter { members[$0].outcome.status == .failure || members[$0].outcome.status == .partial }
             for (m, ref) in members.enumerated() where ref.outcome.status == .success {
                 local.references += 1
-                for (level, kindOrder, line) in try records(for: ref, weak: weak, stats: &local) { made.append((m, level, kindOrder, line)) }
+                for (level, kindOrder, line, w) in try records(for: ref, weak: weakMembers.map { members[$0] }, stats: &local) {
+                    // A record depends on its reference, its level and kind, and (external feedback) the
+                    // failed attempt it critiques — not on the rest of the family, so a family that grew
+                    // keeps its records' keys.
+                    let key = memoKey == nil ? nil
+                        : OutputMemo.key(prefix + [Data(identities[m].utf8), Data((w.map { identities[weakMembers[$0]] } ?? "-").utf8),
+                                                   Data("\(level) \(kindOrder)".utf8)])
+                    made.append((m, level, kindOrder, line, key))
+                }
             }
             return Family(records: .made(made), stats: local, memoKey: memoKey)
         }
@@ -301,9 +327,10 @@ public final class ConiferBuilder: ReusingBuilder {
 
     // MARK: Records
 
-    /// (level, kind order, JSON line) for every record made from one reference; counts go to `stats`
-    /// (its own, so references can be turned into records on several threads).
-    func records(for ref: Trajectory, weak: [Trajectory], stats: inout Stats) throws -> [(Int, Int, Data)] {
+    /// (level, kind order, JSON line, which of `weak` an external-feedback record critiques) for every
+    /// record made from one reference; counts go to `stats` (its own, so references can be turned into
+    /// records on several threads).
+    func records(for ref: Trajectory, weak: [Trajectory], stats: inout Stats) throws -> [(Int, Int, Data, Int?)] {
         let pool = ConstraintMiner.pool(for: ref)
         stats.candidates += pool.kept.count + pool.rejected.count
         stats.rejected += pool.rejected.count
@@ -316,7 +343,7 @@ public final class ConiferBuilder: ReusingBuilder {
         let finalText = response.text
         guard !finalText.isEmpty else { stats.skipped["no_final_response", default: 0] += 1; return [] }
         let process = Self.process(transcript, finalText: finalText)
-        var out: [(Int, Int, Data)] = []
+        var out: [(Int, Int, Data, Int?)] = []
         let phrase = Self.phrasings[rng.below(Self.phrasings.count)]
         let prompts = levels.map { phrase(ref.task, $0.map(\.text)) }
 
@@ -335,7 +362,7 @@ public final class ConiferBuilder: ReusingBuilder {
 
         for (i, constraints) in levels.enumerated() {
             let msgs = [ChatMessage(role: "user", content: prompts[i])] + process + [ChatMessage(role: "assistant", content: finalText)]
-            out.append((i + 1, 0, try record(kind: "single", level: i + 1, constraints: constraints, prompt: prompts[i], messages: msgs)))
+            out.append((i + 1, 0, try record(kind: "single", level: i + 1, constraints: constraints, prompt: prompts[i], messages: msgs), nil))
         }
         let top = levels.count
         if options.internalFeedback {
@@ -343,7 +370,7 @@ public final class ConiferBuilder: ReusingBuilder {
             let notes = constraints.map { "- \($0.text) — \($0.check.run(response).evidence)." }.joined(separator: "\n")
             let msgs = [ChatMessage(role: "user", content: prompts[top - 1])] + process
                 + [ChatMessage(role: "assistant", content: finalText + Self.feedbackMarker + notes)]
-            out.append((top, 1, try record(kind: "internal_feedback", level: top, constraints: constraints, prompt: prompts[top - 1], messages: msgs)))
+            out.append((top, 1, try record(kind: "internal_feedback", level: top, constraints: constraints, prompt: prompts[top - 1], messages: msgs), nil))
         }
         if options.easyToHard && top > 1 {
             var msgs = [ChatMessage(role: "user", content: prompts[0])] + process + [ChatMessage(role: "assistant", content: finalText)]
@@ -352,10 +379,11 @@ public final class ConiferBuilder: ReusingBuilder {
                 msgs.append(ChatMessage(role: "user", content: "Now also make sure that:\n" + added.map { "- " + $0 }.joined(separator: "\n")))
                 msgs.append(ChatMessage(role: "assistant", content: finalText))
             }
-            out.append((top, 2, try record(kind: "easy_to_hard", level: top, constraints: levels[top - 1], prompt: prompts[0], messages: msgs)))
+            out.append((top, 2, try record(kind: "easy_to_hard", level: top, constraints: levels[top - 1], prompt: prompts[0], messages: msgs), nil))
         }
         if options.externalFeedback {
-            if let (level, w, failed) = weakAnswer(levels: levels, weak: weak) {
+            if let (level, wi, failed) = weakAnswer(levels: levels, weak: weak) {
+                let w = weak[wi]
                 let weakResponse = CheckedResponse(trajectory: w)
                 let weakProcess = Self.process(TrajectorySFT(options: .init(format: .messages, includeThoughts: true)).messages(w).messages,
                                                finalText: weakResponse.text)
@@ -365,7 +393,7 @@ public final class ConiferBuilder: ReusingBuilder {
                        ChatMessage(role: "user", content: "Your answer does not meet these requirements:\n" + critique.joined(separator: "\n") + "\n" + Self.revisePrompt)]
                     + process + [ChatMessage(role: "assistant", content: finalText)]
                 out.append((level, 3, try record(kind: "external_feedback", level: level, constraints: levels[level - 1],
-                                                 prompt: prompts[level - 1], messages: msgs, critique: critique, weakID: w.id)))
+                                                 prompt: prompts[level - 1], messages: msgs, critique: critique, weakID: w.id), wi))
             } else {
                 let reason = weak.isEmpty ? "no_failed_attempt_for_external_feedback"
                     : (weak.allSatisfy { ($0.answer ?? "").isEmpty } ? "failed_attempts_have_no_answer" : "weak_answer_passes_every_constraint")
@@ -383,14 +411,15 @@ public final class ConiferBuilder: ReusingBuilder {
     }
 
     /// The hardest level at which some failed attempt (with a written answer) misses at least one check.
-    func weakAnswer(levels: [[Constraint]], weak: [Trajectory]) -> (Int, Trajectory, [Constraint])? {
+    /// Returns the level, which of `weak` it is, and the checks it misses.
+    func weakAnswer(levels: [[Constraint]], weak: [Trajectory]) -> (Int, Int, [Constraint])? {
         for level in stride(from: levels.count, through: 1, by: -1) {
-            for w in weak {
+            for (i, w) in weak.enumerated() {
                 // Only a written answer is an answer to critique (a run that stopped mid-way has none).
                 guard let answer = w.answer, !answer.isEmpty else { continue }
                 let r = CheckedResponse(trajectory: w)
                 let failed = levels[level - 1].filter { !$0.check.run(r).passed }
-                if !failed.isEmpty { return (level, w, failed) }
+                if !failed.isEmpty { return (level, i, failed) }
             }
         }
         return nil

@@ -1,0 +1,120 @@
+import Foundation
+import TestSupport
+import Testing
+@testable import Engine
+import Pipelines
+import SampleCorpus
+import TrainingSets
+import Trajectories
+
+/// Dataset splits are written as part files; a rebuild links the parts whose records did not change.
+@Suite struct PartFilesTests {
+    /// Where parts end: after a record of length n once the part holds a quarter of `partBytes` and
+    /// mix(n) mod partBytes < n, at four times `partBytes`, and at a section start once the part holds
+    /// a quarter. Checked against that rule, written out here, for random records.
+    @Test func partsEndByTheDocumentedRule() throws {
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<20 {
+            let dir = try Scratch.directory("parts-\(round)")
+            let partBytes = Int.random(in: 40...400, using: &rng)
+            let w = try DatasetWriter(directory: dir, description: .init(
+                name: "p", style: "trajectory-sft", format: .messages, license: "other", pipeline: "p",
+                configHash: "h", toolVersion: "t", seed: 0, summary: "Parts."), partBytes: partBytes)
+            var expected: [[String]] = []
+            var size = 0, sectionStarts = false, ends = false
+            var all: [String] = []
+            for n in 0..<Int.random(in: 1...300, using: &rng) {
+                if Int.random(in: 0..<15, using: &rng) == 0 {
+                    w.startSection()
+                    sectionStarts = true
+                }
+                let line = "{\"n\":\(n),\"pad\":\"" + String(repeating: "x", count: Int.random(in: 0...120, using: &rng)) + "\"}"
+                if expected.isEmpty || ends || (sectionStarts && size >= partBytes / 4) {
+                    expected.append([])
+                    size = 0
+                }
+                sectionStarts = false
+                expected[expected.count - 1].append(line)
+                let length = line.utf8.count
+                size += length + 1
+                ends = size >= 4 * partBytes || (size >= partBytes / 4 && StableHash.mix(UInt64(length)) % UInt64(partBytes) < UInt64(length))
+                all.append(line)
+                let at = try w.write(Data(line.utf8), split: "train")
+                #expect(at.file == String(format: "train-%05d", expected.count - 1) && at.offset == Int64(size - length - 1))
+            }
+            let m = try w.finish(inputs: [], prepare: [])
+            let parts = try #require(m.splits["train"]?.parts)
+            #expect(parts.map(\.file) == DatasetFiles.parts(dir, "train").map(\.lastPathComponent))
+            #expect(parts.count == expected.count, "part size \(partBytes)")
+            for (p, lines) in zip(parts, expected) {
+                let data = try Data(contentsOf: dir.appendingPathComponent(p.file))
+                #expect(String(decoding: data, as: UTF8.self) == lines.map { $0 + "\n" }.joined())
+                #expect(p.records == lines.count && p.bytes == Int64(data.count) && p.sha256 == ContentHash.sha256(data))
+            }
+            #expect(try DatasetFiles.text(dir, "train") == all.map { $0 + "\n" }.joined())
+            #expect(m.splits["train"]?.records == all.count)
+        }
+    }
+
+    /// After new trajectories arrive, Conifer and trajectory SFT keep every part whose records are
+    /// unchanged (the same file, linked: same inode), write the rest, and the result equals a clean build.
+    /// An edited part is not trusted: then every part is written again.
+    @Test func rebuildKeepsUnchangedPartsAndEqualsACleanBuild() throws {
+        let dir = try Scratch.directory("part-reuse")
+        let samples = try writeSampleParts(to: dir, seed: 21, tasks: 60)
+        try writeSamplesPipeline(dir, name: "part-reuse", """
+            outputs:
+              sft: {style: trajectory-sft}
+              instruct: {style: conifer}
+            package: {skills: [], catalog: false, part_mb: 0.02}
+            """)
+        func build(_ to: URL, cache: Bool = true) throws -> BuildResult {
+            try? FileManager.default.removeItem(at: to.appendingPathComponent(".cache/builds"))  // not the whole-build memo
+            return try BuildRunner(options: .init(outDirectory: to, useCache: cache))
+                .run(try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path))
+        }
+        func clean() throws -> [String: String] {
+            let o = dir.appendingPathComponent("clean-\(UInt32.random(in: 0...UInt32.max))")
+            _ = try build(o, cache: false)
+            return try treeHashes(o.appendingPathComponent("datasets"))
+        }
+        /// Inode of every part file, by dataset-relative path.
+        func inodes(_ out: URL) throws -> [String: UInt64] {
+            var r: [String: UInt64] = [:]
+            for name in ["sft", "instruct"] {
+                let d = out.appendingPathComponent("datasets/\(name)")
+                for p in DatasetFiles.parts(d, "train") + DatasetFiles.parts(d, "test") { r["\(name)/\(p.lastPathComponent)"] = FileStamp(path: p.path)?.inode }
+            }
+            return r
+        }
+        let out = dir.appendingPathComponent("out")
+        let first = try build(out)
+        #expect(first.datasets.allSatisfy { $0.partsKept == 0 && $0.partsWritten > 5 })
+        let before = try inodes(out)
+
+        // New trajectories, after the others in input order.
+        try SampleCorpus(seed: 22, tasks: 6).files().first { $0.name == "part-01.jsonl" }!.contents
+            .write(to: samples.appendingPathComponent("part-09.jsonl"))
+        let appended = try build(out)
+        #expect(try treeHashes(out.appendingPathComponent("datasets")) == (try clean()))
+        let after = try inodes(out)
+        for d in appended.datasets {
+            let total = d.partsKept + d.partsWritten
+            #expect(d.partsKept > total / 2 && d.partsWritten > 0, "\(d.name): \(d.partsKept) kept, \(d.partsWritten) written")
+            // A kept part is a previous file itself (perhaps under another part number).
+            let previous = Set(before.filter { $0.key.hasPrefix(d.name + "/") }.values)
+            let same = after.filter { $0.key.hasPrefix(d.name + "/") && previous.contains($0.value) }.count
+            #expect(same == d.partsKept, "\(d.name)")
+        }
+
+        // An edited part (same size, one byte changed) is not trusted: nothing is kept.
+        let part = try #require(DatasetFiles.parts(out.appendingPathComponent("datasets/instruct"), "train").first)
+        var bytes = try Data(contentsOf: part)
+        let k = try #require(bytes.firstIndex(of: UInt8(ascii: "a")))
+        bytes[k] = UInt8(ascii: "b")
+        try bytes.write(to: part)
+        let edited = try build(out)
+        #expect(edited.datasets.first { $0.name == "instruct" }?.partsKept == 0)
+        #expect(try treeHashes(out.appendingPathComponent("datasets")) == (try clean()))
+    }
+}
