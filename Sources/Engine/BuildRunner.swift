@@ -310,8 +310,10 @@ public final class BuildRunner {
             let collector = SituationCollector(analyzer: ConsequenceAnalyzer(rules: rules),
                                                counterfactualsPerTrajectory: o.counterfactuals, seed: seed)
             if o.style == .csChain {
+                let rulesKey = (try? ContentHash.sha256(fileAt: path(o.rules)).hex) ?? ""
                 return CSChainBuilder(options: .init(balance: o.balance, system: o.system, seed: seed), collector: collector,
-                                      writer: writer, splitter: splitter)
+                                      writer: writer, splitter: splitter, memo: memo, rulesKey: rulesKey,
+                                      toolVersion: SkillforgeVersion.current)
             }
             let codes: [SafetyCode]
             do { codes = try SafetyCode.load(path: path(o.codes)) } catch { throw EngineError.configuration("\(error)") }
@@ -465,10 +467,10 @@ public final class BuildRunner {
             let desc = DatasetWriter.Description(
                 name: o.name, style: o.style.rawValue, format: format, license: o.license, pipeline: spec.name,
                 configHash: configHash, toolVersion: SkillforgeVersion.current, seed: spec.seed, summary: Self.summary(o))
-            // Conifer finds the records of unchanged task families, trajectory SFT those of unchanged
-            // trajectories, in the output it is about to replace; parts holding the same records as a
-            // part of that output are linked, not written.
-            let memo = options.useCache && (o.style == .conifer || o.style == .trajectorySFT)
+            // Conifer finds the records of unchanged task families, trajectory SFT and CS-Chain those of
+            // unchanged trajectories, in the output it is about to replace; parts holding the same
+            // records as a part of that output are linked, not written.
+            let memo = options.useCache && [.conifer, .trajectorySFT, .csChain].contains(o.style)
                 ? OutputMemo(indexURL: Self.recordsMemoRoot(out).appendingPathComponent("\(o.name).json"),
                              datasetDirectory: out.appendingPathComponent("datasets/\(o.name)"))
                 : nil

@@ -18,12 +18,14 @@ public final class OutputMemo: @unchecked Sendable {
     /// The installed output the index points into (read before the new one replaces it).
     public let datasetDirectory: URL
 
-    /// One unit: its counts, per record `[member, file, offset, length, tags…]`, and per record the key
-    /// naming its content (what its bytes depend on), by which parts are matched.
+    /// One unit: its counts, per record `[member, file, offset, length, tags…]`, per record the key
+    /// naming its content (what its bytes depend on), by which parts are matched, and what else the
+    /// style keeps about the unit (CS-Chain: every situation's scenario, whether written or not).
     public struct Unit: Codable, Sendable {
         public var counts: [String: Int]
         public var records: [[Int]]
         public var keys: [String]
+        public var notes: [String]?
     }
 
     /// One part file of the previous build, as the index recorded it.
@@ -121,8 +123,8 @@ public final class OutputMemo: @unchecked Sendable {
     }
 
     /// Starts a unit of the build in progress, with its counts (call once per unit, records or not).
-    public func begin(unit key: String, counts: [String: Int]) {
-        next[key] = Unit(counts: counts, records: [], keys: [])
+    public func begin(unit key: String, counts: [String: Int], notes: [String]? = nil) {
+        next[key] = Unit(counts: counts, records: [], keys: [], notes: notes)
     }
 
     /// Notes where a unit's record (named `record`) went in the build in progress (call in writing order).

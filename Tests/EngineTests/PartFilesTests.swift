@@ -118,3 +118,58 @@ import Trajectories
         #expect(try treeHashes(out.appendingPathComponent("datasets")) == (try clean()))
     }
 }
+
+/// CS-Chain reuses unchanged trajectories' analyses and records: after new trajectories arrive, after the
+/// rules change and after an edited output, the dataset equals a clean build's.
+@Suite struct CSChainReuseTests {
+    @Test func unchangedTrajectoriesAreNotAnalysedAgain() throws {
+        let dir = try Scratch.directory("cs-reuse")
+        let samples = try writeSampleParts(to: dir, seed: 31, tasks: 60)
+        let rules = dir.appendingPathComponent("rules.yaml")
+        try FileManager.default.copyItem(at: repoRoot.appendingPathComponent("pipelines/safety/consequences.yaml"), to: rules)
+        try writeSamplesPipeline(dir, name: "cs-reuse", """
+            outputs:
+              safety: {style: cs-chain, rules: rules.yaml}
+            package: {skills: [], catalog: false, part_mb: 0.05}
+            """)
+        func build(_ to: URL, cache: Bool = true) throws -> BuildResult.DatasetResult {
+            try? FileManager.default.removeItem(at: to.appendingPathComponent(".cache/builds"))  // not the whole-build memo
+            return try BuildRunner(options: .init(outDirectory: to, useCache: cache))
+                .run(try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path)).datasets[0]
+        }
+        func clean() throws -> [String: String] {
+            let o = dir.appendingPathComponent("clean-\(UInt32.random(in: 0...UInt32.max))")
+            _ = try build(o, cache: false)
+            return try treeHashes(o.appendingPathComponent("datasets"))
+        }
+        let out = dir.appendingPathComponent("out")
+        let first = try build(out)
+        let trajectories = first.unitsMade ?? 0
+        #expect(trajectories > 50 && first.unitsReused == 0)
+        #expect(try treeHashes(out.appendingPathComponent("datasets")) == (try clean()))
+
+        // New trajectories: only they are analysed; the balanced selection and records equal a clean build's.
+        try SampleCorpus(seed: 32, tasks: 8).files().first { $0.name == "part-01.jsonl" }!.contents
+            .write(to: samples.appendingPathComponent("part-09.jsonl"))
+        let appended = try build(out)
+        #expect(appended.unitsReused == trajectories && (appended.unitsMade ?? 0) > 0)
+        #expect(appended.partsKept > 0)
+        #expect(try treeHashes(out.appendingPathComponent("datasets")) == (try clean()))
+
+        // Other rules: everything is analysed again.
+        var text = try String(contentsOf: rules, encoding: .utf8)
+        text += "\n"
+        try text.write(to: rules, atomically: true, encoding: .utf8)
+        #expect(try build(out).unitsReused == 0)
+        #expect(try treeHashes(out.appendingPathComponent("datasets")) == (try clean()))
+
+        // An edited output is not trusted.
+        let part = try #require(DatasetFiles.parts(out.appendingPathComponent("datasets/safety"), "train").first)
+        var bytes = try Data(contentsOf: part)
+        let k = try #require(bytes.firstIndex(of: UInt8(ascii: "a")))
+        bytes[k] = UInt8(ascii: "b")
+        try bytes.write(to: part)
+        #expect(try build(out).unitsReused == 0)
+        #expect(try treeHashes(out.appendingPathComponent("datasets")) == (try clean()))
+    }
+}

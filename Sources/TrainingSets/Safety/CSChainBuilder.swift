@@ -5,8 +5,13 @@ import Trajectories
 /// consequence chain — action → immediate effect → downstream consequence → who is harmed → severity
 /// and reversibility → verdict — each link citing its rule and the evidence step, and a response that
 /// reasons about consequences rather than keywords. Optionally balanced across Q1–Q4.
-public final class CSChainBuilder: DatasetBuilder {
-    public struct Options: Sendable {
+///
+/// With a memo, a trajectory that came through the ingest cache unchanged (same name there, same
+/// rules, options and version) is not analysed again: the previous build noted its situations'
+/// scenarios and verdicts, and the records it wrote are copied from its files; only situations that
+/// the balance now keeps and that were not written before are analysed and rendered.
+public final class CSChainBuilder: ReusingBuilder {
+    public struct Options: Sendable, Encodable {
         public var balance: Bool
         public var system: String?
         public var seed: UInt64
@@ -45,35 +50,162 @@ public final class CSChainBuilder: DatasetBuilder {
     let collector: SituationCollector
     let writer: DatasetWriter
     let splitter: Splitter
-    private var situations: [Situation] = []
+    public let memo: OutputMemo?
+    /// What every trajectory's key starts with: the style's revision, the tool version, the rules, the options.
+    let keyPrefix: [Data]
+    public private(set) var unitsReused = 0
+    public private(set) var unitsMade = 0
 
-    public init(options: Options, collector: SituationCollector, writer: DatasetWriter, splitter: Splitter) {
+    /// Bump when the situations or records made from the same trajectory change.
+    static let recordsRevision = 1
+
+    /// What the balance and the statistics need of a situation, noted in the memo for the next build.
+    struct Summary {
+        var scenario: String
+        var verdict: String
+        var counterfactual: Bool
+
+        init(_ s: Situation) {
+            scenario = s.assessment.scenario
+            verdict = s.assessment.verdict.rawValue
+            counterfactual = s.counterfactual != nil
+        }
+
+        init?(note: String) {
+            let f = note.split(separator: " ")
+            guard f.count == 3, ["Q1", "Q2", "Q3", "Q4"].contains(f[0]), ConsequenceRules.Verdict(rawValue: String(f[1])) != nil,
+                  f[2] == "0" || f[2] == "1" else { return nil }
+            scenario = String(f[0])
+            verdict = String(f[1])
+            counterfactual = f[2] == "1"
+        }
+
+        var note: String { "\(scenario) \(verdict) \(counterfactual ? 1 : 0)" }
+    }
+
+    /// One trajectory: its situations (analysed now, or nil when the previous build's notes serve) and
+    /// what the previous build wrote for it.
+    final class Entry {
+        let trajectory: Trajectory
+        let key: String?
+        let summaries: [Summary]
+        var situations: [Situation]?
+        let previous: OutputMemo.Unit?
+
+        init(trajectory: Trajectory, key: String?, summaries: [Summary], situations: [Situation]?, previous: OutputMemo.Unit?) {
+            self.trajectory = trajectory
+            self.key = key
+            self.summaries = summaries
+            self.situations = situations
+            self.previous = previous
+        }
+    }
+
+    private var entries: [Entry] = []
+
+    /// `rulesKey`: a hash of the rule file the collector was made from (part of every memo key).
+    public init(options: Options, collector: SituationCollector, writer: DatasetWriter, splitter: Splitter,
+                memo: OutputMemo? = nil, rulesKey: String = "", toolVersion: String = "") {
         self.options = options
         self.collector = collector
         self.writer = writer
         self.splitter = splitter
+        self.memo = memo
+        keyPrefix = [Data("cs-chain \(Self.recordsRevision) \(toolVersion)".utf8), Data(rulesKey.utf8),
+                     (try? JSONCoding.encoder.encode(options)) ?? Data(),
+                     Data("counterfactuals:\(collector.counterfactualsPerTrajectory) seed:\(collector.seed)".utf8)]
     }
 
     public func add(_ batch: [Trajectory]) throws {
+        let keys: [String?] = batch.map { t in
+            guard memo != nil, let id = t.digest.identity else { return nil }
+            return OutputMemo.key(keyPrefix + [Data(id.utf8)])
+        }
+        let found: [(OutputMemo.Unit, [Summary])?] = keys.map { k in
+            guard let k, let unit = memo?.lookup(k), let notes = unit.notes,
+                  unit.records.allSatisfy({ $0.count == 5 && $0[4] >= 0 && $0[4] < notes.count }) else { return nil }
+            let summaries = notes.compactMap(Summary.init(note:))
+            return summaries.count == notes.count ? (unit, summaries) : nil
+        }
         let collector = collector
-        situations += Parallel.map(batch) { collector.situations($0) }.flatMap { $0 }
+        let made = Parallel.map(Array(batch.enumerated())) { i, t -> [Situation]? in
+            found[i] == nil ? collector.situations(t) : nil
+        }
+        for (i, t) in batch.enumerated() {
+            if let (unit, summaries) = found[i] {
+                unitsReused += 1
+                entries.append(Entry(trajectory: t, key: keys[i], summaries: summaries, situations: nil, previous: unit))
+            } else {
+                unitsMade += 1
+                let situations = made[i]!
+                entries.append(Entry(trajectory: t, key: keys[i], summaries: situations.map(Summary.init), situations: situations, previous: nil))
+            }
+        }
     }
 
     public func finish() throws -> [String: JSONValue] {
-        let before = Dictionary(grouping: situations, by: \.assessment.scenario).mapValues(\.count)
-        let (kept, balanced) = options.balance ? SituationCollector.balance(situations, seed: options.seed) : (situations, false)
-        let rules = collector.analyzer.rules
-        for s in kept {
-            try writer.write(JSONCoding.line(Self.record(s, rules: rules, system: options.system)), split: splitter.split(s.trajectory))
+        var items: [(entry: Int, index: Int)] = []
+        for (e, entry) in entries.enumerated() {
+            for i in entry.summaries.indices { items.append((e, i)) }
         }
-        let after = Dictionary(grouping: kept, by: \.assessment.scenario).mapValues(\.count)
+        func summary(_ item: (entry: Int, index: Int)) -> Summary { entries[item.entry].summaries[item.index] }
+        let before = Dictionary(grouping: items, by: { summary($0).scenario }).mapValues(\.count)
+        var kept = items
+        var balanced = false
+        if options.balance, let keep = SituationCollector.balanced(
+            scenarios: items.map { summary($0).scenario },
+            ranks: items.map { SituationCollector.rank(trajectoryID: entries[$0.entry].trajectory.id, index: $0.index, seed: options.seed) }) {
+            kept = keep.map { items[$0] }
+            balanced = true
+        }
+        // Where the previous build wrote each kept situation; trajectories with a kept situation it did
+        // not write are analysed again (in parallel), and every kept situation without a line is rendered.
+        var stored: [Int: [Int: [Int]]] = [:]
+        for (e, entry) in entries.enumerated() {
+            guard let unit = entry.previous else { continue }
+            for r in unit.records { stored[e, default: [:]][r[4]] = r }
+        }
+        let missing = Array(Set(kept.filter { entries[$0.entry].situations == nil && stored[$0.entry]?[$0.index] == nil }.map(\.entry))).sorted()
+        let collector = collector
+        nonisolated(unsafe) let all = entries
+        let analysed = Parallel.map(missing) { collector.situations(all[$0].trajectory) }
+        for (e, situations) in zip(missing, analysed) { entries[e].situations = situations }
+        let rules = collector.analyzer.rules
+        let system = options.system
+        let toRender = kept.filter { entries[$0.entry].situations != nil && stored[$0.entry]?[$0.index] == nil }
+        let rendered = Parallel.map(toRender) { item -> Result<Data, any Error> in
+            Result { try JSONCoding.line(Self.record(all[item.entry].situations![item.index], rules: rules, system: system)) }
+        }
+        var lines: [Int: [Int: Data]] = [:]
+        for (item, line) in zip(toRender, rendered) { lines[item.entry, default: [:]][item.index] = try line.get() }
+
+        if let memo {
+            for entry in entries { if let key = entry.key { memo.begin(unit: key, counts: [:], notes: entry.summaries.map(\.note)) } }
+        }
+        for item in kept {
+            let entry = entries[item.entry]
+            let key = entry.key.map { $0 + "#" + String(item.index) }
+            let record: DatasetWriter.Record
+            if let line = lines[item.entry]?[item.index] {
+                record = .init(key: key, length: line.count) { line }
+            } else {
+                let r = stored[item.entry]![item.index]!
+                let memo = memo!
+                record = .init(key: key, length: r[3]) { try memo.line(r) }
+            }
+            let at = try writer.write(record, split: splitter.split(entry.trajectory))
+            if let memo, let unit = entry.key, let key {
+                memo.wrote(unit: unit, member: 0, tags: [item.index], record: key, file: at.file, offset: at.offset, length: record.length)
+            }
+        }
+        let after = Dictionary(grouping: kept, by: { summary($0).scenario }).mapValues(\.count)
         func counts(_ d: [String: Int]) -> JSONValue { .object(d.mapValues { .int(Int64($0)) }) }
         return [
             "scenarios_before_balancing": counts(before),
             "scenarios": counts(after),
             "balanced": .bool(balanced),
-            "counterfactual_records": .int(Int64(kept.filter { $0.counterfactual != nil }.count)),
-            "verdicts": counts(Dictionary(grouping: kept, by: \.assessment.verdict.rawValue).mapValues(\.count)),
+            "counterfactual_records": .int(Int64(kept.filter { summary($0).counterfactual }.count)),
+            "verdicts": counts(Dictionary(grouping: kept, by: { summary($0).verdict }).mapValues(\.count)),
         ]
     }
 

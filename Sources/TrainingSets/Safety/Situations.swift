@@ -12,6 +12,8 @@ public struct Situation: Sendable {
     }
 
     public var trajectory: Trajectory
+    /// Which of its trajectory's situations this is (0, 1, … in the order `situations` makes them).
+    public var index: Int = 0
     public var request: String
     /// Commands run before this one (most recent last), for the request's context.
     public var context: [String]
@@ -76,7 +78,7 @@ public struct SituationCollector: Sendable {
             earlier.append((s.index, text))
         }
         let templates = analyzer.rules.rules.filter { $0.counterfactual != nil }
-        guard counterfactualsPerTrajectory > 0, !templates.isEmpty, !actionSteps.isEmpty else { return out }
+        guard counterfactualsPerTrajectory > 0, !templates.isEmpty, !actionSteps.isEmpty else { return numbered(out) }
         var rng = SeededGenerator(seed: seed ^ StableHash.fnv1a("counterfactual:" + t.id))
         for _ in 0..<counterfactualsPerTrajectory {
             let rule = templates[rng.below(templates.count)]
@@ -91,22 +93,42 @@ public struct SituationCollector: Sendable {
                                      counterfactual: .init(variant: variant, rule: rule.id, sourceStep: step.index)))
             }
         }
-        return out
+        return numbered(out)
     }
 
-    /// Equal numbers per scenario (the smallest group's size), chosen with the seed, input order kept.
-    /// Returns the input unchanged when a scenario is missing altogether.
+    private func numbered(_ s: [Situation]) -> [Situation] {
+        var s = s
+        for i in s.indices { s[i].index = i }
+        return s
+    }
+
+    /// Equal numbers per scenario (the smallest group's size), input order kept; returns the input
+    /// unchanged when a scenario is missing altogether.
     public static func balance(_ items: [Situation], seed: UInt64) -> (kept: [Situation], balanced: Bool) {
-        let groups = Dictionary(grouping: items.indices, by: { items[$0].assessment.scenario })
-        guard ["Q1", "Q2", "Q3", "Q4"].allSatisfy({ groups[$0] != nil }) else { return (items, false) }
-        let n = groups.values.map(\.count).min()!
-        var keep = Set<Int>()
-        var rng = SeededGenerator(seed: seed ^ 0xBA1A_0CE5)
-        for q in ["Q1", "Q2", "Q3", "Q4"] {
-            var idx = groups[q]!
-            rng.shuffle(&idx)
-            keep.formUnion(idx.prefix(n))
+        guard let keep = balanced(scenarios: items.map(\.assessment.scenario),
+                                  ranks: items.map { rank(trajectoryID: $0.trajectory.id, index: $0.index, seed: seed) }) else {
+            return (items, false)
         }
-        return (items.indices.filter(keep.contains).map { items[$0] }, true)
+        return (keep.map { items[$0] }, true)
+    }
+
+    /// The positions to keep so that each of Q1–Q4 has as many items as the smallest: in each scenario
+    /// the items of smallest rank (ties: the earlier one), in input order; nil when a scenario is missing.
+    /// A rank depends only on its item, so new items change the selection only where they displace one
+    /// (a nightly rebuild keeps nearly all of the previous selection).
+    public static func balanced(scenarios: [String], ranks: [UInt64]) -> [Int]? {
+        let groups = Dictionary(grouping: scenarios.indices, by: { scenarios[$0] })
+        guard ["Q1", "Q2", "Q3", "Q4"].allSatisfy({ groups[$0] != nil }) else { return nil }
+        let n = groups.values.map(\.count).min()!
+        var keep = [Bool](repeating: false, count: scenarios.count)
+        for q in ["Q1", "Q2", "Q3", "Q4"] {
+            for i in groups[q]!.sorted(by: { (ranks[$0], $0) < (ranks[$1], $1) }).prefix(n) { keep[i] = true }
+        }
+        return scenarios.indices.filter { keep[$0] }
+    }
+
+    /// A situation's seeded rank for balancing: a hash of its trajectory's id and its index there.
+    public static func rank(trajectoryID: String, index: Int, seed: UInt64) -> UInt64 {
+        StableHash.mix(StableHash.fnv1a(trajectoryID + "#" + String(index)) ^ StableHash.mix(seed ^ 0xBA1A_0CE5))
     }
 }
