@@ -471,7 +471,7 @@ public final class BuildRunner {
             // unchanged trajectories, in the output it is about to replace; parts holding the same
             // records as a part of that output are linked, not written.
             let memo = options.useCache && [.conifer, .trajectorySFT, .csChain].contains(o.style)
-                ? OutputMemo(indexURL: Self.recordsMemoRoot(out).appendingPathComponent("\(o.name).json"),
+                ? OutputMemo(indexURL: Self.recordsMemoRoot(out).appendingPathComponent("\(o.name).index"),
                              datasetDirectory: out.appendingPathComponent("datasets/\(o.name)"))
                 : nil
             let writer = try DatasetWriter(directory: staging.appendingPathComponent("datasets/\(o.name)"), description: desc,

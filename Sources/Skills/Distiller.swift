@@ -146,11 +146,14 @@ public struct Distiller: Sendable {
     public func families(_ trajectories: [Trajectory]) -> [Family] {
         var fams: [Family] = []
         var keyToFamily: [String: Int] = [:]
+        var wordsOfTask: [String: Set<String>] = [:]
         func place(_ t: Trajectory, success: Bool) {
-            let words = Self.taskWords(t.task)
             var target: Int?
             if let k = t.taskKey, let f = keyToFamily[k] { target = f }
+            // A task's words matter only to a trajectory whose task key has no family yet.
+            var words = Set<String>()
             if target == nil {
+                words = wordsOfTask[t.task] ?? { let w = Self.taskWords(t.task); wordsOfTask[t.task] = w; return w }()
                 var best: (Int, Double)?
                 for (i, f) in fams.enumerated() {
                     let j = jaccard(words, f.words)
@@ -596,13 +599,20 @@ public struct Distiller: Sendable {
     static func pitfalls(_ f: Family) -> [Pitfall] {
         var byError: [String: (next: String?, cites: [(String, Int)])] = [:]
         var order: [String] = []
-        for t in f.successes {
+        // Each run's failed steps (error, what came next, step) on all cores, then merged in order.
+        let seen = Parallel.map(f.successes) { t -> [(err: String, next: String?, step: Int)] in
             let acts = actions(t)
-            for (k, a) in acts.enumerated() where a.failed {
-                guard let err = a.observation.flatMap(errorLine).map(errorKey), !err.isEmpty else { continue }
+            return acts.indices.compactMap { k in
+                let a = acts[k]
+                guard a.failed, let err = a.observation.flatMap(errorLine).map(errorKey), !err.isEmpty else { return nil }
                 let next = k + 1 < acts.count ? (acts[k + 1].thought.map(cleanThought) ?? normalise(acts[k + 1].action.command ?? acts[k + 1].action.tool)) : nil
+                return (err, next, a.step)
+            }
+        }
+        for (t, hits) in zip(f.successes, seen) {
+            for (err, next, step) in hits {
                 if byError[err] == nil { order.append(err); byError[err] = (next, []) }
-                byError[err]!.cites.append((t.id, a.step))
+                byError[err]!.cites.append((t.id, step))
             }
         }
         var out = order.map { err -> Pitfall in
@@ -611,11 +621,17 @@ public struct Distiller: Sendable {
         }
         var failedErrors: [String: [(String, Int)]] = [:]
         var forder: [String] = []
-        for t in f.attempts where t.outcome.status != .success {
-            for a in actions(t) where a.failed {
-                guard let err = a.observation.flatMap(errorLine).map(errorKey), !err.isEmpty, byError[err] == nil else { continue }
+        let failedRuns = f.attempts.filter { $0.outcome.status != .success }
+        let failedSeen = Parallel.map(failedRuns) { t -> [(err: String, step: Int)] in
+            actions(t).compactMap { a in
+                guard a.failed, let err = a.observation.flatMap(errorLine).map(errorKey), !err.isEmpty else { return nil }
+                return (err, a.step)
+            }
+        }
+        for (t, hits) in zip(failedRuns, failedSeen) {
+            for (err, step) in hits where byError[err] == nil {
                 if failedErrors[err] == nil { forder.append(err) }
-                failedErrors[err, default: []].append((t.id, a.step))
+                failedErrors[err, default: []].append((t.id, step))
             }
         }
         for err in forder where Set(failedErrors[err]!.map(\.0)).count >= 2 {

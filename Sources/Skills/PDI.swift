@@ -126,18 +126,18 @@ public enum PDI {
     /// consecutive pair, 0.5·ψ(facts) + 0.5·Jaccard(errors); 0 when no task has two attempts.
     public static func oscillation(_ attempts: [Trajectory]) -> Double {
         let byTask = Dictionary(grouping: attempts, by: { $0.taskKey ?? $0.task })
-        var values: [Double] = []
-        for key in byTask.keys.sorted() {
+        // Tasks on all cores; their values summed in key order (the same sum whatever the threads).
+        let values = Parallel.map(byTask.keys.sorted()) { key -> Double? in
             let runs = byTask[key]!.sorted { ($0.attempt ?? 0, $0.id) < ($1.attempt ?? 0, $1.id) }
-            guard runs.count >= 2 else { continue }
+            guard runs.count >= 2 else { return nil }
             var pairs: [Double] = []
             // Each run's facts and errors once (every run but the ends is in two pairs).
             let known = runs.map { tokens(facts($0)) }, failed = runs.map { errors($0) }
             for i in 1..<runs.count {
                 pairs.append(0.5 * psi(tokens: known[i - 1], known[i]) + 0.5 * jaccard(failed[i - 1], failed[i]))
             }
-            values.append(pairs.reduce(0, +) / Double(pairs.count))
-        }
+            return pairs.reduce(0, +) / Double(pairs.count)
+        }.compactMap { $0 }
         return values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
     }
 

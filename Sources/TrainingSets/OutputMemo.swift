@@ -21,7 +21,7 @@ public final class OutputMemo: @unchecked Sendable {
     /// One unit: its counts, per record `[member, file, offset, length, tags…]`, per record the key
     /// naming its content (what its bytes depend on), by which parts are matched, and what else the
     /// style keeps about the unit (CS-Chain: every situation's scenario, whether written or not).
-    public struct Unit: Codable, Sendable {
+    public struct Unit: Sendable {
         public var counts: [String: Int]
         public var records: [[Int]]
         public var keys: [String]
@@ -29,7 +29,7 @@ public final class OutputMemo: @unchecked Sendable {
     }
 
     /// One part file of the previous build, as the index recorded it.
-    struct IndexFile: Codable {
+    struct IndexFile {
         /// `train-00003`, `<config>/<split>-00000`: the file is `<key>.jsonl`.
         var key: String
         var split: String
@@ -39,7 +39,7 @@ public final class OutputMemo: @unchecked Sendable {
         var sha256: String
     }
 
-    struct Index: Codable {
+    struct Index {
         var version: Int
         var files: [IndexFile]
         var units: [String: Unit]
@@ -52,6 +52,9 @@ public final class OutputMemo: @unchecked Sendable {
         public let keys: [String]
         public let info: Manifest.PartInfo
     }
+
+    /// Bump when what the index records changes meaning.
+    static let indexVersion = 3
 
     private var previous: Index?
     /// The previous part files, open for reading (records are read with pread, not mapped, so they
@@ -66,7 +69,7 @@ public final class OutputMemo: @unchecked Sendable {
         self.indexURL = indexURL
         self.datasetDirectory = datasetDirectory
         guard let data = FileManager.default.contents(atPath: indexURL.path),
-              let index = try? JSONCoding.decoder.decode(Index.self, from: data), index.version == 2 else { return }
+              let index = Index(decoding: data), index.version == Self.indexVersion else { return }
         var files: [RecordFile] = []
         for f in index.files {
             let url = DatasetWriter.fileURL(f.key, in: datasetDirectory)
@@ -152,10 +155,9 @@ public final class OutputMemo: @unchecked Sendable {
             }
             entries.append(IndexFile(key: key, split: split, id: id, records: p.records, bytes: p.bytes, sha256: p.sha256))
         }
-        let index = Index(version: 2, files: entries, units: next)
-        guard let data = try? JSONCoding.encoder.encode(index) else { return }
+        let index = Index(version: Self.indexVersion, files: entries, units: next)
         try? FileManager.default.createDirectory(at: indexURL.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try? data.write(to: indexURL, options: .atomic)
+        try? index.encoded().write(to: indexURL, options: .atomic)
     }
 
     /// Forgets the index (before an output is replaced by one that was not indexed).
@@ -166,7 +168,7 @@ public final class OutputMemo: @unchecked Sendable {
         let fm = FileManager.default
         let cutoff = Date().addingTimeInterval(-keepDays * 86_400)
         var removed = 0
-        for n in (try? fm.contentsOfDirectory(atPath: root.path)) ?? [] where n.hasSuffix(".json") {
+        for n in (try? fm.contentsOfDirectory(atPath: root.path)) ?? [] where n.hasSuffix(".index") || n.hasSuffix(".json") {
             let url = root.appendingPathComponent(n)
             let written = (try? fm.attributesOfItem(atPath: url.path)[.modificationDate] as? Date) ?? .distantPast
             if written < cutoff, (try? fm.removeItem(at: url)) != nil { removed += 1 }

@@ -130,6 +130,14 @@ public struct FileStamp: Sendable, Codable, Equatable {
     public var mtimeNS: Int64
     public var ctimeNS: Int64
 
+    public init(device: UInt64, inode: UInt64, size: Int64, mtimeNS: Int64, ctimeNS: Int64) {
+        self.device = device
+        self.inode = inode
+        self.size = size
+        self.mtimeNS = mtimeNS
+        self.ctimeNS = ctimeNS
+    }
+
     /// The stamps of the file at `path` (following links), nil when it cannot be stat'ed.
     public init?(path: String) {
         var st = stat()

@@ -239,9 +239,11 @@ func writeSamplesPipeline(_ dir: URL, name: String, input: String = "", _ body: 
         #expect(fourth.unitsReused == 0 && fourth.unitsMade == families)
         #expect(try treeHashes(out.appendingPathComponent("datasets")) == appended)
 
-        // A damaged index is ignored; --no-cache neither reads nor writes it.
-        let index = out.appendingPathComponent(".cache/records/instruct.json")
-        try Data("{ not json".utf8).write(to: index)
+        // A damaged index (one byte changed) is ignored; --no-cache neither reads nor writes it.
+        let index = out.appendingPathComponent(".cache/records/instruct.index")
+        var damaged = try Data(contentsOf: index)
+        damaged[damaged.count / 2] ^= 0x20
+        try damaged.write(to: index)
         #expect(try build(out).datasets[0].unitsReused == 0)
         let saved = try Data(contentsOf: index)
         #expect(try build(out, cache: false).datasets[0].unitsReused == 0)
