@@ -116,7 +116,8 @@ public final class BuildRunner {
             + OutputMemo.collectGarbage(root: recordsMemoRoot(outDirectory), keepDays: keepDays)
     }
 
-    /// Where output styles keep the records of units of work (Conifer: task families) between builds.
+    /// Where output styles keep the records of units of work (Conifer: task families) between builds,
+    /// and skills outputs what they derived from single runs.
     static func recordsMemoRoot(_ out: URL) -> URL { out.appendingPathComponent(".cache/records") }
 
     public struct PlanLine: Sendable {
@@ -450,7 +451,11 @@ public final class BuildRunner {
             let curated = o.curated.map { $0.hasPrefix("/") ? $0 : (spec.baseDirectory as NSString).appendingPathComponent($0) }
             let builder = SkillSetBuilder(options: .init(distiller: .init(minSupport: o.minSupport, familyThreshold: o.familyThreshold,
                                                                           license: o.license == "other" ? nil : o.license),
-                                                         maxRounds: o.maxRounds, curatedDirectory: curated))
+                                                         maxRounds: o.maxRounds, curatedDirectory: curated,
+                                                         features: options.useCache
+                                                             ? SkillFeatures(url: Self.recordsMemoRoot(out).appendingPathComponent("\(o.name).features"),
+                                                                             toolVersion: SkillforgeVersion.current)
+                                                             : nil))
             outputs.append(OutputState(spec: o, chain: PrepareChain(steps: Self.makeSteps(o.prepare)),
                                        builder: SkillsOutput(builder: builder, directory: staging.appendingPathComponent("skills")),
                                        writer: nil, configHash: ""))

@@ -40,7 +40,12 @@ public struct Distiller: Sendable {
     /// Pitfalls of a family (by its runs): they do not depend on the steps a refine round leaves out, and
     /// every round renders the family again.
     private let pitfallsOf = Memo<String, [Pitfall]>()
-    public init(options: Options) { self.options = options }
+    /// Runs' failed steps kept from the previous build (nil: work every run out).
+    public let features: SkillFeatures?
+    public init(options: Options, features: SkillFeatures? = nil) {
+        self.options = options
+        self.features = features
+    }
 
     /// The alignment state of `runs` (one per family, kept for the build).
     func family(_ runs: [Trajectory]) -> FamilyAlignment {
@@ -475,7 +480,7 @@ public struct Distiller: Sendable {
         body.append("")
         body.append("Finish the way the successful runs did: `\(steps.last!.display)`\(steps.last!.thought.map { " — \($0)" } ?? "").")
         let pitfalls = pitfallsOf.value(f.successes.map(\.id).joined(separator: "\u{1}") + "\u{2}" + f.attempts.map(\.id).joined(separator: "\u{1}")) {
-            Self.pitfalls(f)
+            Self.pitfalls(f, features: features)
         }
         if !pitfalls.isEmpty {
             body.append("")
@@ -596,23 +601,27 @@ public struct Distiller: Sendable {
     }
 
     /// Errors that successful runs recovered from (what they did next), and errors that recur in failed runs.
-    static func pitfalls(_ f: Family) -> [Pitfall] {
+    /// A run's failed steps: the error line each hit, what the run did next, and the step.
+    static func failedSteps(_ t: Trajectory) -> [SkillFeatures.FailedStep] {
+        let acts = actions(t)
+        return acts.indices.compactMap { k in
+            let a = acts[k]
+            guard a.failed, let err = a.observation.flatMap(errorLine).map(errorKey), !err.isEmpty else { return nil }
+            let next = k + 1 < acts.count ? (acts[k + 1].thought.map(cleanThought) ?? normalise(acts[k + 1].action.command ?? acts[k + 1].action.tool)) : nil
+            return .init(error: err, next: next, step: a.step)
+        }
+    }
+
+    static func pitfalls(_ f: Family, features: SkillFeatures? = nil) -> [Pitfall] {
         var byError: [String: (next: String?, cites: [(String, Int)])] = [:]
         var order: [String] = []
-        // Each run's failed steps (error, what came next, step) on all cores, then merged in order.
-        let seen = Parallel.map(f.successes) { t -> [(err: String, next: String?, step: Int)] in
-            let acts = actions(t)
-            return acts.indices.compactMap { k in
-                let a = acts[k]
-                guard a.failed, let err = a.observation.flatMap(errorLine).map(errorKey), !err.isEmpty else { return nil }
-                let next = k + 1 < acts.count ? (acts[k + 1].thought.map(cleanThought) ?? normalise(acts[k + 1].action.command ?? acts[k + 1].action.tool)) : nil
-                return (err, next, a.step)
-            }
-        }
+        // Each run's failed steps on all cores (or from the previous build), then merged in order.
+        let steps: @Sendable (Trajectory) -> [SkillFeatures.FailedStep] = { t in features?.failedSteps(t) { failedSteps(t) } ?? failedSteps(t) }
+        let seen = Parallel.map(f.successes, steps)
         for (t, hits) in zip(f.successes, seen) {
-            for (err, next, step) in hits {
-                if byError[err] == nil { order.append(err); byError[err] = (next, []) }
-                byError[err]!.cites.append((t.id, step))
+            for s in hits {
+                if byError[s.error] == nil { order.append(s.error); byError[s.error] = (s.next, []) }
+                byError[s.error]!.cites.append((t.id, s.step))
             }
         }
         var out = order.map { err -> Pitfall in
@@ -622,16 +631,11 @@ public struct Distiller: Sendable {
         var failedErrors: [String: [(String, Int)]] = [:]
         var forder: [String] = []
         let failedRuns = f.attempts.filter { $0.outcome.status != .success }
-        let failedSeen = Parallel.map(failedRuns) { t -> [(err: String, step: Int)] in
-            actions(t).compactMap { a in
-                guard a.failed, let err = a.observation.flatMap(errorLine).map(errorKey), !err.isEmpty else { return nil }
-                return (err, a.step)
-            }
-        }
+        let failedSeen = Parallel.map(failedRuns, steps)
         for (t, hits) in zip(failedRuns, failedSeen) {
-            for (err, step) in hits where byError[err] == nil {
-                if failedErrors[err] == nil { forder.append(err) }
-                failedErrors[err, default: []].append((t.id, step))
+            for s in hits where byError[s.error] == nil {
+                if failedErrors[s.error] == nil { forder.append(s.error) }
+                failedErrors[s.error, default: []].append((t.id, s.step))
             }
         }
         for err in forder where Set(failedErrors[err]!.map(\.0)).count >= 2 {

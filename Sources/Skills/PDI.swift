@@ -124,17 +124,22 @@ public enum PDI {
 
     /// φ_oss over the attempts of each task (by task key, in attempt order), averaged: for each
     /// consecutive pair, 0.5·ψ(facts) + 0.5·Jaccard(errors); 0 when no task has two attempts.
-    public static func oscillation(_ attempts: [Trajectory]) -> Double {
+    /// `features`: pairs worked out by the previous build.
+    public static func oscillation(_ attempts: [Trajectory], features: SkillFeatures? = nil) -> Double {
         let byTask = Dictionary(grouping: attempts, by: { $0.taskKey ?? $0.task })
         // Tasks on all cores; their values summed in key order (the same sum whatever the threads).
         let values = Parallel.map(byTask.keys.sorted()) { key -> Double? in
             let runs = byTask[key]!.sorted { ($0.attempt ?? 0, $0.id) < ($1.attempt ?? 0, $1.id) }
             guard runs.count >= 2 else { return nil }
             var pairs: [Double] = []
-            // Each run's facts and errors once (every run but the ends is in two pairs).
-            let known = runs.map { tokens(facts($0)) }, failed = runs.map { errors($0) }
+            // Each run's facts and errors once, when needed (every run but the ends is in two pairs).
+            var known: [[String]?] = Array(repeating: nil, count: runs.count)
+            var failed: [Set<String>?] = Array(repeating: nil, count: runs.count)
+            func facts(_ i: Int) -> [String] { known[i] ?? { known[i] = tokens(PDI.facts(runs[i])); return known[i]! }() }
+            func errs(_ i: Int) -> Set<String> { failed[i] ?? { failed[i] = errors(runs[i]); return failed[i]! }() }
             for i in 1..<runs.count {
-                pairs.append(0.5 * psi(tokens: known[i - 1], known[i]) + 0.5 * jaccard(failed[i - 1], failed[i]))
+                let compute = { 0.5 * psi(tokens: facts(i - 1), facts(i)) + 0.5 * jaccard(errs(i - 1), errs(i)) }
+                pairs.append(features?.pair(runs[i - 1], runs[i], compute: compute) ?? compute())
             }
             return pairs.reduce(0, +) / Double(pairs.count)
         }.compactMap { $0 }
@@ -142,10 +147,10 @@ public enum PDI {
     }
 
     /// The three terms for a skill text against its evidence: successful runs and all attempts.
-    public static func terms(skill: String, successes: [Trajectory], attempts: [Trajectory]) -> Terms {
+    public static func terms(skill: String, successes: [Trajectory], attempts: [Trajectory], features: SkillFeatures? = nil) -> Terms {
         Terms(exec: psi(successes.map(executed).joined(separator: "\n"), skill),
               plan: psi(attempts.map(planned).joined(separator: "\n"), skill),
-              oss: oscillation(attempts))
+              oss: oscillation(attempts, features: features))
     }
 
     /// PDI = z(φ_exec) − z(φ_plan) − z(φ_oss) over the population scored together (population standard

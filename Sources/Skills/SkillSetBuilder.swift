@@ -10,10 +10,13 @@ public final class SkillSetBuilder {
         public var maxRounds: Int
         /// Directory of curated bundles to verify alongside (nil: none).
         public var curatedDirectory: String?
-        public init(distiller: Distiller.Options, maxRounds: Int = 5, curatedDirectory: String? = nil) {
+        /// What the previous build derived from single runs (nil: work every run out); saved by `finish`.
+        public var features: SkillFeatures?
+        public init(distiller: Distiller.Options, maxRounds: Int = 5, curatedDirectory: String? = nil, features: SkillFeatures? = nil) {
             self.distiller = distiller
             self.maxRounds = maxRounds
             self.curatedDirectory = curatedDirectory
+            self.features = features
         }
     }
 
@@ -45,7 +48,7 @@ public final class SkillSetBuilder {
     public func finish(into directory: URL) throws -> (entries: [Entry], belowSupport: Int) {
         let fm = FileManager.default
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
-        let distiller = Distiller(options: options.distiller)
+        let distiller = Distiller(options: options.distiller, features: options.features)
         let (skills, below) = distiller.distill(trajectories)
         let refiner = Refiner(maxRounds: options.maxRounds)
         // Each skill's verify → refine loop is its own: they run in parallel, results in order.
@@ -67,8 +70,10 @@ public final class SkillSetBuilder {
         }
         // PDI over this build's distilled skills.
         let terms = results.map { b, _, d in
-            PDI.terms(skill: b.skillMD + b.files.map(\.text).joined(separator: "\n"), successes: d.family.successes, attempts: d.family.attempts)
+            PDI.terms(skill: b.skillMD + b.files.map(\.text).joined(separator: "\n"), successes: d.family.successes, attempts: d.family.attempts,
+                      features: options.features)
         }
+        options.features?.save()
         let index = PDI.index(terms)
         var entries: [Entry] = []
         for (i, (bundle, outcome, d)) in results.enumerated() {

@@ -163,12 +163,13 @@ public final class OutputMemo: @unchecked Sendable {
     /// Forgets the index (before an output is replaced by one that was not indexed).
     public func discard() { try? FileManager.default.removeItem(at: indexURL) }
 
-    /// Removes indexes not written for `days` days (their output left the pipelines); returns how many.
+    /// Removes record indexes and skills feature files not written for `days` days (their output left
+    /// the pipelines), and indexes of earlier versions (`.json`); returns how many.
     public static func collectGarbage(root: URL, keepDays: Double) -> Int {
         let fm = FileManager.default
         let cutoff = Date().addingTimeInterval(-keepDays * 86_400)
         var removed = 0
-        for n in (try? fm.contentsOfDirectory(atPath: root.path)) ?? [] where n.hasSuffix(".index") || n.hasSuffix(".json") {
+        for n in (try? fm.contentsOfDirectory(atPath: root.path)) ?? [] where n.hasSuffix(".index") || n.hasSuffix(".features") || n.hasSuffix(".json") {
             let url = root.appendingPathComponent(n)
             let written = (try? fm.attributesOfItem(atPath: url.path)[.modificationDate] as? Date) ?? .distantPast
             if written < cutoff, (try? fm.removeItem(at: url)) != nil { removed += 1 }

@@ -1,16 +1,14 @@
 import Foundation
 import Trajectories
 
-/// The record index on disk: a compact binary form (JSON took a large share of a nightly rebuild to
-/// read and write). Layout: the magic `SFRX`, a format number, then little-endian 64-bit integers and
-/// length-prefixed UTF-8 strings for the files and units, and last the sha256 of everything before
-/// it — an index that does not check out is not used (every unit is made again).
+/// The record index on disk, in `BinaryWriter`'s form (JSON took a large share of a nightly rebuild to
+/// read and write): the magic `SFRX`, a format number, the files, the units, and a sha256 trailer —
+/// an index that does not check out is not used (every unit is made again).
 extension OutputMemo.Index {
-    static let magic: [UInt8] = Array("SFRX".utf8)
+    static let magic = "SFRX"
 
     func encoded() -> Data {
-        var w = Writer()
-        w.bytes.append(contentsOf: Self.magic)
+        var w = BinaryWriter(magic: Self.magic)
         w.int(version)
         w.int(files.count)
         for f in files {
@@ -44,19 +42,12 @@ extension OutputMemo.Index {
                 w.int(-1)
             }
         }
-        let digest = ContentHash.sha256Words(Data(w.bytes))
-        for d in digest { w.int64(Int64(bitPattern: d)) }
-        return Data(w.bytes)
+        return w.sealed()
     }
 
     /// The index in `data`, or nil when it is not a complete, undamaged index of this format.
     init?(decoding data: Data) {
-        guard data.count >= Self.magic.count + 32, Array(data.prefix(Self.magic.count)) == Self.magic else { return nil }
-        let body = data.prefix(data.count - 32)
-        var check = Reader(data.suffix(32))
-        guard let stored = (0..<4).map({ _ in check.int64() }) as [Int64?]?, stored.allSatisfy({ $0 != nil }),
-              stored.map({ UInt64(bitPattern: $0!) }) == ContentHash.sha256Words(Data(body)) else { return nil }
-        var r = Reader(body.dropFirst(Self.magic.count))
+        guard var r = BinaryReader(unsealing: data, magic: Self.magic) else { return nil }
         guard let version = r.int(), let fileCount = r.count() else { return nil }
         var files: [OutputMemo.IndexFile] = []
         for _ in 0..<fileCount {
@@ -107,43 +98,5 @@ extension OutputMemo.Index {
         }
         guard r.atEnd else { return nil }
         self.init(version: version, files: files, units: units)
-    }
-
-    private struct Writer {
-        var bytes: [UInt8] = []
-        mutating func int64(_ v: Int64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
-        mutating func int(_ v: Int) { int64(Int64(v)) }
-        mutating func string(_ s: String) {
-            int(s.utf8.count)
-            bytes.append(contentsOf: s.utf8)
-        }
-    }
-
-    private struct Reader {
-        let data: Data
-        var at: Int
-        init(_ data: Data) {
-            self.data = data
-            at = data.startIndex
-        }
-        var atEnd: Bool { at == data.endIndex }
-        mutating func int64() -> Int64? {
-            guard data.endIndex - at >= 8 else { return nil }
-            var v: UInt64 = 0
-            for k in 0..<8 { v |= UInt64(data[at + k]) << (8 * UInt64(k)) }
-            at += 8
-            return Int64(bitPattern: v)
-        }
-        mutating func int() -> Int? { int64().map(Int.init) }
-        /// A count: not negative and not more than the bytes left could hold.
-        mutating func count() -> Int? {
-            guard let n = int(), n >= 0, n <= data.endIndex - at else { return nil }
-            return n
-        }
-        mutating func string() -> String? {
-            guard let n = count() else { return nil }
-            defer { at += n }
-            return String(validating: data[at..<(at + n)], as: UTF8.self)
-        }
     }
 }

@@ -4,6 +4,7 @@ import Testing
 @testable import Engine
 import Pipelines
 import SampleCorpus
+import Skills
 import TrainingSets
 import Trajectories
 
@@ -171,5 +172,70 @@ import Trajectories
         try bytes.write(to: part)
         #expect(try build(out).unitsReused == 0)
         #expect(try treeHashes(out.appendingPathComponent("datasets")) == (try clean()))
+    }
+}
+
+/// Skills keep what they derive from single runs (failed steps, attempt pairs' oscillation) between
+/// builds; the bundles and PDI terms equal a clean build's, and a damaged file is not used.
+@Suite struct SkillFeaturesTests {
+    @Test func rebuildUsesKeptFeaturesAndEqualsACleanBuild() throws {
+        let dir = try Scratch.directory("skill-features")
+        let samples = try writeSampleParts(to: dir, seed: 41, tasks: 80)
+        try writeSamplesPipeline(dir, name: "skill-features", """
+            outputs:
+              skills: {style: skills}
+            package: {skills: [], catalog: false}
+            """)
+        func build(_ to: URL, cache: Bool = true) throws {
+            try? FileManager.default.removeItem(at: to.appendingPathComponent(".cache/builds"))  // not the whole-build memo
+            _ = try BuildRunner(options: .init(outDirectory: to, useCache: cache)).run(try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path))
+        }
+        func clean() throws -> [String: String] {
+            let o = dir.appendingPathComponent("clean-\(UInt32.random(in: 0...UInt32.max))")
+            try build(o, cache: false)
+            #expect(!FileManager.default.fileExists(atPath: o.appendingPathComponent(".cache/records/skills.features").path))
+            return try treeHashes(o.appendingPathComponent("skills"))
+        }
+        let out = dir.appendingPathComponent("out")
+        let file = out.appendingPathComponent(".cache/records/skills.features")
+        try build(out)
+        let first = try Data(contentsOf: file)
+        #expect(!SkillFeatures(url: file, toolVersion: SkillforgeVersion.current).isEmpty)
+        #expect(try treeHashes(out.appendingPathComponent("skills")) == (try clean()))
+
+        // New runs: the kept features serve the old ones; the result equals a clean build.
+        try SampleCorpus(seed: 42, tasks: 10).files().first { $0.name == "part-01.jsonl" }!.contents
+            .write(to: samples.appendingPathComponent("part-09.jsonl"))
+        try build(out)
+        #expect(try treeHashes(out.appendingPathComponent("skills")) == (try clean()))
+        #expect(try Data(contentsOf: file) != first)
+
+        // A damaged file is not used (and the result is still a clean build's).
+        var damaged = try Data(contentsOf: file)
+        damaged[damaged.count / 3] ^= 0x01
+        try damaged.write(to: file)
+        #expect(SkillFeatures(url: file, toolVersion: SkillforgeVersion.current).isEmpty)
+        try build(out)
+        #expect(try treeHashes(out.appendingPathComponent("skills")) == (try clean()))
+        #expect(!SkillFeatures(url: file, toolVersion: SkillforgeVersion.current).isEmpty)
+        #expect(SkillFeatures(url: file, toolVersion: "another version").isEmpty)
+    }
+
+    /// What a build finds in the file is what the previous build worked out: a forged value is used.
+    @Test func keptValuesAreUsed() throws {
+        let url = Scratch.file("forged.features")
+        var a = Trajectory(id: "a", task: "t", taskKey: "k", attempt: 1)
+        var b = Trajectory(id: "b", task: "t", taskKey: "k", attempt: 2)
+        a.digest.identity = "entry:1"
+        b.digest.identity = "entry:2"
+        let writer = SkillFeatures(url: url, toolVersion: "v")
+        #expect(writer.pair(a, b) { 0.25 } == 0.25)
+        #expect(writer.failedSteps(a) { [.init(error: "boom", next: "retry", step: 3)] }.count == 1)
+        writer.save()
+        let reader = SkillFeatures(url: url, toolVersion: "v")
+        #expect(reader.pair(a, b) { 0.9 } == 0.25)
+        #expect(reader.failedSteps(a) { [] } == [.init(error: "boom", next: "retry", step: 3)])
+        #expect(reader.found == 2 && reader.made == 0)
+        #expect(PDI.oscillation([a, b], features: reader) == 0.25)
     }
 }
