@@ -96,7 +96,7 @@ enum Report {
             + r.datasets.flatMap { d -> [[String]] in
                 var rows: [[String]] = []
                 if let reused = d.unitsReused, let made = d.unitsMade {
-                    rows.append(["\(d.name): records of units of work (Conifer: task families; trajectory SFT: trajectories)", "\(reused)", "\(made)"])
+                    rows.append(["\(d.name): records of units of work (Conifer: task families; trajectory SFT and CS-Chain: trajectories)", "\(reused)", "\(made)"])
                 }
                 if d.partsKept > 0 { rows.append(["\(d.name): part files (kept unchanged, written)", "\(d.partsKept)", "\(d.partsWritten)"]) }
                 return rows

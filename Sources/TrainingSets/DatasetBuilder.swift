@@ -10,7 +10,7 @@ public protocol DatasetBuilder: AnyObject {
 }
 
 /// A builder that takes the records of unchanged units of work (Conifer: task families; trajectory
-/// SFT: trajectories) from the previous build's files instead of making them again.
+/// SFT and CS-Chain: trajectories) from the previous build's files instead of making them again.
 public protocol ReusingBuilder: DatasetBuilder {
     /// The previous build's records (nil: make every unit).
     var memo: OutputMemo? { get }

@@ -10,7 +10,7 @@ struct CheckConstraintsCommand: ParsableCommand {
         discussion: "Exit code 0 when every constraint passes on its reference response and every critique lists exactly the checks its weaker answer fails; 1 otherwise."
     )
 
-    @Argument(help: "Conifer record files (train.jsonl, test.jsonl).")
+    @Argument(help: "Conifer part files (out/datasets/<output>/*.jsonl).")
     var files: [String]
 
     @Flag(name: .long, help: "Print the report as JSON.")
