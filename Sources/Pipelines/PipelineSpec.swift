@@ -49,7 +49,7 @@ public struct PackageSpec: Sendable, Hashable, Codable {
     public var skills: [ArchiveKind] = ArchiveKind.allCases
     public var catalog: Bool = true
     /// A dataset part file ends before the record that would start past this many MiB.
-    public var partMB: Double = 32
+    public var partMB: Double = 16
     /// `partMB` in bytes.
     public var partBytes: Int { max(1, Int(partMB * 1_048_576)) }
     public init() {}

@@ -126,8 +126,8 @@ public final class DatasetWriter {
     }
 
     public static let splitOrder = ["train", "test"]
-    /// Where a part ends by default: before the record that would start past 32 MiB.
-    public static let defaultPartBytes = 32 << 20
+    /// The part size when the pipeline does not set one (`package.part_mb`): 16 MiB.
+    public static let defaultPartBytes = 16 << 20
 
     public let directory: URL
     public let description: Description
@@ -197,7 +197,8 @@ public final class DatasetWriter {
             }
         }
 
-        /// Writes what is left, waits until every byte is hashed and written, syncs and closes the file.
+        /// Writes what is left, waits until every byte is hashed and written, and closes the file (it is
+        /// synced to disk when the dataset is finished, so the disk writes it back meanwhile).
         func close() throws -> Manifest.PartInfo {
             try flush()
             hashing?.take()
@@ -205,7 +206,6 @@ public final class DatasetWriter {
             let last = inFlight?.move()
             inFlight = nil
             _ = try last?.get()
-            try handle.synchronize()
             try handle.close()
             return .init(file: name + ".jsonl", records: records, bytes: bytes, sha256: hasher.finalize())
         }
@@ -236,6 +236,8 @@ public final class DatasetWriter {
     }
 
     private var splits: [String: SplitState] = [:]
+    /// Part files written and closed but not yet synced to disk.
+    private var unsynced: [URL] = []
     public private(set) var skipped: [String: Int] = [:]
     /// Parts linked from the previous build, and parts written now.
     public private(set) var partsLinked = 0
@@ -335,6 +337,7 @@ public final class DatasetWriter {
         switch s.current {
         case .writing(let file):
             s.parts.append(try file.close())
+            unsynced.append(Self.fileURL(file.name, in: directory))
             partsWritten += 1
         case .matching(let part, let name, let count, let bytes):
             let url = Self.fileURL(name, in: directory)
@@ -345,6 +348,7 @@ public final class DatasetWriter {
             } else {
                 // Fewer records than the previous part held (or the file system cannot link): written.
                 s.parts.append(try materialize(part, name: name, count: count, bytes: bytes).close())
+                unsynced.append(url)
                 partsWritten += 1
             }
         case nil:
@@ -375,6 +379,21 @@ public final class DatasetWriter {
             try closePart(s)
             infos[key] = .init(records: s.records, bytes: s.parts.reduce(0) { $0 + $1.bytes }, parts: s.parts)
         }
+        // Every part written now reaches the disk before the dataset is reported finished (and switched in).
+        for url in unsynced {
+            let fd = open(url.path, O_RDONLY)
+            guard fd >= 0, fsync(fd) == 0 else {
+                let code = errno
+                if fd >= 0 { Foundation.close(fd) }
+                // A POSIX error naming the file, so that the engine explains a full disk or a quota.
+                throw NSError(domain: NSPOSIXErrorDomain, code: Int(code), userInfo: [
+                    NSFilePathErrorKey: url.path,
+                    NSLocalizedDescriptionKey: "cannot sync \(url.path) to disk: \(String(cString: strerror(code)))",
+                ])
+            }
+            Foundation.close(fd)
+        }
+        unsynced = []
         splits = [:]
         let d = description
         let manifest = Manifest(name: d.name, style: d.style, format: d.format.rawValue, pipeline: d.pipeline,

@@ -6,7 +6,7 @@ import Trajectories
 /// changed, and copies the others' records — without keeping a second copy of the dataset anywhere —
 /// or, where a whole part file holds the same records, links that file (see `DatasetWriter`).
 ///
-/// Each build writes an index beside the cache (`out/.cache/records/<output>.json`): per unit, the
+/// Each build writes an index beside the cache (`out/.cache/records/<output>.index`): per unit, the
 /// sha256 of everything its records depend on (the tool version, the style's options, the unit's
 /// trajectories byte for byte), its counts, and where each of its records lies in the installed part
 /// files (file, offset, length); per part file, its split, hash, size and record count and its identity

@@ -60,6 +60,7 @@ outputs:
         let o = try #require(spec.outputs.first)
         #expect(o.name == "sft" && o.style == .trajectorySFT && o.format == .sharegpt && o.testFraction == 0.2)
         #expect(o.license == "other" && o.includeThoughts)
+        #expect(spec.package.partMB == 16 && spec.package.partBytes == 16 << 20)
     }
 
     @Test func globMatchesAnyDepth() throws {
@@ -122,6 +123,9 @@ outputs:
         // 17. unknown input format
         ("version: 1\ninputs:\n  - path: data/a.jsonl\n    format: natve\noutputs:\n  a: {style: trajectory-sft}\n",
          "pipelines/p.yaml:4:13: error: unknown format 'natve' (did you mean 'native'?)"),
+        // 18. a part size out of range
+        ("version: 1\ninputs:\n  - path: data/a.jsonl\noutputs:\n  a: {style: trajectory-sft}\npackage: {part_mb: 0}\n",
+         "pipelines/p.yaml:6:20: error: 'part_mb' must be between 0.001 and 65536 (MiB), found 0"),
     ])
     func mistakesAreReportedAtTheirLocation(yaml: String, expected: String) throws {
         let found = try diagnostics(yaml)
