@@ -537,23 +537,25 @@ public final class BuildRunner {
         try checkCancelled()
         let finishedOutputs = FinishSlots(count: outputs.count)
         let order = outputs.indices.sorted { Self.finishWeight(outputs[$0].spec.style) > Self.finishWeight(outputs[$1].spec.style) }
-        nonisolated(unsafe) let running = outputs
         let progress = options.progress
         let sharedStats = prefix.stats + suffix.stats
         let inputList = inputInfos
-        DispatchQueue.concurrentPerform(iterations: order.count) { n in
-            let k = order[n]
-            let o = running[k]
-            let t = Date()
-            let outcome = Result { () -> ([String: JSONValue], Manifest?) in
-                let stats = (sharedStats + o.chain.stats).map { s -> JSONValue in
-                    (try? JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(s))) ?? .null
+        do {
+            nonisolated(unsafe) let running = outputs
+            DispatchQueue.concurrentPerform(iterations: order.count) { n in
+                let k = order[n]
+                let o = running[k]
+                let t = Date()
+                let outcome = Result { () -> ([String: JSONValue], Manifest?) in
+                    let stats = (sharedStats + o.chain.stats).map { s -> JSONValue in
+                        (try? JSONCoding.decoder.decode(JSONValue.self, from: JSONCoding.encoder.encode(s))) ?? .null
+                    }
+                    let styleStats = try o.builder.finish()
+                    return (styleStats, try o.writer?.finish(inputs: inputList, prepare: stats, stats: styleStats))
                 }
-                let styleStats = try o.builder.finish()
-                return (styleStats, try o.writer?.finish(inputs: inputList, prepare: stats, stats: styleStats))
+                let done = finishedOutputs.put(k, outcome, seconds: Date().timeIntervalSince(t))
+                progress?(.stageAdvanced(stage: "write", item: o.spec.name, done: done, total: running.count))
             }
-            let done = finishedOutputs.put(k, outcome, seconds: Date().timeIntervalSince(t))
-            progress?(.stageAdvanced(stage: "write", item: o.spec.name, done: done, total: running.count))
         }
         for (k, o) in outputs.enumerated() {
             let (outcome, seconds) = finishedOutputs.get(k)
@@ -636,8 +638,20 @@ public final class BuildRunner {
             }
         }
         if let memoKey { BuildMemo.save(out: out, spec: spec, key: memoKey, result: final) }
+        skillsOutput = nil
+        Self.releaseInBackground(&outputs)
         options.progress?(.pipelineFinished(name: spec.name))
         return final
+    }
+
+    /// Empties `value` and lets another thread free what it held. The outputs hold the whole corpus's
+    /// trajectories (millions of small objects): freeing them took a noticeable share of a nightly
+    /// rebuild, and a process that exits right after the build need not wait for it.
+    static func releaseInBackground<T>(_ value: inout [T]) {
+        var taken: [T] = []
+        swap(&taken, &value)
+        nonisolated(unsafe) let moved = taken
+        DispatchQueue.global(qos: .utility).async { withExtendedLifetime(moved) {} }
     }
 
     /// Which outputs to start first when finishing side by side: the whole-corpus styles take longest.

@@ -101,28 +101,37 @@ public final class OutputMemo: @unchecked Sendable {
     /// The previous part of this split whose first record has this key.
     public func part(split: String, startingWith key: String) -> PreviousPart? { parts[split + "\n" + key] }
 
-    /// The previous build's unit with this key, when each of its records is a whole line where the index says.
+    /// The previous build's unit with this key, when each of its records lies within its file. (Whether a
+    /// record is a whole line there is checked when it is read: the index is sealed and its files' stamps
+    /// are checked, so this only guards against a file changed without its stamps changing.)
     public func lookup(_ key: String) -> Unit? {
-        guard let unit = previous?.units[key], unit.keys.count == unit.records.count else { return nil }
+        guard let previous, let unit = previous.units[key], unit.keys.count == unit.records.count else { return nil }
         for r in unit.records {
-            guard r.count >= 4, files.indices.contains(r[1]), r[2] >= 0, r[3] > 0 else { return nil }
-            let offset = Int64(r[2]), length = r[3]
-            // The byte before is a newline (or the file starts), the record starts with `{` and a newline follows it.
-            let head = offset == 0 ? files[r[1]].read(offset: 0, count: 1) : files[r[1]].read(offset: offset - 1, count: 2)
-            guard let head, head.last == 0x7B, offset == 0 || head.first == 0x0A,
-                  files[r[1]].read(offset: offset + Int64(length), count: 1) == Data([0x0A]) else { return nil }
+            guard r.count >= 4, files.indices.contains(r[1]), r[2] >= 0, r[3] > 0,
+                  Int64(r[2]) + Int64(r[3]) < previous.files[r[1]].bytes else { return nil }
         }
         return unit
     }
 
-    /// The bytes of a record `lookup` returned. Records kept by a rebuild come in the order the previous
+    /// The bytes of a record `lookup` returned, checked to be a whole line (a newline or the file's start
+    /// before it, `{` first, a newline after). Records kept by a rebuild come in the order the previous
     /// build wrote them (new ones fall between), so they are served from a window read ahead in large
-    /// sequential reads.
+    /// sequential reads. A record that is not where the index says fails the build and the index is
+    /// removed, so the next build makes every unit again.
     public func line(_ r: [Int]) throws -> Data {
-        guard let d = files[r[1]].readAhead(offset: Int64(r[2]), count: r[3]) else {
-            throw ReadError.readFailed(path: datasetDirectory.path, reason: "the previous output changed while the build read it")
+        let offset = Int64(r[2]), length = r[3]
+        let from = max(0, offset - 1)
+        guard let d = files[r[1]].readAhead(offset: from, count: length + 1 + Int(offset - from)) else {
+            discard()
+            throw ReadError.readFailed(path: files[r[1]].url.path, reason: "the previous output changed while the build read it; build again")
         }
-        return d
+        let start = d.startIndex + Int(offset - from)
+        guard offset == 0 || d[d.startIndex] == 0x0A, d[start] == 0x7B, d[d.endIndex - 1] == 0x0A else {
+            discard()
+            throw ReadError.readFailed(path: files[r[1]].url.path,
+                                       reason: "a record of the previous build is not where its index says (the file changed without its stamps changing); build again")
+        }
+        return d.subdata(in: start..<(d.endIndex - 1))
     }
 
     /// Starts a unit of the build in progress, with its counts (call once per unit, records or not).

@@ -5,7 +5,7 @@ import Testing
 import Pipelines
 import SampleCorpus
 import Skills
-import TrainingSets
+@testable import TrainingSets
 import Trajectories
 
 /// Dataset splits are written as part files; a rebuild links the parts whose records did not change.
@@ -107,6 +107,21 @@ import Trajectories
             let same = after.filter { $0.key.hasPrefix(d.name + "/") && previous.contains($0.value) }.count
             #expect(same == d.partsKept, "\(d.name)")
         }
+
+        // An index whose offsets are wrong (as if a file changed without its stamps changing): the build
+        // that reads such a record fails naming it and removes the index; the next one equals a clean build.
+        let indexURL = out.appendingPathComponent(".cache/records/instruct.index")
+        var index = try #require(OutputMemo.Index(decoding: Data(contentsOf: indexURL)))
+        for key in index.units.keys {
+            index.units[key]!.records = index.units[key]!.records.map { r in var r = r; r[2] += 1; return r }
+        }
+        try index.encoded().write(to: indexURL)
+        try SampleCorpus(seed: 23, tasks: 3).files().first { $0.name == "part-01.jsonl" }!.contents
+            .write(to: samples.appendingPathComponent("part-10.jsonl"))
+        #expect(throws: (any Error).self) { try build(out) }
+        #expect(!FileManager.default.fileExists(atPath: indexURL.path))
+        #expect(try build(out).datasets.first { $0.name == "instruct" }?.partsKept == 0)
+        #expect(try treeHashes(out.appendingPathComponent("datasets")) == (try clean()))
 
         // An edited part (same size, one byte changed) is not trusted: nothing is kept.
         let part = try #require(DatasetFiles.parts(out.appendingPathComponent("datasets/instruct"), "train").first)
