@@ -447,15 +447,22 @@ public final class BuildRunner {
         let cache = IngestCache(outDirectory: out)
         var cacheHits = 0, cacheMisses = 0
         var outputs: [OutputState] = []
+        // What the previous build left for the outputs that reuse it — record indexes (Conifer, trajectory
+        // SFT, CS-Chain) and skills' kept features — read side by side.
+        let reusing = options.useCache ? spec.outputs.filter { [.conifer, .trajectorySFT, .csChain, .skills].contains($0.style) } : []
+        let loaded = Parallel.map(reusing, minChunk: 1) { o -> (memo: OutputMemo?, features: SkillFeatures?) in
+            o.style == .skills
+                ? (nil, SkillFeatures(url: Self.recordsMemoRoot(out).appendingPathComponent("\(o.name).features"), toolVersion: SkillforgeVersion.current))
+                : (OutputMemo(indexURL: Self.recordsMemoRoot(out).appendingPathComponent("\(o.name).index"),
+                              datasetDirectory: out.appendingPathComponent("datasets/\(o.name)")), nil)
+        }
+        let memos = Dictionary(uniqueKeysWithValues: zip(reusing.map(\.name), loaded))
         for o in spec.outputs where o.style == .skills {
             let curated = o.curated.map { $0.hasPrefix("/") ? $0 : (spec.baseDirectory as NSString).appendingPathComponent($0) }
             let builder = SkillSetBuilder(options: .init(distiller: .init(minSupport: o.minSupport, familyThreshold: o.familyThreshold,
                                                                           license: o.license == "other" ? nil : o.license),
                                                          maxRounds: o.maxRounds, curatedDirectory: curated,
-                                                         features: options.useCache
-                                                             ? SkillFeatures(url: Self.recordsMemoRoot(out).appendingPathComponent("\(o.name).features"),
-                                                                             toolVersion: SkillforgeVersion.current)
-                                                             : nil))
+                                                         features: memos[o.name]?.features))
             outputs.append(OutputState(spec: o, chain: PrepareChain(steps: Self.makeSteps(o.prepare)),
                                        builder: SkillsOutput(builder: builder, directory: staging.appendingPathComponent("skills")),
                                        writer: nil, configHash: ""))
@@ -475,10 +482,7 @@ public final class BuildRunner {
             // Conifer finds the records of unchanged task families, trajectory SFT and CS-Chain those of
             // unchanged trajectories, in the output it is about to replace; parts holding the same
             // records as a part of that output are linked, not written.
-            let memo = options.useCache && [.conifer, .trajectorySFT, .csChain].contains(o.style)
-                ? OutputMemo(indexURL: Self.recordsMemoRoot(out).appendingPathComponent("\(o.name).index"),
-                             datasetDirectory: out.appendingPathComponent("datasets/\(o.name)"))
-                : nil
+            let memo = memos[o.name]?.memo
             let writer = try DatasetWriter(directory: staging.appendingPathComponent("datasets/\(o.name)"), description: desc,
                                            partBytes: spec.package.partBytes, previous: memo)
             outputs.append(OutputState(spec: o, chain: PrepareChain(steps: Self.makeSteps(o.prepare)),
@@ -532,18 +536,17 @@ public final class BuildRunner {
         var manifests: [(BuildResult.DatasetResult, Manifest)] = []
         var skillStats: [String: JSONValue]?
         var skillsOutput: SkillsOutput?
-        // The outputs are independent (own builder, own staging directory): they are finished side by
-        // side, longest-running styles first, and their results are then taken in pipeline order.
+        // The outputs are independent (own builder, own staging directory): each is finished on its own
+        // thread (one that waits for the disk leaves the cores to the others), and their results are then
+        // taken in pipeline order.
         try checkCancelled()
         let finishedOutputs = FinishSlots(count: outputs.count)
-        let order = outputs.indices.sorted { Self.finishWeight(outputs[$0].spec.style) > Self.finishWeight(outputs[$1].spec.style) }
         let progress = options.progress
         let sharedStats = prefix.stats + suffix.stats
         let inputList = inputInfos
         do {
             nonisolated(unsafe) let running = outputs
-            DispatchQueue.concurrentPerform(iterations: order.count) { n in
-                let k = order[n]
+            let threads = running.indices.map { k in Prefetch { () -> Void in
                 let o = running[k]
                 let t = Date()
                 let outcome = Result { () -> ([String: JSONValue], Manifest?) in
@@ -555,7 +558,8 @@ public final class BuildRunner {
                 }
                 let done = finishedOutputs.put(k, outcome, seconds: Date().timeIntervalSince(t))
                 progress?(.stageAdvanced(stage: "write", item: o.spec.name, done: done, total: running.count))
-            }
+            } }
+            for t in threads { t.take() }
         }
         for (k, o) in outputs.enumerated() {
             let (outcome, seconds) = finishedOutputs.get(k)
@@ -652,16 +656,6 @@ public final class BuildRunner {
         swap(&taken, &value)
         nonisolated(unsafe) let moved = taken
         DispatchQueue.global(qos: .utility).async { withExtendedLifetime(moved) {} }
-    }
-
-    /// Which outputs to start first when finishing side by side: the whole-corpus styles take longest.
-    static func finishWeight(_ style: OutputSpec.Style) -> Int {
-        switch style {
-        case .skills: return 3
-        case .conifer: return 2
-        case .csChain, .cada: return 1
-        default: return 0
-        }
     }
 
     /// Results of outputs finished on several threads.

@@ -138,6 +138,36 @@ public struct Distiller: Sendable {
 
     /// Words of a task with instance-specific tokens (numbers, paths, identifiers) folded away.
     public static func taskWords(_ task: String) -> Set<String> {
+        asciiTaskWords(task) ?? characterTaskWords(task)
+    }
+
+    /// ASCII punctuation (Unicode categories P*) but `_ / . -`: what `characterTaskWords` trims.
+    private static let trimmedASCII = Set("!\"#%&'()*,:;?@[\\]{}".utf8)
+
+    /// `characterTaskWords` for an all-ASCII task, byte by byte (nil for any other): whitespace is
+    /// tab, line feed, vertical tab, form feed, carriage return and space; digits are 0–9.
+    static func asciiTaskWords(_ task: String) -> Set<String>? {
+        var task = task
+        return task.withUTF8 { bytes -> Set<String>? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            var out = Set<String>()
+            for raw in bytes.split(whereSeparator: { ($0 >= 0x09 && $0 <= 0x0D) || $0 == 0x20 }) {
+                var w = raw[...]
+                while let f = w.first, trimmedASCII.contains(f) { w = w.dropFirst() }
+                while let l = w.last, trimmedASCII.contains(l) { w = w.dropLast() }
+                if w.isEmpty { continue }
+                if w.contains(0x2F) || w.contains(0x2E) || w.contains(0x5F) || w.first == 0x2D || w.contains(where: { $0 >= 0x30 && $0 <= 0x39 }) {
+                    continue
+                }
+                let word = String(decoding: w.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+                if !stopwords.contains(word) { out.insert(word) }
+            }
+            return out
+        }
+    }
+
+    /// Task words by characters (any text).
+    static func characterTaskWords(_ task: String) -> Set<String> {
         var out = Set<String>()
         for raw in task.lowercased().split(whereSeparator: { $0.isWhitespace }) {
             let w = raw.trimmingCharacters(in: CharacterSet.punctuationCharacters.subtracting(CharacterSet(charactersIn: "_/.-")))

@@ -21,29 +21,42 @@ public enum PDI {
         // ASCII text (almost all of it) byte by byte: its characters are its bytes (a CRLF pair is one
         // character, a separator either way), letters and digits are [a-z0-9] once lower-cased.
         if let ascii = asciiTokens(text) { return ascii }
-        return characterTokens(text)
+        // Otherwise line by line: a line feed is always a character of its own (a CR before it is one
+        // with it, a separator either way; nothing combines across it), so the lines' tokens are the
+        // text's, and most lines of a text with a few non-ASCII words are ASCII.
+        var text = text
+        return text.withUTF8 { bytes in
+            var out: [String] = []
+            for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: true) {
+                let line = UnsafeBufferPointer(rebasing: line)
+                out += asciiTokens(line) ?? characterTokens(String(decoding: line, as: UTF8.self))
+            }
+            return out
+        }
     }
 
     /// Tokens of an all-ASCII text (nil for any other).
     static func asciiTokens(_ text: String) -> [String]? {
         var text = text
-        return text.withUTF8 { bytes -> [String]? in
-            var out: [String] = []
-            var word: [UInt8] = []
-            word.reserveCapacity(64)
-            for i in 0...bytes.count {
-                let b: UInt8 = i < bytes.count ? bytes[i] : 0x20  // a space after the end closes the last word
-                if b >= 0x80 { return nil }
-                let c = b >= 0x41 && b <= 0x5A ? b | 0x20 : b
-                if (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x5F {
-                    word.append(c)
-                } else if !word.isEmpty {
-                    out.append(String(decoding: word, as: UTF8.self))
-                    word.removeAll(keepingCapacity: true)
-                }
+        return text.withUTF8 { asciiTokens($0) }
+    }
+
+    static func asciiTokens(_ bytes: UnsafeBufferPointer<UInt8>) -> [String]? {
+        var out: [String] = []
+        var word: [UInt8] = []
+        word.reserveCapacity(64)
+        for i in 0...bytes.count {
+            let b: UInt8 = i < bytes.count ? bytes[i] : 0x20  // a space after the end closes the last word
+            if b >= 0x80 { return nil }
+            let c = b >= 0x41 && b <= 0x5A ? b | 0x20 : b
+            if (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x5F {
+                word.append(c)
+            } else if !word.isEmpty {
+                out.append(String(decoding: word, as: UTF8.self))
+                word.removeAll(keepingCapacity: true)
             }
-            return out
         }
+        return out
     }
 
     /// Tokens by characters: runs of letters, numbers and `_` in the lower-cased text.

@@ -25,7 +25,7 @@ public struct BinaryWriter {
 }
 
 public struct BinaryReader {
-    let data: Data
+    let bytes: [UInt8]
     var at: Int
 
     /// A reader over the body of `data` after `magic`, when its sha256 trailer matches; else nil.
@@ -36,16 +36,15 @@ public struct BinaryReader {
         let trailer = Array(data.suffix(32))
         let words = (0..<4).map { w in (0..<8).reduce(UInt64(0)) { $0 | UInt64(trailer[w * 8 + $1]) << (8 * UInt64($1)) } }
         guard words == ContentHash.sha256Words(Data(body)) else { return nil }
-        self.data = Data(body)
-        at = self.data.startIndex + m.count
+        bytes = Array(body)
+        at = m.count
     }
 
-    public var atEnd: Bool { at == data.endIndex }
+    public var atEnd: Bool { at == bytes.count }
 
     public mutating func int64() -> Int64? {
-        guard data.endIndex - at >= 8 else { return nil }
-        var v: UInt64 = 0
-        for k in 0..<8 { v |= UInt64(data[at + k]) << (8 * UInt64(k)) }
+        guard bytes.count - at >= 8 else { return nil }
+        let v = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
         at += 8
         return Int64(bitPattern: v)
     }
@@ -55,13 +54,13 @@ public struct BinaryReader {
 
     /// A count: not negative and not more than the bytes left could hold.
     public mutating func count() -> Int? {
-        guard let n = int(), n >= 0, n <= data.endIndex - at else { return nil }
+        guard let n = int(), n >= 0, n <= bytes.count - at else { return nil }
         return n
     }
 
     public mutating func string() -> String? {
         guard let n = count() else { return nil }
         defer { at += n }
-        return String(validating: data[at..<(at + n)], as: UTF8.self)
+        return bytes.withUnsafeBufferPointer { String(validating: UnsafeBufferPointer(rebasing: $0[at..<(at + n)]), as: UTF8.self) }
     }
 }

@@ -339,7 +339,10 @@ func bundleDir() throws -> URL {
     /// PDI's ASCII tokenizer gives exactly what splitting the lower-cased characters gives.
     @Test func asciiTokensEqualCharacterTokens() {
         var g = SeededGenerator(seed: 9)
-        let pieces = ["Error", "_x", "42", " ", "\r\n", "\n", "\t", "-", "A_B9", "ZZ", "(", ")", "__", "é", "ß", "東京", "\u{301}", "x"]
+        // Line feeds next to carriage returns, combining marks (U+0345 is alphabetic) and non-ASCII
+        // letters: non-ASCII texts are tokenized line by line.
+        let pieces = ["Error", "_x", "42", " ", "\r\n", "\n", "\r", "\t", "-", "A_B9", "ZZ", "(", ")", "__", "é", "ß", "東京", "\u{301}",
+                      "\u{345}", "İ", "x", "\n\n"]
         var ascii = 0
         for _ in 0..<3000 {
             let text = (0..<g.below(30)).map { _ in pieces[g.below(pieces.count)] }.joined()
@@ -347,5 +350,19 @@ func bundleDir() throws -> URL {
             if PDI.asciiTokens(text) != nil { ascii += 1 }
         }
         #expect(ascii > 100)
+    }
+
+    /// Task words of ASCII tasks, byte by byte, are what the character path gives.
+    @Test func asciiTaskWordsEqualCharacterTaskWords() {
+        var g = SeededGenerator(seed: 10)
+        let printable = (0x20...0x7E).map { String(UnicodeScalar(UInt8($0))) }
+        let pieces = printable + ["the", "Fix", "failure", "tests/x.py", "v1.2", "--flag", "snake_case", "\t", "\n", "\r\n", "\u{0B}", "\u{0C}",
+                                  "\u{1C}", "(case", "42)", "\"quoted\"", "[x]", "{y}"]
+        for _ in 0..<3000 {
+            let task = (0..<g.below(25)).map { _ in pieces[g.below(pieces.count)] + (g.below(3) == 0 ? " " : "") }.joined()
+            #expect(Distiller.asciiTaskWords(task) == Distiller.characterTaskWords(task), "\(task.debugDescription)")
+        }
+        #expect(Distiller.asciiTaskWords("naïve fix") == nil)
+        #expect(Distiller.taskWords("Fix the naïve parser") == Distiller.characterTaskWords("Fix the naïve parser"))
     }
 }
