@@ -126,15 +126,45 @@ struct IngestCache {
 
     /// The first dedupe step's fingerprints of an entry's records (a whole-corpus step's per-chunk state:
     /// a build after new files arrived fingerprints only their records), kept beside the entry as
-    /// `<key>.fp-<config>.bin`: a JSON header line, then every record's words (little-endian UInt64).
-    struct FingerprintHeader: Codable {
+    /// `<key>.fp-<config>.bin` in `BinaryWriter`'s sealed form: the dedupe configuration, the entry's
+    /// jsonl sha256 (the fingerprints belong to exactly those records), the width, then every record's words.
+    struct StoredFingerprints {
+        static let magic = "SFFP"
         var config: String
-        /// The entry's jsonl sha256: the fingerprints belong to exactly those records.
         var entry: String
-        var records: Int
         var width: Int
-        /// sha256 of the words that follow.
-        var sha256: String
+        var words: [UInt64]
+
+        func encoded() -> Data {
+            var w = BinaryWriter(magic: Self.magic)
+            w.string(config)
+            w.string(entry)
+            w.int(width)
+            w.int(words.count)
+            for word in words { w.int64(Int64(bitPattern: word)) }
+            return w.sealed()
+        }
+
+        init(config: String, entry: String, width: Int, words: [UInt64]) {
+            self.config = config
+            self.entry = entry
+            self.width = width
+            self.words = words
+        }
+
+        /// The fingerprints in `data`, or nil when it is not a complete, undamaged file of this form.
+        init?(decoding data: Data) {
+            guard var r = BinaryReader(unsealing: data, magic: Self.magic), let config = r.string(), let entry = r.string(),
+                  let width = r.int(), let n = r.count() else { return nil }
+            var words: [UInt64] = []
+            words.reserveCapacity(n)
+            for _ in 0..<n {
+                guard let v = r.int64() else { return nil }
+                words.append(UInt64(bitPattern: v))
+            }
+            guard r.atEnd else { return nil }
+            self.init(config: config, entry: entry, width: width, words: words)
+        }
     }
 
     func fingerprintsURL(_ key: String, config: String) -> URL {
@@ -145,27 +175,16 @@ struct IngestCache {
     /// made from this entry's records for this configuration.
     func fingerprints(_ key: String, meta: Meta, config: String, width: Int) -> [UInt64]? {
         guard let data = FileManager.default.contents(atPath: fingerprintsURL(key, config: config).path),
-              let nl = data.firstIndex(of: 0x0A),
-              let header = try? JSONCoding.decoder.decode(FingerprintHeader.self, from: data[..<nl]),
-              header.config == config, header.entry == meta.jsonlSHA256, header.width == width else { return nil }
-        let body = data[(nl + 1)...]
-        guard body.count == header.records * width * 8, ContentHash.sha256(Data(body)) == header.sha256 else { return nil }
-        return body.withUnsafeBytes { raw in
-            (0..<(header.records * width)).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) }
-        }
+              let stored = StoredFingerprints(decoding: data), stored.config == config, stored.entry == meta.jsonlSHA256,
+              stored.width == width, width > 0, stored.words.count % width == 0 else { return nil }
+        return stored.words
     }
 
     /// Stores an entry's fingerprints (atomically; a failure only costs the next build their computation).
     func saveFingerprints(_ key: String, entry: String, config: String, width: Int, words: [UInt64]) {
         guard width > 0, words.count % width == 0 else { return }
-        var body = Data(capacity: words.count * 8)
-        for w in words { withUnsafeBytes(of: w.littleEndian) { body.append(contentsOf: $0) } }
-        let header = FingerprintHeader(config: config, entry: entry, records: words.count / width, width: width,
-                                       sha256: ContentHash.sha256(body))
-        guard var data = try? JSONCoding.encoder.encode(header) else { return }
-        data.append(0x0A)
-        data.append(body)
-        try? data.write(to: fingerprintsURL(key, config: config), options: .atomic)
+        try? StoredFingerprints(config: config, entry: entry, width: width, words: words).encoded()
+            .write(to: fingerprintsURL(key, config: config), options: .atomic)
     }
 
     /// Writer for a new entry: records go to a temporary file; `commit` makes the entry visible.

@@ -35,8 +35,9 @@ public final class OutputMemo: @unchecked Sendable {
         var split: String
         var id: FileStamp
         var records: Int
-        var bytes: Int64
         var sha256: String
+        /// Its size (the stamp's: the file was checked to be the one indexed).
+        var bytes: Int64 { id.size }
     }
 
     struct Index {
@@ -54,7 +55,7 @@ public final class OutputMemo: @unchecked Sendable {
     }
 
     /// Bump when what the index records changes meaning.
-    static let indexVersion = 3
+    static let indexVersion = 4
 
     private var previous: Index?
     /// The previous part files, open for reading (records are read with pread, not mapped, so they
@@ -92,7 +93,7 @@ public final class OutputMemo: @unchecked Sendable {
                 guard r.offset == at else { break }
                 at += r.length + 1
             }
-            guard !records.isEmpty, records.count == f.records, Int64(at) == f.bytes, f.id.size == f.bytes else { continue }
+            guard !records.isEmpty, records.count == f.records, Int64(at) == f.bytes else { continue }
             parts[f.split + "\n" + records[0].key] = PreviousPart(file: files[k], keys: records.map(\.key),
                                                                   info: .init(file: f.key + ".jsonl", records: f.records, bytes: f.bytes, sha256: f.sha256))
         }
@@ -162,7 +163,7 @@ public final class OutputMemo: @unchecked Sendable {
                 try? FileManager.default.removeItem(at: indexURL)
                 return
             }
-            entries.append(IndexFile(key: key, split: split, id: id, records: p.records, bytes: p.bytes, sha256: p.sha256))
+            entries.append(IndexFile(key: key, split: split, id: id, records: p.records, sha256: p.sha256))
         }
         let index = Index(version: Self.indexVersion, files: entries, units: next)
         try? FileManager.default.createDirectory(at: indexURL.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -16,7 +16,6 @@ extension OutputMemo.Index {
             w.string(f.split)
             for v in [Int64(bitPattern: f.id.device), Int64(bitPattern: f.id.inode), f.id.size, f.id.mtimeNS, f.id.ctimeNS] { w.int64(v) }
             w.int(f.records)
-            w.int64(f.bytes)
             w.string(f.sha256)
         }
         w.int(units.count)
@@ -52,9 +51,9 @@ extension OutputMemo.Index {
         var files: [OutputMemo.IndexFile] = []
         for _ in 0..<fileCount {
             guard let key = r.string(), let split = r.string(), let device = r.int64(), let inode = r.int64(), let size = r.int64(),
-                  let mtime = r.int64(), let ctime = r.int64(), let records = r.int(), let bytes = r.int64(), let sha = r.string() else { return nil }
+                  let mtime = r.int64(), let ctime = r.int64(), let records = r.int(), let sha = r.string() else { return nil }
             let id = FileStamp(device: UInt64(bitPattern: device), inode: UInt64(bitPattern: inode), size: size, mtimeNS: mtime, ctimeNS: ctime)
-            files.append(.init(key: key, split: split, id: id, records: records, bytes: bytes, sha256: sha))
+            files.append(.init(key: key, split: split, id: id, records: records, sha256: sha))
         }
         guard let unitCount = r.count() else { return nil }
         var units: [String: OutputMemo.Unit] = [:]

@@ -28,6 +28,21 @@ func writeSamplesPipeline(_ dir: URL, name: String, input: String = "", _ body: 
     return try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path)
 }
 
+/// Builds `dir/p.yaml` into `out` without the whole-build memo (so what a test sees is the outputs' own
+/// reuse of the previous build).
+@discardableResult
+func buildSamplesPipeline(_ dir: URL, into out: URL, cache: Bool = true) throws -> BuildResult {
+    try? FileManager.default.removeItem(at: out.appendingPathComponent(".cache/builds"))
+    return try BuildRunner(options: .init(outDirectory: out, useCache: cache)).run(try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path))
+}
+
+/// File hashes under `folder` of a clean (`--no-cache`) build of `dir/p.yaml` into a new folder.
+func cleanBuildHashes(_ dir: URL, folder: String = "datasets") throws -> [String: String] {
+    let o = dir.appendingPathComponent("clean-\(UUID().uuidString.prefix(8))")
+    try buildSamplesPipeline(dir, into: o, cache: false)
+    return try treeHashes(o.appendingPathComponent(folder))
+}
+
 @Suite(.serialized) struct CacheTests {
     func pipeline(_ dir: URL, emails: Bool = false, testSplit: Double = 0.1) throws -> PipelineSpec {
         return try writeSamplesPipeline(dir, name: "cache-test", """
@@ -192,15 +207,8 @@ func writeSamplesPipeline(_ dir: URL, name: String, input: String = "", _ body: 
               instruct: {style: conifer}
             """)
         let out = dir.appendingPathComponent("out")
-        func build(_ to: URL, cache: Bool = true) throws -> BuildResult {
-            try? FileManager.default.removeItem(at: to.appendingPathComponent(".cache/builds"))  // not the whole-build memo
-            return try BuildRunner(options: .init(outDirectory: to, useCache: cache)).run(try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path))
-        }
-        func clean() throws -> [String: String] {
-            let o = dir.appendingPathComponent("clean-\(UInt32.random(in: 0...UInt32.max))")
-            _ = try build(o, cache: false)
-            return try treeHashes(o.appendingPathComponent("datasets"))
-        }
+        func build(_ to: URL, cache: Bool = true) throws -> BuildResult { try buildSamplesPipeline(dir, into: to, cache: cache) }
+        func clean() throws -> [String: String] { try cleanBuildHashes(dir) }
         let dataset = out.appendingPathComponent("datasets/instruct")
 
         let first = try build(out).datasets[0]
@@ -515,21 +523,18 @@ func writeSamplesPipeline(_ dir: URL, name: String, input: String = "", _ body: 
             #expect(second.cache.hits == 3 && duplicates(second) == duplicates(first))
             #expect(try treeHashes(out.appendingPathComponent("datasets")) == reference)
 
-            // They are what the rebuild uses: stored fingerprints made all equal (with a valid header)
+            // They are what the rebuild uses: stored fingerprints made all equal (in a valid, sealed file)
             // turn every cached record after the first into a duplicate.
             for name in stored {
                 let url = cacheDir.appendingPathComponent(name)
-                let data = try Data(contentsOf: url)
-                let nl = try #require(data.firstIndex(of: 0x0A))
-                var header = try JSONCoding.decoder.decode(IngestCache.FingerprintHeader.self, from: data[..<nl])
-                let body = Data(repeating: 7, count: data.count - nl - 1)
-                header.sha256 = ContentHash.sha256(body)
-                try (JSONCoding.encoder.encode(header) + Data([0x0A]) + body).write(to: url)
+                var prints = try #require(IngestCache.StoredFingerprints(decoding: Data(contentsOf: url)))
+                prints.words = Array(repeating: 0x0707_0707_0707_0707, count: prints.words.count)
+                try prints.encoded().write(to: url)
             }
             let forged = try build(spec)
             #expect(forged.datasets[0].records <= 1, "stored fingerprints were not used")
 
-            // A damaged file (its words no longer match the header's hash) is not trusted.
+            // A damaged file (its bytes no longer match its sha256 trailer) is not trusted.
             for name in stored {
                 let url = cacheDir.appendingPathComponent(name)
                 var data = try Data(contentsOf: url)
@@ -587,16 +592,8 @@ func writeSamplesPipeline(_ dir: URL, name: String, input: String = "", _ body: 
                   sft: {style: trajectory-sft, format: \(format)}
                 """)
         }
-        func build(_ to: URL, cache: Bool = true) throws -> BuildResult.DatasetResult {
-            try? FileManager.default.removeItem(at: to.appendingPathComponent(".cache/builds"))  // not the whole-build memo
-            return try BuildRunner(options: .init(outDirectory: to, useCache: cache))
-                .run(try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path)).datasets[0]
-        }
-        func clean() throws -> [String: String] {
-            let o = dir.appendingPathComponent("clean-\(UInt32.random(in: 0...UInt32.max))")
-            _ = try build(o, cache: false)
-            return try treeHashes(o.appendingPathComponent("datasets"))
-        }
+        func build(_ to: URL, cache: Bool = true) throws -> BuildResult.DatasetResult { try buildSamplesPipeline(dir, into: to, cache: cache).datasets[0] }
+        func clean() throws -> [String: String] { try cleanBuildHashes(dir) }
         let out = dir.appendingPathComponent("out")
         try pipeline(format: "messages")
         let first = try build(out)

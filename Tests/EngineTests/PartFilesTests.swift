@@ -69,16 +69,8 @@ import Trajectories
               instruct: {style: conifer}
             package: {skills: [], catalog: false, part_mb: 0.02}
             """)
-        func build(_ to: URL, cache: Bool = true) throws -> BuildResult {
-            try? FileManager.default.removeItem(at: to.appendingPathComponent(".cache/builds"))  // not the whole-build memo
-            return try BuildRunner(options: .init(outDirectory: to, useCache: cache))
-                .run(try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path))
-        }
-        func clean() throws -> [String: String] {
-            let o = dir.appendingPathComponent("clean-\(UInt32.random(in: 0...UInt32.max))")
-            _ = try build(o, cache: false)
-            return try treeHashes(o.appendingPathComponent("datasets"))
-        }
+        func build(_ to: URL) throws -> BuildResult { try buildSamplesPipeline(dir, into: to) }
+        func clean() throws -> [String: String] { try cleanBuildHashes(dir) }
         /// Inode of every part file, by dataset-relative path.
         func inodes(_ out: URL) throws -> [String: UInt64] {
             var r: [String: UInt64] = [:]
@@ -148,16 +140,8 @@ import Trajectories
               safety: {style: cs-chain, rules: rules.yaml}
             package: {skills: [], catalog: false, part_mb: 0.05}
             """)
-        func build(_ to: URL, cache: Bool = true) throws -> BuildResult.DatasetResult {
-            try? FileManager.default.removeItem(at: to.appendingPathComponent(".cache/builds"))  // not the whole-build memo
-            return try BuildRunner(options: .init(outDirectory: to, useCache: cache))
-                .run(try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path)).datasets[0]
-        }
-        func clean() throws -> [String: String] {
-            let o = dir.appendingPathComponent("clean-\(UInt32.random(in: 0...UInt32.max))")
-            _ = try build(o, cache: false)
-            return try treeHashes(o.appendingPathComponent("datasets"))
-        }
+        func build(_ to: URL) throws -> BuildResult.DatasetResult { try buildSamplesPipeline(dir, into: to).datasets[0] }
+        func clean() throws -> [String: String] { try cleanBuildHashes(dir) }
         let out = dir.appendingPathComponent("out")
         let first = try build(out)
         let trajectories = first.unitsMade ?? 0
@@ -201,13 +185,10 @@ import Trajectories
               skills: {style: skills}
             package: {skills: [], catalog: false}
             """)
-        func build(_ to: URL, cache: Bool = true) throws {
-            try? FileManager.default.removeItem(at: to.appendingPathComponent(".cache/builds"))  // not the whole-build memo
-            _ = try BuildRunner(options: .init(outDirectory: to, useCache: cache)).run(try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path))
-        }
+        func build(_ to: URL) throws { try buildSamplesPipeline(dir, into: to) }
         func clean() throws -> [String: String] {
             let o = dir.appendingPathComponent("clean-\(UInt32.random(in: 0...UInt32.max))")
-            try build(o, cache: false)
+            try buildSamplesPipeline(dir, into: o, cache: false)
             #expect(!FileManager.default.fileExists(atPath: o.appendingPathComponent(".cache/records/skills.features").path))
             return try treeHashes(o.appendingPathComponent("skills"))
         }

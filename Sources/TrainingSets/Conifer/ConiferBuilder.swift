@@ -124,7 +124,6 @@ public final class ConiferBuilder: ReusingBuilder {
         /// Where the record's reference came in the input.
         var reference: Int
         var kindOrder: Int
-        var sequence: Int
         var split: String
         var family: Int
         var member: Int
@@ -191,12 +190,12 @@ public final class ConiferBuilder: ReusingBuilder {
                         } else {
                             held += line.count
                         }
-                        pending.append(Pending(level: level, reference: arrivals[member], kindOrder: kindOrder, sequence: pending.count, split: splitter.split(members[member]),
+                        pending.append(Pending(level: level, reference: arrivals[member], kindOrder: kindOrder, split: splitter.split(members[member]),
                                                family: f, member: member, key: recordKey, line: place))
                     }
                 case .reused(let unit):
                     for (r, recordKey) in zip(unit.records, unit.keys) {
-                        pending.append(Pending(level: r[4], reference: arrivals[r[0]], kindOrder: r[5], sequence: pending.count, split: splitter.split(members[r[0]]),
+                        pending.append(Pending(level: r[4], reference: arrivals[r[0]], kindOrder: r[5], split: splitter.split(members[r[0]]),
                                                family: f, member: r[0], key: recordKey, line: .stored(r)))
                     }
                 }
@@ -206,7 +205,8 @@ public final class ConiferBuilder: ReusingBuilder {
         // Curriculum order: easy to hard across the whole dataset; within a level, references in input
         // order (so that new trajectories, which come last, add records at the end of each level and a
         // rebuild writes only the last part of each level again); each level starts a section.
-        pending.sort { ($0.level, $0.reference, $0.kindOrder, $0.sequence) < ($1.level, $1.reference, $1.kindOrder, $1.sequence) }
+        // (A reference makes at most one record per level and kind, so the key is unique.)
+        pending.sort { ($0.level, $0.reference, $0.kindOrder) < ($1.level, $1.reference, $1.kindOrder) }
         var level: Int?
         for p in pending {
             if level != nil && level != p.level { writer.startSection() }
