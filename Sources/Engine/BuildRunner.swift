@@ -281,7 +281,7 @@ public final class BuildRunner {
         case .cada:
             return "CADA-style safety data (case-augmented deliberative alignment, arXiv 2601.08000) built by skillforge: simple safety codes plus cases retrieved from analysed agent actions. Configs: `default` (SFT, `### Analysis` … `### Final Response`), `preference` (TRL prompt/chosen/rejected), `preference_openai` (OpenAI DPO), `rl` (prompts with reference verdicts) and `cases` (the case library)."
         case .conifer:
-            return "Conifer-style instruction-following data (arXiv 2404.02823) built by skillforge from successful agent trajectories: verifiable constraints in five categories (format, tool use, content, process, numeric), recombined into difficulty levels 1–\(o.levels), ordered easy to hard, with internal and external process feedback. Every constraint carries its checker and passes on the reference; `skillforge check-constraints` re-runs them."
+            return "Conifer-style instruction-following data (arXiv 2404.02823) built by skillforge from successful agent trajectories: verifiable constraints (IFEval's answer families — keywords, length, format, case, start and end phrases, punctuation — and the agent's tool use and process), recombined into difficulty levels 1–\(o.levels), ordered easy to hard, with internal and external process feedback. Each level's answer is rendered from the run's facts to meet exactly that level's constraints, so answers change when constraints change; every constraint carries its checker and the character spans of the answer that satisfy it, and `skillforge check-constraints` re-runs them."
         }
     }
 
@@ -291,15 +291,16 @@ public final class BuildRunner {
         let seed = spec.seed
         func path(_ p: String) -> String { p.hasPrefix("/") ? p : (spec.baseDirectory as NSString).appendingPathComponent(p) }
         let splitter = Splitter(seed: seed, testFraction: o.testFraction)
+        let hygiene = TargetHygiene(removeMetaText: o.removeMetaText, dropGiveUps: o.dropGiveUps)
         switch o.style {
         case .trajectorySFT:
             let format = RecordFormat(rawValue: o.format.rawValue)!
             return SFTBuilder(renderer: TrajectorySFT(options: .init(format: format, system: o.system, includeThoughts: o.includeThoughts)),
-                              writer: writer, splitter: splitter, memo: memo, toolVersion: SkillforgeVersion.current)
+                              writer: writer, splitter: splitter, memo: memo, toolVersion: SkillforgeVersion.current, hygiene: hygiene)
         case .conifer:
             return ConiferBuilder(options: .init(levels: o.levels, internalFeedback: o.feedback.contains(.internal),
                                                  externalFeedback: o.feedback.contains(.external), easyToHard: o.easyToHard,
-                                                 system: o.system, seed: seed),
+                                                 rlPrompts: o.rlPrompts, system: o.system, seed: seed, hygiene: hygiene),
                                   writer: writer, splitter: splitter,
                                   memo: memo,
                                   toolVersion: SkillforgeVersion.current)
@@ -312,14 +313,15 @@ public final class BuildRunner {
                                                counterfactualsPerTrajectory: o.counterfactuals, seed: seed)
             if o.style == .csChain {
                 let rulesKey = (try? ContentHash.sha256(fileAt: path(o.rules)).hex) ?? ""
-                return CSChainBuilder(options: .init(balance: o.balance, system: o.system, seed: seed), collector: collector,
+                return CSChainBuilder(options: .init(balance: o.balance, system: o.system, seed: seed, removeMetaText: o.removeMetaText), collector: collector,
                                       writer: writer, splitter: splitter, memo: memo, rulesKey: rulesKey,
                                       toolVersion: SkillforgeVersion.current)
             }
             let codes: [SafetyCode]
             do { codes = try SafetyCode.load(path: path(o.codes)) } catch { throw EngineError.configuration("\(error)") }
-            return CADABuilder(options: .init(cases: o.cases, preferencePairs: o.preferencePairs, rlPrompts: o.rlPrompts,
-                                              balance: o.balance, seed: seed),
+            var cada = CADABuilder.Options(cases: o.cases, preferencePairs: o.preferencePairs, rlPrompts: o.rlPrompts, balance: o.balance, seed: seed)
+            cada.removeMetaText = o.removeMetaText
+            return CADABuilder(options: cada,
                                collector: collector, codes: codes, writer: writer, splitter: splitter)
         }
     }

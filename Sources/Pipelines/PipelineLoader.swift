@@ -484,10 +484,10 @@ final class SpecReader {
     /// At most one output may write out/skills/.
     static let singletonStyles: Set<OutputSpec.Style> = [.skills]
     static let styleKeys: [OutputSpec.Style: [String]] = [
-        .trajectorySFT: ["include_thoughts"],
-        .conifer: ["levels", "feedback", "easy_to_hard"],
-        .csChain: ["rules", "balance", "counterfactuals"],
-        .cada: ["rules", "codes", "balance", "counterfactuals", "cases", "preference_pairs", "rl_prompts"],
+        .trajectorySFT: ["include_thoughts", "hygiene"],
+        .conifer: ["levels", "feedback", "easy_to_hard", "rl_prompts", "hygiene"],
+        .csChain: ["rules", "balance", "counterfactuals", "hygiene"],
+        .cada: ["rules", "codes", "balance", "counterfactuals", "cases", "preference_pairs", "rl_prompts", "hygiene"],
         .skills: ["min_support", "family_threshold", "verify", "curated"],
     ]
     static var outputKeys: [String] { commonOutputKeys + styleKeys.values.flatMap { $0 } }
@@ -531,6 +531,11 @@ final class SpecReader {
         if let style, style != .trajectorySFT, format != .messages, let e = m["format"] {
             error(e.value, "style '\(style.rawValue)' writes messages records; remove 'format' or set it to messages")
         }
+        var hygiene = (metaText: true, giveUp: true)
+        if let h = m["hygiene"], let hm = mapping(h.value, "'hygiene'", allowed: ["meta_text", "give_up"]) {
+            if let b = bool(hm["meta_text"]) { hygiene.metaText = b }
+            if let b = bool(hm["give_up"]) { hygiene.giveUp = b }
+        }
         let test = double(m["test_split"], range: 0...0.9, what: "between 0 and 0.9") ?? 0.1
         let system = string(m["system"])
         let thoughts = bool(m["include_thoughts"]) ?? true
@@ -549,6 +554,8 @@ final class SpecReader {
             o.feedback = kinds
         }
         if let e = bool(m["easy_to_hard"]) { o.easyToHard = e }
+        o.removeMetaText = hygiene.metaText
+        o.dropGiveUps = hygiene.giveUp
         if style == .csChain || style == .cada {
             for (key, keyPath) in [("rules", \OutputSpec.rules), ("codes", \OutputSpec.codes)] where key == "rules" || style == .cada {
                 let path = string(m[key]) ?? o[keyPath: keyPath]

@@ -148,7 +148,11 @@ public struct OutputSpec: Sendable, Hashable, Codable {
     public enum Feedback: String, Sendable, Hashable, Codable, CaseIterable { case `internal`, external }
 
     public enum RecordFormat: String, Sendable, Hashable, Codable, CaseIterable {
-        case messages, sharegpt, alpaca
+        /// OpenAI/TRL chat with tool-call `arguments` as JSON objects and a `tools` column (Hugging Face chat templates).
+        case messages
+        /// OpenAI's fine-tuning file layout: the same, with `arguments` as JSON text as the OpenAI API sends it.
+        case openai
+        case sharegpt, alpaca
     }
 
     /// The key under `outputs:`; also the dataset's directory name.
@@ -171,6 +175,11 @@ public struct OutputSpec: Sendable, Hashable, Codable {
     public var feedback: [Feedback] = [.internal, .external]
     /// conifer: chain each seed's levels into one multi-turn record.
     public var easyToHard: Bool = true
+    /// Remove harness meta-text ("Attempt 3: the previous run did not pass verification.") from the
+    /// agent's turns before rendering (`hygiene.meta_text`).
+    public var removeMetaText: Bool = true
+    /// Drop trajectories whose final answer gives up ("I could not finish …") as targets (`hygiene.give_up`).
+    public var dropGiveUps: Bool = true
     /// cs-chain, cada: the consequence rule file (relative to the pipeline file).
     public var rules: String = "safety/consequences.yaml"
     /// cada: the safety codes file (relative to the pipeline file).
@@ -183,7 +192,7 @@ public struct OutputSpec: Sendable, Hashable, Codable {
     public var cases: Int = 2
     /// cada: write preference pairs.
     public var preferencePairs: Bool = true
-    /// cada: write RL prompts with reference verdicts.
+    /// cada: write RL prompts with reference verdicts; conifer: write the `rl` config (prompts with checkers).
     public var rlPrompts: Bool = true
     /// skills: successful runs a task family needs before it becomes a skill.
     public var minSupport: Int = 2

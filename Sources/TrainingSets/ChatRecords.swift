@@ -3,8 +3,11 @@ import Trajectories
 
 /// Record formats a dataset can be written in.
 public enum RecordFormat: String, Sendable, CaseIterable, Codable {
-    /// OpenAI / TRL chat: `{"messages": [...]}` with `tool_calls` and `tool` turns.
+    /// OpenAI / TRL chat: `{"messages": [...], "tools": [...]}` with `tool_calls` whose `arguments` are JSON
+    /// objects (what Hugging Face chat templates render) and `tool` turns.
     case messages
+    /// OpenAI's fine-tuning file layout: as `messages`, with `arguments` as JSON text (the OpenAI API's form).
+    case openai
     /// LLaMA-Factory ShareGPT: `{"conversations": [...]}` with `function_call` / `observation` turns.
     case sharegpt
     /// Alpaca: `{"instruction", "input", "output"}`.
@@ -39,8 +42,22 @@ public struct ChatMessage: Sendable, Hashable, Codable {
     public struct ToolCall: Sendable, Hashable, Codable {
         public struct Function: Sendable, Hashable, Codable {
             public var name: String
-            /// JSON text, as the OpenAI API sends it.
-            public var arguments: String
+            /// A JSON object (Hugging Face chat templates render it; a JSON string there is rendered
+            /// double-encoded or refused), or JSON text in the OpenAI fine-tuning format.
+            public var arguments: JSONValue
+
+            public init(name: String, arguments: JSONValue) {
+                self.name = name
+                self.arguments = arguments
+            }
+
+            /// The arguments as an object, whichever form they were written in.
+            public var argumentsObject: JSONValue {
+                if case .string(let text) = arguments {
+                    return (try? JSONCoding.decoder.decode(JSONValue.self, from: Data(text.utf8))) ?? .object([:])
+                }
+                return arguments
+            }
         }
         public var id: String
         public var type = "function"
@@ -60,7 +77,27 @@ public struct ChatMessage: Sendable, Hashable, Codable {
 
 public struct MessagesRecord: Sendable, Hashable, Codable {
     public var messages: [ChatMessage]
+    /// The schemas of the tools the record calls (OpenAI function-tool layout), so that a chat template
+    /// shows the model the tools it is trained to call; nil when the record calls none.
+    public var tools: [JSONValue]?
     public var provenance: Provenance
+}
+
+/// How tool calls and their schemas are written in chat records.
+public enum ToolCallStyle: Sendable, Hashable {
+    /// `arguments` as a JSON object (Hugging Face chat templates, TRL, `datasets`).
+    case object
+    /// `arguments` as JSON text (OpenAI fine-tuning files).
+    case text
+
+    public init(_ format: RecordFormat) { self = format == .openai ? .text : .object }
+
+    /// A tool call's `arguments` in this style. An input that is not a JSON object (some frameworks pass
+    /// a bare string) is wrapped as `{"input": …}`: chat templates iterate the arguments as a mapping.
+    public func arguments(_ input: JSONValue) -> JSONValue {
+        let object: JSONValue = input.objectValue != nil ? input : .object(["input": input])
+        return self == .text ? .string(object.canonicalJSON()) : object
+    }
 }
 
 // MARK: ShareGPT (LLaMA-Factory)
@@ -72,7 +109,9 @@ public struct ShareGPTTurn: Sendable, Hashable, Codable {
 
 public struct ShareGPTRecord: Sendable, Hashable, Codable {
     public var conversations: [ShareGPTTurn]
-    public var system: String?
+    /// Always present (empty without a system prompt), so LLaMA-Factory's documented `"system": "system"`
+    /// column mapping finds it.
+    public var system: String
     /// JSON text of the function specs, as LLaMA-Factory expects.
     public var tools: String
     public var provenance: Provenance

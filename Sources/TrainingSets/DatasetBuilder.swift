@@ -34,14 +34,33 @@ public final class SFTBuilder: ReusingBuilder {
     /// Bump when the record rendered from the same trajectory with the same options changes.
     static let recordsRevision = 1
 
-    public init(renderer: TrajectorySFT, writer: DatasetWriter, splitter: Splitter, memo: OutputMemo? = nil, toolVersion: String = "") {
+    /// What is removed before rendering (meta-text) and what is not rendered (give-up answers).
+    let hygiene: TargetHygiene
+    private var cleaned = 0
+
+    public init(renderer: TrajectorySFT, writer: DatasetWriter, splitter: Splitter, memo: OutputMemo? = nil, toolVersion: String = "",
+                hygiene: TargetHygiene = TargetHygiene()) {
         self.renderer = renderer
         self.writer = writer
         self.splitter = splitter
         self.memo = memo
+        self.hygiene = hygiene
         let o = renderer.options
         keyPrefix = [Data("trajectory-sft \(Self.recordsRevision) \(toolVersion)".utf8), Data(o.format.rawValue.utf8),
-                     Data((o.system.map { "system:" + $0 } ?? "no system").utf8), Data("thoughts:\(o.includeThoughts)".utf8)]
+                     Data((o.system.map { "system:" + $0 } ?? "no system").utf8), Data("thoughts:\(o.includeThoughts)".utf8),
+                     Data("hygiene:\(hygiene.removeMetaText) \(hygiene.dropGiveUps)".utf8)]
+        switch o.format {
+        case .messages:
+            writer.trainerConfigs = [.init(name: "default", layout: .messages, llamaFactory: false,
+                                           note: "One trajectory a record, tool calls in OpenAI layout (LLaMA-Factory does not read them: build with `format: sharegpt` for it).")]
+        case .openai:
+            writer.trainerConfigs = []
+            writer.auxiliary = ["default": "OpenAI fine-tuning files (`arguments` as JSON text); for Hugging Face trainers build with `format: messages`"]
+        case .sharegpt:
+            writer.trainerConfigs = [.init(name: "default", layout: .sharegpt, llamaFactory: true, note: "`conversations` with `function_call` / `observation` turns, `system` and `tools` (JSON text) beside.")]
+        case .alpaca:
+            writer.trainerConfigs = [.init(name: "default", layout: .alpaca, llamaFactory: true, note: "The whole transcript as `output`.")]
+        }
     }
 
     public func add(_ batch: [Trajectory]) throws {
@@ -56,17 +75,23 @@ public final class SFTBuilder: ReusingBuilder {
         }
         let renderer = renderer
         let todo = found
-        let rendered = Parallel.map(Array(batch.enumerated())) { i, t -> Result<Data, SkipReason>? in
+        let hygiene = hygiene
+        let rendered = Parallel.map(Array(batch.enumerated())) { i, t -> (Result<Data, SkipReason>, Int)? in
             if todo[i] != nil { return nil }
-            do { return try renderer.render(t) } catch { return .failure(SkipReason("render_error")) }
+            var counts = TargetHygiene.Counts()
+            guard let clean = hygiene.apply(t, counts: &counts) else { return (.failure(SkipReason("give_up_answer")), 0) }
+            do { return (try renderer.render(clean), counts.metaTextRemoved) } catch { return (.failure(SkipReason("render_error")), 0) }
         }
         for (i, t) in batch.enumerated() {
             let split = splitter.split(t)
             let record: DatasetWriter.Record
+            var removedHere = 0
             if let unit = found[i] {
                 unitsReused += 1
+                removedHere = unit.counts[Self.metaTextKey] ?? 0
+                cleaned += removedHere
                 guard let r = unit.records.first else {
-                    let reason = unit.counts.keys.sorted().first ?? "render_error"
+                    let reason = unit.counts.keys.sorted().first { $0 != Self.metaTextKey } ?? "render_error"
                     memo!.begin(unit: keys[i]!, counts: [reason: 1])
                     writer.skip(reason)
                     continue
@@ -76,7 +101,10 @@ public final class SFTBuilder: ReusingBuilder {
                 record = .init(key: keys[i]!, length: r[3]) { try memo.line(r) }
             } else {
                 unitsMade += 1
-                switch rendered[i]! {
+                let (outcome, removed) = rendered[i]!
+                removedHere = removed
+                cleaned += removed
+                switch outcome {
                 case .success(let line):
                     record = .init(key: keys[i], length: line.count) { line }
                 case .failure(let skip):
@@ -87,11 +115,15 @@ public final class SFTBuilder: ReusingBuilder {
             }
             let at = try writer.write(record, split: split)
             if let memo, let key = keys[i] {
-                memo.begin(unit: key, counts: [:])
+                memo.begin(unit: key, counts: removedHere > 0 ? [Self.metaTextKey: removedHere] : [:])
                 memo.wrote(unit: key, member: 0, tags: [], record: key, file: at.file, offset: at.offset, length: record.length)
             }
         }
     }
 
-    public func finish() throws -> [String: JSONValue] { [:] }
+    public func finish() throws -> [String: JSONValue] {
+        ["hygiene": .object(["meta_text_removed": .int(Int64(cleaned)), "give_up_answers_dropped": .int(Int64(writer.skipped["give_up_answer"] ?? 0))])]
+    }
+
+    static let metaTextKey = "meta_text_removed"
 }

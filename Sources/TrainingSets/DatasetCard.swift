@@ -22,8 +22,10 @@ public enum DatasetCard {
         return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
-    public static func render(manifest m: Manifest, license: String, summary: String) -> String {
-        let splits = DatasetWriter.orderedKeys(m.splits)
+    public static func render(manifest m: Manifest, license: String, summary: String, auxiliary: [String: String] = [:], usage: [String] = []) -> String {
+        let all = DatasetWriter.orderedKeys(m.splits)
+        func config(_ key: String) -> String { key.contains("/") ? String(key.split(separator: "/")[0]) : "default" }
+        let splits = all.filter { auxiliary[config($0)] == nil }
         var y: [String] = ["---"]
         y.append("license: \(yamlScalar(license))")
         y.append("task_categories:")
@@ -47,7 +49,7 @@ public enum DatasetCard {
             y.append("  data_files:")
             for key in splits where (key.contains("/") ? String(key.split(separator: "/")[0]) : "default") == config {
                 y.append("  - split: \(key.split(separator: "/").last!)")
-                y.append("    path: \(yamlScalar(key + "-*.jsonl"))")
+                y.append("    path: \(yamlScalar(DatasetWriter.splitFolder(key) + "/*.jsonl"))")
             }
         }
         y.append("---")
@@ -64,7 +66,17 @@ public enum DatasetCard {
             body.append("| \(s) | \(i.records) | \(i.bytes) | \(files) |")
         }
         body.append("")
-        body.append("A split is its part files in order (records are in curriculum or input order across them).")
+        body.append("A split is its part files in order (`data/<split>/` for the default config, `data/<config>/<split>/` for the others; records are in curriculum or input order across them).")
+        if !auxiliary.isEmpty {
+            body.append("")
+            body.append("Also written, not declared as configs (they are not training data for TRL):")
+            body.append("")
+            for key in all where auxiliary[config(key)] != nil {
+                let i = m.splits[key]!
+                body.append("- `\(DatasetWriter.splitFolder(key))/` (\(i.records) records): \(auxiliary[config(key)]!)")
+            }
+        }
+
         body.append("")
         body.append("- Style: `\(m.style)`, record format: `\(m.format)`")
         body.append("- Built by skillforge \(m.toolVersion) from pipeline `\(m.pipeline)` (config hash `\(m.configHash.prefix(16))`, seed \(m.seed))")
@@ -80,6 +92,12 @@ public enum DatasetCard {
         body.append("from datasets import load_dataset")
         body.append("ds = load_dataset(\"path/to/\(m.name)\")")
         body.append("```")
+        if !usage.isEmpty {
+            body.append("")
+            body.append("## Loading and training")
+            body.append("")
+            body += usage
+        }
         return (y + [""] + body).joined(separator: "\n") + "\n"
     }
 }

@@ -67,7 +67,7 @@ public struct Manifest: Sendable, Hashable, Codable {
 /// manifest and the dataset card. Nothing here is visible under `out/` until the engine moves the
 /// finished directory into place.
 ///
-/// A split is written as part files (`train-00000.jsonl`, `train-00001.jsonl`, …) whose concatenation
+/// A split is written as part files (`data/train/train-00000.jsonl`, `data/train/train-00001.jsonl`, …) whose concatenation
 /// in order is the split. Where a part ends depends only on the records, not on where the part
 /// started, so that a record inserted or changed in the middle of a split changes one part and the
 /// following parts stay the same (content-defined, like the chunks of a deduplicating backup):
@@ -131,6 +131,14 @@ public final class DatasetWriter {
 
     public let directory: URL
     public let description: Description
+    /// What each config is for in the trainers that read it (set by the style): the card's "Loading and
+    /// training" section and LLaMA-Factory's `dataset_info.json` are made from it.
+    public var trainerConfigs: [TrainerLayouts.Config] = []
+    /// Configs written under `data/` but not declared in the card's `configs`, with what they are (they
+    /// are not training data for the trainers that read the card: a case library, files for OpenAI's API).
+    public var auxiliary: [String: String] = [:]
+    /// Files the style writes beside the data (`reward.py`), by name.
+    public var extraFiles: [String: Data] = [:]
     public let partBytes: Int
     /// The previous build's parts, to link instead of writing again (nil: write every part).
     let previous: OutputMemo?
@@ -254,13 +262,21 @@ public final class DatasetWriter {
     /// A split's key: `<split>` in the default config, else `<config>/<split>`.
     static func fileKey(split: String, config: String) -> String { config == "default" ? split : "\(config)/\(split)" }
 
-    /// Part `n` of the split with key `key`: `<key>-0000n`.
-    static func partKey(_ key: String, _ n: Int) -> String { key + "-" + String(format: "%05d", n) }
+    /// Part `n` of the split with key `key`: `data/<key>/<split>-0000n` (`data/train/train-00000`,
+    /// `data/preference/train/train-00000`). Each split has a folder of its own under `data/`, so that a
+    /// trainer pointed at one folder (LLaMA-Factory's `file_name`) reads that split's part files and nothing
+    /// else; the card and manifest sit beside `data/`.
+    static func partKey(_ key: String, _ n: Int) -> String {
+        "data/" + key + "/" + (key.split(separator: "/").last.map(String.init) ?? key) + "-" + String(format: "%05d", n)
+    }
+
+    /// The folder of the split with key `key`, relative to the dataset directory.
+    public static func splitFolder(_ key: String) -> String { "data/" + key }
 
     /// The file of the part with key `key` in a dataset directory: `<key>.jsonl`.
     static func fileURL(_ key: String, in directory: URL) -> URL { directory.appendingPathComponent("\(key).jsonl") }
 
-    /// Appends a record to `split` of `config` (`default`: `<split>-*.jsonl`; others: `<config>/<split>-*.jsonl`).
+    /// Appends a record to `split` of `config` (`default`: `data/<split>/*.jsonl`; others: `data/<config>/<split>/*.jsonl`).
     @discardableResult
     public func write(_ line: Data, split: String, config: String = "default") throws -> (file: String, offset: Int64) {
         try write(Record(line), split: split, config: config)
@@ -403,7 +419,16 @@ public final class DatasetWriter {
         var json = try JSONCoding.prettyEncoder.encode(manifest)
         json.append(0x0A)
         try json.write(to: directory.appendingPathComponent("manifest.json"), options: .atomic)
-        let card = DatasetCard.render(manifest: manifest, license: d.license, summary: d.summary)
+        var files = extraFiles
+        let declared = trainerConfigs.filter { c in infos.keys.contains { ($0.contains("/") ? String($0.split(separator: "/")[0]) : "default") == c.name } }
+        if let info = TrainerLayouts.llamaFactoryInfo(dataset: d.name, configs: declared, splits: Self.orderedKeys(infos)) {
+            files["dataset_info.json"] = info
+        }
+        for (name, data) in files.sorted(by: { $0.key < $1.key }) {
+            try data.write(to: directory.appendingPathComponent(name), options: .atomic)
+        }
+        let card = DatasetCard.render(manifest: manifest, license: d.license, summary: d.summary, auxiliary: auxiliary,
+                                      usage: declared.isEmpty ? [] : TrainerLayouts.usage(dataset: d.name, configs: declared))
         try Data(card.utf8).write(to: directory.appendingPathComponent("README.md"), options: .atomic)
         return manifest
     }

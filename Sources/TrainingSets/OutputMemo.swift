@@ -30,7 +30,7 @@ public final class OutputMemo: @unchecked Sendable {
 
     /// One part file of the previous build, as the index recorded it.
     struct IndexFile {
-        /// `train-00003`, `<config>/<split>-00000`: the file is `<key>.jsonl`.
+        /// `data/train/train-00003`, `data/<config>/<split>/<split>-00000`: the file is `<key>.jsonl`.
         var key: String
         var split: String
         var id: FileStamp
@@ -55,7 +55,7 @@ public final class OutputMemo: @unchecked Sendable {
     }
 
     /// Bump when what the index records changes meaning.
-    static let indexVersion = 4
+    static let indexVersion = 5
 
     private var previous: Index?
     /// The previous part files, open for reading (records are read with pread, not mapped, so they

@@ -29,7 +29,7 @@ public struct TrajectorySFT: Sendable {
     public func render(_ t: Trajectory) throws -> Result<Data, SkipReason> {
         if t.steps.isEmpty && t.answer == nil { return .failure(SkipReason(Skip.noSteps.rawValue)) }
         switch options.format {
-        case .messages: return .success(try JSONCoding.line(messages(t)))
+        case .messages, .openai: return .success(try JSONCoding.line(messages(t)))
         case .sharegpt:
             guard let r = sharegpt(t) else { return .failure(SkipReason(Skip.noFinalResponse.rawValue)) }
             return .success(try JSONCoding.line(r))
@@ -51,6 +51,7 @@ public struct TrajectorySFT: Sendable {
     }
 
     public func messages(_ t: Trajectory) -> MessagesRecord {
+        let style = ToolCallStyle(options.format)
         var msgs: [ChatMessage] = []
         if let system = options.system { msgs.append(ChatMessage(role: "system", content: system)) }
         msgs.append(ChatMessage(role: "user", content: t.task))
@@ -59,7 +60,7 @@ public struct TrajectorySFT: Sendable {
             let thought = options.includeThoughts ? (s.thought ?? "") : ""
             if let a = s.action {
                 let id = ids[i]!
-                let call = ChatMessage.ToolCall(id: id, function: .init(name: a.tool, arguments: a.input.canonicalJSON()))
+                let call = ChatMessage.ToolCall(id: id, function: .init(name: a.tool, arguments: style.arguments(a.input)))
                 msgs.append(ChatMessage(role: "assistant", content: thought, toolCalls: [call]))
                 msgs.append(ChatMessage(role: "tool", content: s.observation?.content ?? "", toolCallID: id, name: a.tool))
             } else if !thought.isEmpty {
@@ -67,7 +68,9 @@ public struct TrajectorySFT: Sendable {
             }
         }
         if let answer = t.answer { msgs.append(ChatMessage(role: "assistant", content: answer)) }
-        return MessagesRecord(messages: msgs, provenance: Provenance(trajectory: t))
+        let specs = Self.toolSpecs(t)
+        return MessagesRecord(messages: msgs, tools: specs.isEmpty ? nil : specs.map { .object(["type": .string("function"), "function": $0]) },
+                              provenance: Provenance(trajectory: t))
     }
 
     /// LLaMA-Factory requires alternating user-side (`human`, `observation`) and assistant-side
@@ -86,7 +89,7 @@ public struct TrajectorySFT: Sendable {
         }
         guard let final = t.answer ?? lastThought else { return nil }
         turns.append(ShareGPTTurn(from: "gpt", value: final))
-        return ShareGPTRecord(conversations: turns, system: options.system, tools: Self.toolSpecs(t),
+        return ShareGPTRecord(conversations: turns, system: options.system ?? "", tools: JSONValue.array(Self.toolSpecs(t)).canonicalJSON(),
                               provenance: Provenance(trajectory: t))
     }
 
@@ -104,23 +107,33 @@ public struct TrajectorySFT: Sendable {
                             provenance: Provenance(trajectory: t))
     }
 
-    /// Function specs for the tools a trajectory used, with parameter types inferred from the calls.
-    static func toolSpecs(_ t: Trajectory) -> String {
+    /// Function specs (`{name, description, parameters}`) for the tools a trajectory used, in order of first
+    /// use, with parameter types inferred from the calls; a parameter every call passes is `required`.
+    public static func toolSpecs(_ t: Trajectory) -> [JSONValue] {
+        toolSpecs(calls: t.steps.compactMap { s in s.action.map { ($0.tool, $0.input) } })
+    }
+
+    /// Function specs for `(tool, input)` calls (see `toolSpecs(_:)`).
+    public static func toolSpecs(calls: [(tool: String, input: JSONValue)]) -> [JSONValue] {
         var params: [String: [String: String]] = [:]
+        var seenIn: [String: [String: Int]] = [:]
+        var callsOf: [String: Int] = [:]
         var order: [String] = []
-        for s in t.steps {
-            guard let a = s.action else { continue }
-            if params[a.tool] == nil { params[a.tool] = [:]; order.append(a.tool) }
-            for (k, v) in a.input.objectValue ?? [:] where params[a.tool]![k] == nil {
-                params[a.tool]![k] = jsonType(v)
+        for (tool, input) in calls {
+            if params[tool] == nil { params[tool] = [:]; order.append(tool) }
+            callsOf[tool, default: 0] += 1
+            let object = input.objectValue ?? ["input": input]
+            for (k, v) in object {
+                if params[tool]![k] == nil { params[tool]![k] = jsonType(v) }
+                seenIn[tool, default: [:]][k, default: 0] += 1
             }
         }
-        let specs: [JSONValue] = order.map { name in
+        return order.map { name in
             let props = params[name]!.mapValues { JSONValue.object(["type": .string($0)]) }
+            let required = (seenIn[name] ?? [:]).filter { $0.value == callsOf[name] }.keys.sorted().map(JSONValue.string)
             return .object(["name": .string(name), "description": .string("Tool '\(name)' as used in the trajectory."),
-                            "parameters": .object(["type": .string("object"), "properties": .object(props)])])
+                            "parameters": .object(["type": .string("object"), "properties": .object(props), "required": .array(required)])])
         }
-        return JSONValue.array(specs).canonicalJSON()
     }
 
     static func jsonType(_ v: JSONValue) -> String {

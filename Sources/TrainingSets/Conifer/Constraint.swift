@@ -49,7 +49,7 @@ public struct CheckedResponse: Sendable {
         text = final
         calls = process.flatMap { m in
             (m.toolCalls ?? []).map { call in
-                let input = (try? JSONCoding.decoder.decode(JSONValue.self, from: Data(call.function.arguments.utf8))) ?? .object([:])
+                let input = call.function.argumentsObject
                 return Call(tool: call.function.name, text: Self.text(tool: call.function.name, input: input))
             }
         }
@@ -59,13 +59,18 @@ public struct CheckedResponse: Sendable {
 
 /// A verifiable constraint: data (category, the text shown to the model) plus a machine check.
 public struct Constraint: Sendable, Hashable, Codable {
+    /// Answer categories follow IFEval's verifiable families (keywords, length, format, case, start and end
+    /// phrases, punctuation); `tool_use` and `process` are about the agent's turns, not its answer.
     public enum Category: String, Sendable, Hashable, Codable, CaseIterable {
-        case format, toolUse = "tool_use", content, process, numeric
+        case keywords, length, format, `case`, phrase, punctuation, toolUse = "tool_use", process
     }
 
     public var category: Category
     public var check: Check
     public var text: String
+    /// In a record: where the answer satisfies it (see `AnswerText.spans(of:in:)`); empty for a process
+    /// constraint, which is about the agent's turns, not its answer.
+    public var spans: [MessageSpan]?
 
     public init(_ check: Check, text: String) {
         self.category = check.category
@@ -73,76 +78,124 @@ public struct Constraint: Sendable, Hashable, Codable {
         self.text = text
     }
 
-    enum CodingKeys: String, CodingKey { case category, check = "checker", text }
+    enum CodingKeys: String, CodingKey { case category, check = "checker", text, spans }
 }
 
-/// Every machine check a Conifer constraint can carry. `run` returns whether the response passes
-/// and the evidence (what was found where), which internal feedback cites.
+/// Characters `start..<end` (Unicode scalar offsets, Python `str` indices) of message `message`'s content.
+public struct MessageSpan: Sendable, Hashable, Codable {
+    public var message: Int
+    public var start: Int
+    public var end: Int
+    public init(message: Int, start: Int, end: Int) {
+        self.message = message
+        self.start = start
+        self.end = end
+    }
+}
+
+/// Every machine check a Conifer constraint can carry. Answer checks read the final answer's text
+/// (every one fails on an empty answer); process checks read the tool calls. `run` returns whether the
+/// response passes and the evidence (what was found), which internal feedback and critiques cite.
+/// The exact rules are documented in the README ("Conifer constraints") and implemented a second time,
+/// independently, in the dataset's `reward.py`.
 public enum Check: Sendable, Hashable, Codable {
-    case codeBlock(language: String)
-    case inlineCode
-    case validJSON
-    case bulletList
-    case maxLines(Int)
+    // Answer: keywords
+    case includes([String])
+    case excludes([String])
+    // Answer: length
+    case minWords(Int)
     case maxWords(Int)
+    case sentences(Int)
+    case paragraphs(Int)
+    // Answer: format
+    case jsonKeys([String])
+    case bullets(Int)
+    case sections(Int)
+    case title
+    case codeBlock(language: String)
+    case quoted
+    // Answer: case, phrases, punctuation
+    case lowercase
+    case uppercase
+    case startsWith(String)
+    case endsWith(String)
+    case noCommas
+    // Process
     case onlyTools([String])
     case usesTool(String)
     case maxToolCalls(Int)
     case testsAfterLastChange
-    case mentions(String)
     case noDestructiveCommands
     case inspectsBeforeChanging
     case verifiesAfterLastChange
     case maxSteps(Int)
-    case maxSentences(Int)
-    case containsNumber
 
     public var id: String {
         switch self {
+        case .includes: return "keywords.include"
+        case .excludes: return "keywords.exclude"
+        case .minWords: return "length.min_words"
+        case .maxWords: return "length.max_words"
+        case .sentences: return "length.sentences"
+        case .paragraphs: return "length.paragraphs"
+        case .jsonKeys: return "format.json_keys"
+        case .bullets: return "format.bullets"
+        case .sections: return "format.sections"
+        case .title: return "format.title"
         case .codeBlock: return "format.code_block"
-        case .inlineCode: return "format.inline_code"
-        case .validJSON: return "format.valid_json"
-        case .bulletList: return "format.bullet_list"
-        case .maxLines: return "format.max_lines"
-        case .maxWords: return "numeric.max_words"
+        case .quoted: return "format.quotation"
+        case .lowercase: return "case.lower"
+        case .uppercase: return "case.upper"
+        case .startsWith: return "phrase.start"
+        case .endsWith: return "phrase.end"
+        case .noCommas: return "punctuation.no_commas"
         case .onlyTools: return "tool_use.only_tools"
         case .usesTool: return "tool_use.uses_tool"
         case .maxToolCalls: return "tool_use.max_tool_calls"
         case .testsAfterLastChange: return "tool_use.tests_after_last_change"
-        case .mentions: return "content.mentions"
         case .noDestructiveCommands: return "process.no_destructive_commands"
         case .inspectsBeforeChanging: return "process.inspects_before_changing"
         case .verifiesAfterLastChange: return "process.verifies_after_last_change"
-        case .maxSteps: return "numeric.max_steps"
-        case .maxSentences: return "numeric.max_sentences"
-        case .containsNumber: return "content.contains_number"
+        case .maxSteps: return "process.max_steps"
         }
     }
 
     public var category: Constraint.Category {
         switch self {
-        case .codeBlock, .inlineCode, .validJSON, .bulletList, .maxLines: return .format
+        case .includes, .excludes: return .keywords
+        case .minWords, .maxWords, .sentences, .paragraphs: return .length
+        case .jsonKeys, .bullets, .sections, .title, .codeBlock, .quoted: return .format
+        case .lowercase, .uppercase: return .case
+        case .startsWith, .endsWith: return .phrase
+        case .noCommas: return .punctuation
         case .onlyTools, .usesTool, .maxToolCalls, .testsAfterLastChange: return .toolUse
-        case .mentions, .containsNumber: return .content
-        case .noDestructiveCommands, .inspectsBeforeChanging, .verifiesAfterLastChange: return .process
-        case .maxSteps, .maxSentences, .maxWords: return .numeric
+        case .noDestructiveCommands, .inspectsBeforeChanging, .verifiesAfterLastChange, .maxSteps: return .process
         }
     }
 
+    /// Whether the check reads the answer text (else the tool calls).
+    public var isAnswerCheck: Bool { category != .toolUse && category != .process }
+
     // MARK: Codable as {"id": …, params}
 
-    enum CodingKeys: String, CodingKey { case id, language, n, tools, tool, text }
+    enum CodingKeys: String, CodingKey { case id, n, keywords, keys, language, phrase, tools, tool }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)
         switch self {
+        case .includes(let k), .excludes(let k): try c.encode(k, forKey: .keywords)
+        case .minWords(let n), .maxWords(let n), .sentences(let n), .paragraphs(let n), .bullets(let n), .sections(let n),
+             .maxToolCalls(let n), .maxSteps(let n):
+            try c.encode(n, forKey: .n)
+        case .jsonKeys(let k): try c.encode(k, forKey: .keys)
         case .codeBlock(let l): try c.encode(l, forKey: .language)
-        case .maxLines(let n), .maxWords(let n), .maxToolCalls(let n), .maxSteps(let n), .maxSentences(let n): try c.encode(n, forKey: .n)
+        case .startsWith(let p), .endsWith(let p): try c.encode(p, forKey: .phrase)
         case .onlyTools(let t): try c.encode(t, forKey: .tools)
         case .usesTool(let t): try c.encode(t, forKey: .tool)
-        case .mentions(let t): try c.encode(t, forKey: .text)
-        default: break
+        case .title, .quoted, .lowercase, .uppercase, .noCommas, .testsAfterLastChange, .noDestructiveCommands,
+             .inspectsBeforeChanging, .verifiesAfterLastChange:
+            break
         }
     }
 
@@ -150,24 +203,34 @@ public enum Check: Sendable, Hashable, Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let id = try c.decode(String.self, forKey: .id)
         func n() throws -> Int { try c.decode(Int.self, forKey: .n) }
+        func words(_ k: CodingKeys) throws -> [String] { try c.decode([String].self, forKey: k) }
+        func text(_ k: CodingKeys) throws -> String { try c.decode(String.self, forKey: k) }
         switch id {
-        case "format.code_block": self = .codeBlock(language: try c.decode(String.self, forKey: .language))
-        case "format.inline_code": self = .inlineCode
-        case "format.valid_json": self = .validJSON
-        case "format.bullet_list": self = .bulletList
-        case "format.max_lines": self = .maxLines(try n())
-        case "numeric.max_words": self = .maxWords(try n())
-        case "tool_use.only_tools": self = .onlyTools(try c.decode([String].self, forKey: .tools))
-        case "tool_use.uses_tool": self = .usesTool(try c.decode(String.self, forKey: .tool))
+        case "keywords.include": self = .includes(try words(.keywords))
+        case "keywords.exclude": self = .excludes(try words(.keywords))
+        case "length.min_words": self = .minWords(try n())
+        case "length.max_words": self = .maxWords(try n())
+        case "length.sentences": self = .sentences(try n())
+        case "length.paragraphs": self = .paragraphs(try n())
+        case "format.json_keys": self = .jsonKeys(try words(.keys))
+        case "format.bullets": self = .bullets(try n())
+        case "format.sections": self = .sections(try n())
+        case "format.title": self = .title
+        case "format.code_block": self = .codeBlock(language: try text(.language))
+        case "format.quotation": self = .quoted
+        case "case.lower": self = .lowercase
+        case "case.upper": self = .uppercase
+        case "phrase.start": self = .startsWith(try text(.phrase))
+        case "phrase.end": self = .endsWith(try text(.phrase))
+        case "punctuation.no_commas": self = .noCommas
+        case "tool_use.only_tools": self = .onlyTools(try words(.tools))
+        case "tool_use.uses_tool": self = .usesTool(try text(.tool))
         case "tool_use.max_tool_calls": self = .maxToolCalls(try n())
         case "tool_use.tests_after_last_change": self = .testsAfterLastChange
-        case "content.mentions": self = .mentions(try c.decode(String.self, forKey: .text))
         case "process.no_destructive_commands": self = .noDestructiveCommands
         case "process.inspects_before_changing": self = .inspectsBeforeChanging
         case "process.verifies_after_last_change": self = .verifiesAfterLastChange
-        case "numeric.max_steps": self = .maxSteps(try n())
-        case "numeric.max_sentences": self = .maxSentences(try n())
-        case "content.contains_number": self = .containsNumber
+        case "process.max_steps", "numeric.max_steps": self = .maxSteps(try n())
         default:
             throw DecodingError.dataCorruptedError(forKey: .id, in: c, debugDescription: "unknown checker '\(id)'")
         }
@@ -182,26 +245,76 @@ public enum Check: Sendable, Hashable, Codable {
     }
 
     public func run(_ r: CheckedResponse) -> Result {
+        isAnswerCheck ? runOnAnswer(r.text) : runOnProcess(r)
+    }
+
+    func runOnAnswer(_ raw: String) -> Result {
+        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { return Result(passed: false, evidence: "the answer is empty") }
         switch self {
-        case .codeBlock(let lang):
-            let found = Self.codeBlockLanguages(r.text)
-            return Result(passed: found.contains(lang), evidence: found.isEmpty ? "no fenced code block" : "fenced code block(s): \(found.joined(separator: ", "))")
-        case .inlineCode:
-            let spans = Self.inlineCodeSpans(r.text)
-            return Result(passed: !spans.isEmpty, evidence: spans.isEmpty ? "no `code` span" : "code spans such as `\(spans[0])`")
-        case .validJSON:
-            let body = Self.jsonCandidate(r.text)
-            let ok = body.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } != nil
-            return Result(passed: ok, evidence: ok ? "the JSON parses" : "no parseable JSON")
-        case .bulletList:
-            let bullets = Self.lines(r.text).filter { $0.hasPrefix("- ") || $0.hasPrefix("* ") }.count
-            return Result(passed: bullets >= 2, evidence: "\(bullets) bulleted line(s)")
-        case .maxLines(let n):
-            let count = Self.lines(r.text).count
-            return Result(passed: count <= n, evidence: "\(count) non-empty line(s)")
+        case .includes(let keywords):
+            let missing = keywords.filter { AnswerText.occurrences(of: $0, in: text).isEmpty }
+            return Result(passed: missing.isEmpty, evidence: missing.isEmpty ? "uses " + keywords.map { "“\($0)”" }.joined(separator: ", ")
+                                                                             : "does not use " + missing.map { "“\($0)”" }.joined(separator: ", "))
+        case .excludes(let keywords):
+            let found = keywords.filter { !AnswerText.occurrences(of: $0, in: text).isEmpty }
+            return Result(passed: found.isEmpty, evidence: found.isEmpty ? "never uses " + keywords.map { "“\($0)”" }.joined(separator: ", ")
+                                                                         : "uses " + found.map { "“\($0)”" }.joined(separator: ", "))
+        case .minWords(let n):
+            let w = AnswerText.words(text)
+            return Result(passed: w >= n, evidence: "\(w) words")
         case .maxWords(let n):
-            let count = Self.words(r.text)
-            return Result(passed: count <= n, evidence: "\(count) word(s)")
+            let w = AnswerText.words(text)
+            return Result(passed: w <= n, evidence: "\(w) words")
+        case .sentences(let n):
+            let k = AnswerText.sentenceCount(text)
+            return Result(passed: k == n, evidence: "\(k) sentence\(k == 1 ? "" : "s")")
+        case .paragraphs(let n):
+            let parts = AnswerText.paragraphs(text)
+            let ok = parts.count == n && parts.allSatisfy { !$0.isEmpty }
+            return Result(passed: ok, evidence: "\(parts.filter { !$0.isEmpty }.count) paragraph(s) separated by ***")
+        case .jsonKeys(let keys):
+            guard let object = AnswerText.jsonObject(text) else { return Result(passed: false, evidence: "the answer is not one JSON object") }
+            let found = Set(object.keys)
+            return Result(passed: found == Set(keys), evidence: "a JSON object with keys " + found.sorted().joined(separator: ", "))
+        case .bullets(let n):
+            let k = AnswerText.bulletLines(text).count
+            return Result(passed: k == n, evidence: "\(k) bullet point(s)")
+        case .sections(let n):
+            let headers = AnswerText.sectionHeaders(text)
+            let ok = headers.count == n && headers.enumerated().allSatisfy { $0.element.number == $0.offset + 1 }
+            return Result(passed: ok, evidence: "\(headers.count) SECTION header(s)")
+        case .title:
+            let t = AnswerText.titles(text)
+            return Result(passed: !t.isEmpty, evidence: t.isEmpty ? "no <<title>>" : "titled \(t[0].text)")
+        case .codeBlock(let lang):
+            let found = Check.codeBlockLanguages(text)
+            return Result(passed: found.contains(lang), evidence: found.isEmpty ? "no fenced code block" : "fenced code block(s): \(found.joined(separator: ", "))")
+        case .quoted:
+            let ok = text.count >= 2 && text.hasPrefix("\"") && text.hasSuffix("\"")
+            return Result(passed: ok, evidence: ok ? "wrapped in double quotation marks" : "not wrapped in double quotation marks")
+        case .lowercase:
+            let prose = AnswerText.prose(text)
+            let ok = prose.contains { $0.isLetter } && !prose.contains { $0.isUppercase }
+            return Result(passed: ok, evidence: ok ? "no capital letter outside code" : "capital letters outside code")
+        case .uppercase:
+            let prose = AnswerText.prose(text)
+            let ok = prose.contains { $0.isLetter } && !prose.contains { $0.isLowercase }
+            return Result(passed: ok, evidence: ok ? "no lowercase letter outside code" : "lowercase letters outside code")
+        case .startsWith(let phrase):
+            return Result(passed: text.hasPrefix(phrase), evidence: text.hasPrefix(phrase) ? "starts with “\(phrase)”" : "starts with “\(String(text.prefix(20)))”")
+        case .endsWith(let phrase):
+            return Result(passed: text.hasSuffix(phrase), evidence: text.hasSuffix(phrase) ? "ends with “\(phrase)”" : "ends with “\(String(text.suffix(20)))”")
+        case .noCommas:
+            let k = text.filter { $0 == "," }.count
+            return Result(passed: k == 0, evidence: "\(k) comma(s)")
+        default:
+            return Result(passed: false, evidence: "not an answer check")
+        }
+    }
+
+    func runOnProcess(_ r: CheckedResponse) -> Result {
+        switch self {
         case .onlyTools(let allowed):
             let used = Array(Set(r.calls.map(\.tool))).sorted()
             let extra = used.filter { !allowed.contains($0) }
@@ -218,9 +331,6 @@ public enum Check: Sendable, Hashable, Codable {
             let ok = lastChange.map { t > $0 } ?? true
             return Result(passed: ok, evidence: ok ? "ran `\(Self.short(r.calls[t].text))` (call \(t + 1)) after the last change"
                                                : "the last change (call \(lastChange! + 1)) came after the last test run")
-        case .mentions(let token):
-            let ok = r.text.contains(token)
-            return Result(passed: ok, evidence: ok ? "mentions \(token)" : "does not mention \(token)")
         case .noDestructiveCommands:
             let bad = r.calls.first { Self.isDestructive($0.text) }
             return Result(passed: bad == nil, evidence: bad.map { "ran `\(Self.short($0.text))`" } ?? "no destructive command among \(r.calls.count) call(s)")
@@ -238,34 +348,12 @@ public enum Check: Sendable, Hashable, Codable {
             return Result(passed: check != nil, evidence: check.map { "checked with `\(Self.short(r.calls[$0].text))` (call \($0 + 1)) after the last change" } ?? "nothing was checked after the last change")
         case .maxSteps(let n):
             return Result(passed: r.steps <= n, evidence: "\(r.steps) step(s)")
-        case .maxSentences(let n):
-            let count = Self.sentences(r.text)
-            return Result(passed: count <= n, evidence: "\(count) sentence(s)")
-        case .containsNumber:
-            let ok = TextPattern.cached(#"\d"#).matches(r.text)
-            return Result(passed: ok, evidence: ok ? "states a number" : "states no number")
+        default:
+            return Result(passed: false, evidence: "not a process check")
         }
     }
 
-    // MARK: Text and command analysis
-
-    static func lines(_ text: String) -> [String] {
-        text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
-
-    static func words(_ text: String) -> Int { text.split(whereSeparator: { $0.isWhitespace }).count }
-
-    static func sentences(_ text: String) -> Int {
-        let prose = TextPattern.cached(#"```[\s\S]*?```"#).replacing(in: text, with: "")
-        var n = 0
-        var inWord = false
-        var prev: Character = " "
-        for ch in prose {
-            if ".!?".contains(ch) && inWord && prev != "." { n += 1; inWord = false } else if !ch.isWhitespace { inWord = true }
-            prev = ch
-        }
-        return n + (inWord ? 1 : 0)
-    }
+    // MARK: Command analysis
 
     static func codeBlockLanguages(_ text: String) -> [String] {
         var out: [String] = []
@@ -277,23 +365,6 @@ public enum Check: Sendable, Hashable, Codable {
             open.toggle()
         }
         return out.filter { !$0.isEmpty }
-    }
-
-    static func inlineCodeSpans(_ text: String) -> [String] {
-        let prose = TextPattern.cached(#"```[\s\S]*?```"#).replacing(in: text, with: "")
-        guard let re = try? NSRegularExpression(pattern: "`([^`\\n]+)`") else { return [] }
-        let ns = prose as NSString
-        return re.matches(in: prose, range: NSRange(location: 0, length: ns.length)).map { ns.substring(with: $0.range(at: 1)) }
-    }
-
-    /// The JSON a response carries: the whole text, or the body of a ```json block.
-    static func jsonCandidate(_ text: String) -> String? {
-        let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if t.hasPrefix("{") || t.hasPrefix("[") { return t }
-        guard let r = t.range(of: "```json") else { return nil }
-        let rest = t[r.upperBound...]
-        guard let end = rest.range(of: "```") else { return nil }
-        return String(rest[..<end.lowerBound])
     }
 
     static let changeTools: Set<String> = ["str_replace_editor", "edit", "write", "Write", "Edit", "MultiEdit", "apply_patch", "create", "insert"]

@@ -39,16 +39,37 @@ public enum ConstraintAudit {
         while let batch = try reader.nextBatch() {
             for line in batch.lines {
                 let data = batch.data(of: line)
-                guard let record = try? JSONCoding.decoder.decode(ConiferRecord.self, from: data) else {
+                if let record = try? JSONCoding.decoder.decode(ConiferRecord.self, from: data) {
+                    report.records += 1
+                    check(record, line: line.number, into: &report)
+                } else if let record = try? JSONCoding.decoder.decode(ConiferFeedbackRecord.self, from: data) {
+                    report.records += 1
+                    check(record, line: line.number, into: &report)
+                } else if let record = try? JSONCoding.decoder.decode(ConiferRLRecord.self, from: data) {
+                    // No answer to check: the checkers must decode and be answer checks.
+                    report.records += 1
+                    for c in record.constraints where !c.check.isAnswerCheck {
+                        report.failures.append(Failure(line: line.number, checker: c.check.id, problem: "an RL prompt carries a process check"))
+                    }
+                } else {
                     report.unreadable.append(QuarantineEntry(file: name, line: line.number, reason: "not a Conifer record",
                                                              excerpt: QuarantineEntry.excerpt(of: batch.bytes[line.range])))
-                    continue
                 }
-                report.records += 1
-                check(record, line: line.number, into: &report)
             }
         }
         return report
+    }
+
+    /// Spans must lie in the named message and be exactly what `AnswerText.spans` finds there.
+    static func checkSpans(_ constraints: [Constraint], messages: [ChatMessage], answer: String, line: Int, into report: inout Report) {
+        for c in constraints {
+            let expected = AnswerText.spans(of: c.check, in: answer)
+            let found = (c.spans ?? []).map { AnswerText.Span($0.start, $0.end) }
+            let inRange = (c.spans ?? []).allSatisfy { messages.indices.contains($0.message) && $0.end <= messages[$0.message].content.unicodeScalars.count }
+            if !inRange || found != expected {
+                report.failures.append(Failure(line: line, checker: c.check.id, problem: "spans \(found.map { "\($0.start)..<\($0.end)" }) differ from the answer's \(expected.map { "\($0.start)..<\($0.end)" })"))
+            }
+        }
     }
 
     static func check(_ record: ConiferRecord, line: Int, into report: inout Report) {
@@ -60,7 +81,7 @@ public enum ConstraintAudit {
         var response: CheckedResponse
         switch record.kind {
         case "easy_to_hard":
-            // The process happened in the first turn; later turns restate the final answer.
+            // The process happened in the first turn; later turns give the answer again under more constraints.
             let first = CheckedResponse(segment: firstSegment)
             let last = CheckedResponse(segment: lastSegment)
             response = CheckedResponse(text: last.text, calls: first.calls, steps: first.steps)
@@ -72,19 +93,28 @@ public enum ConstraintAudit {
             let r = c.check.run(response)
             if !r.passed { report.failures.append(Failure(line: line, checker: c.check.id, problem: "reference fails: \(r.evidence)")) }
         }
-        if record.kind == "external_feedback" {
-            report.critiquesChecked += 1
-            let weak = CheckedResponse(segment: firstSegment)
-            let failing = record.constraints.filter { !$0.check.run(weak).passed }.map(\.text)
-            let critiqued = (record.critique ?? []).compactMap { line in record.constraints.first { line.hasPrefix("- \($0.text)") }?.text }
-            if failing.isEmpty || Set(failing) != Set(critiqued) || critiqued.count != (record.critique ?? []).count {
-                report.failures.append(Failure(line: line, checker: "critique",
-                                               problem: "critique lists \(critiqued.count) check(s) but the weaker answer fails \(failing.count)"))
-            }
-            let turns = record.messages.filter { $0.role == "user" }
-            if turns.count != 2 || !(turns.last?.content.hasSuffix(ConiferBuilder.revisePrompt) ?? false) {
-                report.failures.append(Failure(line: line, checker: "critique", problem: "not Conifer's 4-turn shape"))
-            }
+        checkSpans(record.constraints, messages: record.messages, answer: response.text, line: line, into: &report)
+    }
+
+    static func check(_ record: ConiferFeedbackRecord, line: Int, into report: inout Report) {
+        let answer = record.completion.last?.content ?? ""
+        for c in record.constraints {
+            report.constraintsChecked += 1
+            let r = c.check.runOnAnswer(answer)
+            if !r.passed { report.failures.append(Failure(line: line, checker: c.check.id, problem: "revised answer fails: \(r.evidence)")) }
+        }
+        checkSpans(record.constraints, messages: record.completion, answer: answer, line: line, into: &report)
+        report.critiquesChecked += 1
+        let users = record.prompt.filter { $0.role == "user" }
+        let weak = record.prompt.last { $0.role == "assistant" }?.content ?? ""
+        let failing = record.constraints.filter { !$0.check.runOnAnswer(weak).passed }.map(\.text)
+        let critiqued = record.critique.compactMap { line in record.constraints.first { line.hasPrefix("- \($0.text)") }?.text }
+        if failing.isEmpty || Set(failing) != Set(critiqued) || critiqued.count != record.critique.count {
+            report.failures.append(Failure(line: line, checker: "critique",
+                                           problem: "critique lists \(critiqued.count) check(s) but the weaker answer fails \(failing.count)"))
+        }
+        if users.count != 2 || !(users.last?.content.hasSuffix(ConiferBuilder.revisePrompt) ?? false) || record.completion.count != 1 {
+            report.failures.append(Failure(line: line, checker: "critique", problem: "not Conifer's 4-turn shape"))
         }
     }
 }

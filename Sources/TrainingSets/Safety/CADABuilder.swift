@@ -13,6 +13,8 @@ public final class CADABuilder: DatasetBuilder {
         public var rlPrompts: Bool
         public var balance: Bool
         public var seed: UInt64
+        /// Remove harness meta-text from the agent's turns before situations are read.
+        public var removeMetaText = true
         public init(cases: Int = 2, preferencePairs: Bool = true, rlPrompts: Bool = true, balance: Bool = true, seed: UInt64 = 0) {
             self.cases = cases
             self.preferencePairs = preferencePairs
@@ -94,11 +96,59 @@ public final class CADABuilder: DatasetBuilder {
         self.codes = codes
         self.writer = writer
         self.splitter = splitter
+        writer.trainerConfigs = [
+            .init(name: "default", layout: .messages, llamaFactory: true, note: "`### Analysis` citing codes and retrieved cases, then `### Final Response`."),
+        ] + (options.preferencePairs ? [.init(name: "preference", layout: .preference, llamaFactory: false,
+                                              note: "Chosen: case-grounded reasoning with the right verdict; rejected: a wrong verdict.")] : [])
+          + (options.rlPrompts ? [.init(name: "rl", layout: .promptOnly, llamaFactory: false,
+                                        note: "The prompt asks for a last line `Verdict: <proceed|proceed_with_safeguard|refuse>`; `reward.py`'s `verdict_reward` compares it with `reference_verdict`.")] : [])
+        writer.auxiliary = ["cases": "the case library retrieval draws on (train-split trajectories only), one case a line",
+                            "preference_openai": "the preference pairs in OpenAI's DPO fine-tuning layout (`input`, `preferred_output`, `non_preferred_output`), for OpenAI's API"]
+        if options.rlPrompts { writer.extraFiles["reward.py"] = Data(Self.rewardScript.utf8) }
     }
+
+    /// What an RL prompt adds, so that a completion's verdict can be read exactly.
+    public static let verdictRequest = "End your answer with a last line `Verdict: proceed`, `Verdict: proceed_with_safeguard` or `Verdict: refuse`."
+
+    /// `reward.py` for the `rl` config.
+    static let rewardScript = #"""
+"""Verdict reward for skillforge CADA RL prompts (the `rl` config).
+
+`verdict_reward(completions, reference_verdict, **kwargs)`: 1.0 when the completion's last line is
+`Verdict: <v>` with v equal to the record's `reference_verdict`, else 0.0. Pass it to TRL's GRPOTrainer
+as `reward_funcs=[reward.verdict_reward]`.
+"""
+import re
+
+_VERDICT = re.compile(r"^\s*Verdict:\s*(proceed_with_safeguard|proceed|refuse)\s*$", re.IGNORECASE)
+
+
+def _text(completion):
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, list) and completion:
+        return completion[-1].get("content") or ""
+    return ""
+
+
+def verdict(text):
+    lines = [line for line in text.strip().split("
+") if line.strip()]
+    m = _VERDICT.match(lines[-1]) if lines else None
+    return m.group(1).lower() if m else None
+
+
+def verdict_reward(completions, reference_verdict, **kwargs):
+    return [1.0 if verdict(_text(c)) == ref else 0.0 for c, ref in zip(completions, reference_verdict)]
+"""#
 
     public func add(_ batch: [Trajectory]) throws {
         let collector = collector
-        situations += Parallel.map(batch) { collector.situations($0) }.flatMap { $0 }
+        let hygiene = TargetHygiene(removeMetaText: options.removeMetaText, dropGiveUps: false)
+        situations += Parallel.map(batch) { t -> [Situation] in
+            var counts = TargetHygiene.Counts()
+            return collector.situations(hygiene.apply(t, counts: &counts) ?? t)
+        }.flatMap { $0 }
     }
 
     var systemPrompt: String {
@@ -108,7 +158,9 @@ public final class CADABuilder: DatasetBuilder {
     public func finish() throws -> [String: JSONValue] {
         let rules = collector.analyzer.rules
         // The library holds every analysed action; prompts are the (optionally balanced) selection.
-        let library = situations.enumerated().map { i, s in
+        // Cases come from train-split trajectories only: a case is shown to the model in train records (and
+        // published as the `cases` file), so one from a test family would leak it into training.
+        let library = situations.filter { splitter.split($0.trajectory) == "train" }.enumerated().map { i, s in
             Case(id: "case-\(i + 1)", trajectoryID: s.trajectory.id, situation: Situation.short(s.request), action: s.command,
                  consequence: rules.rule(s.assessment.rule)!.consequence, verdict: s.assessment.verdict.rawValue,
                  rule: s.assessment.rule, scenario: s.assessment.scenario)
@@ -118,8 +170,11 @@ public final class CADABuilder: DatasetBuilder {
         var pairs = 0, rl = 0
         for s in prompts {
             let split = splitter.split(s.trajectory)
-            let retrieved = index.top(options.cases, for: s.request + " " + s.command) { library[$0].trajectoryID != s.trajectory.id }
-                .map { library[$0] }
+            // Never the query's own trajectory, request or command: a case must add something the prompt does not hold.
+            let request = Situation.short(s.request)
+            let retrieved = index.top(options.cases, for: s.request + " " + s.command) {
+                library[$0].trajectoryID != s.trajectory.id && library[$0].situation != request && library[$0].action != s.command
+            }.map { library[$0] }
             let rule = rules.rule(s.assessment.rule)!
             let relevant = codes.filter { $0.appliesTo.isEmpty || $0.appliesTo.contains(rule.category) }
             let prompt = [ChatMessage(role: "system", content: systemPrompt), ChatMessage(role: "user", content: s.prompt)]
@@ -144,7 +199,8 @@ public final class CADABuilder: DatasetBuilder {
                 pairs += 1
             }
             if options.rlPrompts {
-                try writer.write(JSONCoding.line(RLPrompt(prompt: prompt, referenceVerdict: s.assessment.verdict.rawValue,
+                let rlPrompt = [prompt[0], ChatMessage(role: "user", content: s.prompt + "\n\n" + Self.verdictRequest)]
+                try writer.write(JSONCoding.line(RLPrompt(prompt: rlPrompt, referenceVerdict: s.assessment.verdict.rawValue,
                                                           scenario: s.assessment.scenario, semanticRisk: s.assessment.semanticRisk.rawValue,
                                                           outcomeRisk: s.assessment.outcomeRisk.rawValue, rule: rule.id, provenance: prov)),
                                  split: split, config: "rl")

@@ -15,10 +15,13 @@ public final class CSChainBuilder: ReusingBuilder {
         public var balance: Bool
         public var system: String?
         public var seed: UInt64
-        public init(balance: Bool = true, system: String? = nil, seed: UInt64 = 0) {
+        /// Remove harness meta-text from the agent's turns before situations are read.
+        public var removeMetaText: Bool
+        public init(balance: Bool = true, system: String? = nil, seed: UInt64 = 0, removeMetaText: Bool = true) {
             self.balance = balance
             self.system = system
             self.seed = seed
+            self.removeMetaText = removeMetaText
         }
     }
 
@@ -57,7 +60,7 @@ public final class CSChainBuilder: ReusingBuilder {
     public private(set) var unitsMade = 0
 
     /// Bump when the situations or records made from the same trajectory change.
-    static let recordsRevision = 1
+    static let recordsRevision = 2
 
     /// What the balance and the statistics need of a situation, noted in the memo for the next build.
     struct Summary {
@@ -114,6 +117,8 @@ public final class CSChainBuilder: ReusingBuilder {
         keyPrefix = [Data("cs-chain \(Self.recordsRevision) \(toolVersion)".utf8), Data(rulesKey.utf8),
                      (try? JSONCoding.encoder.encode(options)) ?? Data(),
                      Data("counterfactuals:\(collector.counterfactualsPerTrajectory) seed:\(collector.seed)".utf8)]
+        writer.trainerConfigs = [.init(name: "default", layout: .messages, llamaFactory: true,
+                                       note: "The request in context, then a response that reasons about the action's consequences; `chain`, `scenario` and `verdict` beside.")]
     }
 
     public func add(_ batch: [Trajectory]) throws {
@@ -128,8 +133,10 @@ public final class CSChainBuilder: ReusingBuilder {
             return summaries.count == notes.count ? (unit, summaries) : nil
         }
         let collector = collector
+        let hygiene = TargetHygiene(removeMetaText: options.removeMetaText, dropGiveUps: false)
         let made = Parallel.map(Array(batch.enumerated())) { i, t -> [Situation]? in
-            found[i] == nil ? collector.situations(t) : nil
+            var counts = TargetHygiene.Counts()
+            return found[i] == nil ? collector.situations(hygiene.apply(t, counts: &counts) ?? t) : nil
         }
         for (i, t) in batch.enumerated() {
             if let (unit, summaries) = found[i] {
