@@ -32,10 +32,14 @@ import Trajectories
         #expect(h1 == (try treeHashes(out2.appendingPathComponent("datasets"))))
         #expect(Set(h1.keys.map { $0.split(separator: "/").first.map(String.init)! }) == ["trajectories", "trajectories-sharegpt", "instruct", "safety", "cada"])
         for name in ["trajectories", "trajectories-sharegpt", "instruct", "safety", "cada"] {
-            for file in ["train-00000.jsonl", "test-00000.jsonl", "manifest.json", "README.md"] { #expect(h1["\(name)/\(file)"] != nil, "\(name)/\(file)") }
+            for file in ["data/train/train-00000.jsonl", "data/test/test-00000.jsonl", "manifest.json", "README.md"] { #expect(h1["\(name)/\(file)"] != nil, "\(name)/\(file)") }
         }
-        for file in ["cases/train-00000.jsonl", "preference/train-00000.jsonl", "preference_openai/train-00000.jsonl", "rl/train-00000.jsonl"] {
+        for file in ["data/cases/train/train-00000.jsonl", "data/preference/train/train-00000.jsonl", "data/preference_openai/train/train-00000.jsonl",
+                     "data/rl/train/train-00000.jsonl", "reward.py", "dataset_info.json"] {
             #expect(h1["cada/\(file)"] != nil, "cada/\(file)")
+        }
+        for file in ["data/external_feedback/train/train-00000.jsonl", "data/rl/train/train-00000.jsonl", "reward.py"] {
+            #expect(h1["instruct/\(file)"] != nil, "instruct/\(file)")
         }
         // Malformed lines are quarantined with their line numbers; the repaired line is counted.
         #expect(r.quarantined.map(\.location).sorted() == [

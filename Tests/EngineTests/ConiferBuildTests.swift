@@ -67,38 +67,54 @@ import Trajectories
         _ = try build(Self.sampleYAML(seed: 7), base: base, out: base.appendingPathComponent("c"))
         let a = base.appendingPathComponent("a/datasets/instruct")
         #expect(r.datasets.first!.records > 300)
-        // Re-check the whole output file.
-        for part in DatasetFiles.parts(a, "train") + DatasetFiles.parts(a, "test") {
+        // Re-check every output file: each constraint on its own answer, spans, critiques.
+        let parts = ["train", "test", "external_feedback/train", "external_feedback/test", "rl/train", "rl/test"].flatMap { DatasetFiles.parts(a, $0) }
+        #expect(parts.count == 6)
+        for part in parts {
             let report = try ConstraintAudit.audit(path: part.path)
             #expect(report.failures.isEmpty, "\(report.failures.prefix(5))")
             #expect(report.unreadable.isEmpty)
-            #expect(report.constraintsChecked > 100)
         }
         // Byte-identical with the same seed, different with another.
         #expect(try treeHashes(a) == treeHashes(base.appendingPathComponent("b/datasets/instruct")))
         #expect(try DatasetFiles.data(a, "train") != DatasetFiles.data(base.appendingPathComponent("c/datasets/instruct"), "train"))
         let recs = try records(a)
-        // Every kind is present, levels are 1…5, and per reference each level has more constraints.
-        #expect(Set(recs.map(\.kind)) == ["single", "internal_feedback", "easy_to_hard", "external_feedback"])
+        // Every kind is present, levels are 1…5, and per reference each level has more constraints and its own answer.
+        #expect(Set(recs.map(\.kind)) == ["single", "internal_feedback", "easy_to_hard"])
         let singles = Dictionary(grouping: recs.filter { $0.kind == "single" }, by: \.provenance.trajectoryID)
+        var oneAnswer = 0
         for (_, rs) in singles {
             let sorted = rs.sorted { $0.level < $1.level }
             #expect(sorted.map(\.level) == Array(1...sorted.count))
             for k in 1..<sorted.count { #expect(sorted[k].constraints.count > sorted[k - 1].constraints.count) }
+            if Set(sorted.map { $0.messages.last!.content }).count == 1 { oneAnswer += 1 }
         }
+        #expect(Double(oneAnswer) <= 0.1 * Double(singles.count), "\(oneAnswer) of \(singles.count) references answer every level alike")
+        // No string `prompt` column (TRL would read it as prompt–completion data); tool schemas beside the messages.
+        let firstLine = try #require(DatasetFiles.text(a, "train").split(separator: "\n").first)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(firstLine.utf8)) as? [String: Any])
+        #expect(object["prompt"] == nil && object["tools"] is [[String: Any]])
         // Curriculum: the train file is ordered by level.
         let train = try DatasetFiles.text(a, "train").split(separator: "\n")
             .map { try JSONDecoder().decode(ConiferRecord.self, from: Data($0.utf8)).level }
         #expect(train == train.sorted())
-        // External feedback: 4 turns, the weak answer from a failed attempt of the same family.
+        // No give-up answer and no harness meta-text in any target.
+        let text = try DatasetFiles.text(a, "train") + DatasetFiles.text(a, "test")
+        #expect(!text.contains("I could not finish") && !text.contains("did not pass verification"))
+        // External feedback: prompt–completion, the weak answer from a failed attempt of the same family in the prompt.
         let all = try NativeReader.read(path: repoRoot.appendingPathComponent("pipelines/samples/part-01.jsonl").path).trajectories
             + NativeReader.read(path: repoRoot.appendingPathComponent("pipelines/samples/part-02.jsonl").path).trajectories
         let byID = Dictionary(all.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        for e in recs where e.kind == "external_feedback" {
-            #expect(e.messages.filter { $0.role == "user" }.count == 2)
+        let feedback = try ["external_feedback/train", "external_feedback/test"].flatMap { split in
+            try DatasetFiles.text(a, split).split(separator: "\n").map { try JSONDecoder().decode(ConiferFeedbackRecord.self, from: Data($0.utf8)) }
+        }
+        #expect(feedback.count > 20)
+        for e in feedback {
+            #expect(e.prompt.filter { $0.role == "user" }.count == 2 && e.completion.count == 1)
             let weak = try #require(e.provenance.weakTrajectoryID.flatMap { byID[$0] })
             let ref = try #require(byID[e.provenance.trajectoryID])
             #expect(weak.taskKey == ref.taskKey && weak.outcome.status != .success)
+            #expect(e.prompt.contains { $0.role == "assistant" && $0.content == weak.answer })
         }
         let m = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: a.appendingPathComponent("manifest.json")))
         #expect(m.stats["records_per_level"]?["1"] != nil)
@@ -126,6 +142,10 @@ import Trajectories
             let report = try ConstraintAudit.audit(path: part.path)
             #expect(report.failures.isEmpty, "\(report.failures.prefix(5))")
         }
-        #expect(try records(dir).contains { $0.kind == "external_feedback" })
+        #expect(!DatasetFiles.parts(dir, "external_feedback/train").isEmpty || !DatasetFiles.parts(dir, "external_feedback/test").isEmpty)
+        for part in ["external_feedback/train", "external_feedback/test", "rl/train", "rl/test"].flatMap({ DatasetFiles.parts(dir, $0) }) {
+            let report = try ConstraintAudit.audit(path: part.path)
+            #expect(report.failures.isEmpty && report.unreadable.isEmpty, "\(report.failures.prefix(5))")
+        }
     }
 }

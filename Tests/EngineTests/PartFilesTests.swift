@@ -41,11 +41,11 @@ import Trajectories
                 ends = size >= 4 * partBytes || (size >= partBytes / 4 && StableHash.mix(UInt64(length)) % UInt64(partBytes) < UInt64(length))
                 all.append(line)
                 let at = try w.write(Data(line.utf8), split: "train")
-                #expect(at.file == String(format: "train-%05d", expected.count - 1) && at.offset == Int64(size - length - 1))
+                #expect(at.file == String(format: "data/train/train-%05d", expected.count - 1) && at.offset == Int64(size - length - 1))
             }
             let m = try w.finish(inputs: [], prepare: [])
             let parts = try #require(m.splits["train"]?.parts)
-            #expect(parts.map(\.file) == DatasetFiles.parts(dir, "train").map(\.lastPathComponent))
+            #expect(parts.map(\.file) == DatasetFiles.parts(dir, "train").map { "data/train/" + $0.lastPathComponent })
             #expect(parts.count == expected.count, "part size \(partBytes)")
             for (p, lines) in zip(parts, expected) {
                 let data = try Data(contentsOf: dir.appendingPathComponent(p.file))
@@ -76,7 +76,9 @@ import Trajectories
             var r: [String: UInt64] = [:]
             for name in ["sft", "instruct"] {
                 let d = out.appendingPathComponent("datasets/\(name)")
-                for p in DatasetFiles.parts(d, "train") + DatasetFiles.parts(d, "test") { r["\(name)/\(p.lastPathComponent)"] = FileStamp(path: p.path)?.inode }
+                for split in ["train", "test", "external_feedback/train", "external_feedback/test", "rl/train", "rl/test"] {
+                    for p in DatasetFiles.parts(d, split) { r["\(name)/\(split)/\(p.lastPathComponent)"] = FileStamp(path: p.path)?.inode }
+                }
             }
             return r
         }

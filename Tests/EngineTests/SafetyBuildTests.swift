@@ -79,7 +79,7 @@ import Trajectories
 
         // CADA: no retrieved case from the prompt's own trajectory; pairs have the wrong verdict on the rejected side.
         let cada = a.appendingPathComponent("datasets/cada")
-        let cases = try lines(cada.appendingPathComponent("cases"), "train")
+        let cases = try lines(cada, "cases/train")
         let caseTrajectory = Dictionary(uniqueKeysWithValues: cases.map { ($0["id"]!.stringValue!, $0["trajectory_id"]!.stringValue!) })
         let sft = try lines(cada, "train") + lines(cada, "test")
         #expect(!sft.isEmpty)
@@ -92,7 +92,7 @@ import Trajectories
             #expect(reply.hasPrefix("### Analysis") && reply.contains("### Final Response"))
             for c in cited { #expect(reply.contains(c)) }
         }
-        let pairs = try lines(cada.appendingPathComponent("preference"), "train") + lines(cada.appendingPathComponent("preference"), "test")
+        let pairs = try lines(cada, "preference/train") + lines(cada, "preference/test")
         #expect(!pairs.isEmpty)
         for p in pairs {
             let scenario = p["scenario"]!.stringValue!
@@ -101,10 +101,10 @@ import Trajectories
             #expect(rejected != p["chosen_verdict"]!.stringValue!)
             #expect(scenario == "Q4" ? rejected == "refuse" : rejected == "proceed")
         }
-        let dpo = try lines(cada.appendingPathComponent("preference_openai"), "train")
-        #expect(dpo.count == (try lines(cada.appendingPathComponent("preference"), "train")).count)
+        let dpo = try lines(cada, "preference_openai/train")
+        #expect(dpo.count == (try lines(cada, "preference/train")).count)
         #expect(dpo.first?["input"]?["messages"]?.arrayValue != nil && dpo.first?["preferred_output"]?.arrayValue != nil)
-        let rl = try lines(cada.appendingPathComponent("rl"), "train")
+        let rl = try lines(cada, "rl/train")
         #expect(rl.allSatisfy { $0["reference_verdict"]?.stringValue != nil })
     }
 }

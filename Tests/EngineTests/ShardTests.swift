@@ -30,7 +30,7 @@ import Pipelines
         let plain = dir.appendingPathComponent("plain")
         _ = try BuildRunner(options: .init(outDirectory: plain)).run(spec)
         let reference = try treeHashes(plain.appendingPathComponent("datasets"))
-        #expect(reference.count == 8)
+        #expect(reference.count == 13)
         for n in [1, 3, 4] {
             let out = dir.appendingPathComponent("sharded-\(n)")
             let runner = BuildRunner(options: .init(outDirectory: out))

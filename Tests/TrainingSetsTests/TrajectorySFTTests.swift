@@ -39,8 +39,8 @@ func agentRun(id: String = "run-1", answer: String? = "Done: tests pass.") -> Tr
                 let id = try #require(call["id"] as? String)
                 callIDs.append(id)
                 let fn = try #require(call["function"] as? [String: Any])
-                let args = try #require(fn["arguments"] as? String)
-                #expect((try? JSONSerialization.jsonObject(with: Data(args.utf8))) is [String: Any])
+                // A JSON object, as Hugging Face chat templates render it (a JSON string is double-encoded there).
+                #expect(fn["arguments"] is [String: Any])
                 let reply = messages[i + 1]
                 #expect(reply["role"] as? String == "tool")
                 #expect(reply["tool_call_id"] as? String == id)
@@ -111,7 +111,7 @@ func agentRun(id: String = "run-1", answer: String? = "Done: tests pass.") -> Tr
         w.skip("no_steps")
         let m = try w.finish(inputs: [], prepare: [])
         #expect(m.records == 3 && m.splits["train"]?.records == 2 && m.skipped == ["no_steps": 1])
-        let trainSHA = try ContentHash.sha256(fileAt: dir.appendingPathComponent("train-00000.jsonl").path)
+        let trainSHA = try ContentHash.sha256(fileAt: dir.appendingPathComponent("data/train/train-00000.jsonl").path)
         #expect(m.splits["train"]?.parts.map(\.sha256) == [trainSHA.hex])
         let card = try String(contentsOf: dir.appendingPathComponent("README.md"), encoding: .utf8)
         #expect(card.hasPrefix("---\n"))
@@ -122,7 +122,7 @@ func agentRun(id: String = "run-1", answer: String? = "Done: tests pass.") -> Tr
         #expect(yaml["task_categories"] as? [String] == ["text-generation"])
         let configs = try #require(yaml["configs"] as? [[String: Any]])
         let files = try #require(configs.first?["data_files"] as? [[String: String]])
-        #expect(files == [["split": "train", "path": "train-*.jsonl"], ["split": "test", "path": "test-*.jsonl"]])
+        #expect(files == [["split": "train", "path": "data/train/*.jsonl"], ["split": "test", "path": "data/test/*.jsonl"]])
         let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: dir.appendingPathComponent("manifest.json")))
         #expect(manifest == m)
     }

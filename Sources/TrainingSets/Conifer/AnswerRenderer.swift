@@ -202,8 +202,21 @@ public struct AnswerRenderer: Sendable {
         if let e = exact, target < e { return nil }
         if target < groups { return nil }
         var chosen = Set(required)
-        for i in usable where chosen.count < target { chosen.insert(i) }
-        func text() -> String? { decorate(arrange(chosen.sorted(), layout), answerChecks) }
+        func text(_ set: Set<Int>) -> String? { decorate(arrange(set.sorted(), layout), answerChecks) }
+        if let maxWords {
+            // Facts in order of priority that keep the answer within budget, then the shortest ones when a
+            // count must still be reached.
+            for i in usable where chosen.count < target && !chosen.contains(i) {
+                var trial = chosen
+                trial.insert(i)
+                if let t = text(trial), AnswerText.words(t) <= maxWords { chosen = trial }
+            }
+            let byLength = usable.filter { !chosen.contains($0) }.sorted { AnswerText.words(facts.points[$0].text) < AnswerText.words(facts.points[$1].text) }
+            for i in byLength where chosen.count < max(exact ?? 1, groups) { chosen.insert(i) }
+        } else {
+            for i in usable where chosen.count < target { chosen.insert(i) }
+        }
+        func text() -> String? { text(chosen) }
         guard var current = text() else { return nil }
         // Word budget: add facts (when the count is free) until long enough, drop facts until short enough.
         if let minWords, exact == nil {

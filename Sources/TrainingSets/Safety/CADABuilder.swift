@@ -132,8 +132,7 @@ def _text(completion):
 
 
 def verdict(text):
-    lines = [line for line in text.strip().split("
-") if line.strip()]
+    lines = [line for line in text.strip().split("\n") if line.strip()]
     m = _VERDICT.match(lines[-1]) if lines else None
     return m.group(1).lower() if m else None
 
