@@ -94,9 +94,14 @@ func agentRun(id: String = "run-1", answer: String? = "Done: tests pass.") -> Tr
         let share = Double(first.filter { $0 == "test" }.count) / Double(keys.count)
         #expect(share > 0.07 && share < 0.13)
         #expect(first != keys.map { Splitter(seed: 2, testFraction: 0.1).split(key: $0) })
-        var x = agentRun(id: "x"), y = agentRun(id: "y")
-        x.taskKey = "same"; y.taskKey = "same"
-        #expect(a.split(x) == a.split(y))
+        // One family: the same task under other keys, with harness meta-text, other numbers or spacing.
+        var x = agentRun(id: "x"), y = agentRun(id: "y"), z = agentRun(id: "z"), w = agentRun(id: "w")
+        x.task = "Upgrade sqlalchemy from 1.4.52 to 2.0.30 in requirements.txt"; x.taskKey = "upgrade/1"
+        y.task = "Attempt 2: the previous run did not pass verification. Upgrade  SQLAlchemy from 1.4 to 2.0 in requirements.txt"; y.taskKey = "upgrade/9"
+        z.task = "upgrade sqlalchemy from 1.3.0 to 1.4.1 in requirements.txt"
+        w.task = "Downgrade sqlalchemy in requirements.txt"
+        #expect(Splitter.key(x) == Splitter.key(y) && Splitter.key(x) == Splitter.key(z) && Splitter.key(x) != Splitter.key(w))
+        #expect(a.split(x) == a.split(y) && a.split(x) == a.split(z))
         #expect(Splitter(seed: 1, testFraction: 0).split(key: "k") == "train")
     }
 

@@ -137,7 +137,9 @@ public final class ConiferBuilder: ReusingBuilder {
         if options.rlPrompts { writer.extraFiles["reward.py"] = Data(RewardScript.text.utf8) }
     }
 
-    static func family(_ t: Trajectory) -> String { t.taskKey ?? t.task }
+    /// A Conifer family is a split family (`Splitter.key`): its references, and the failed attempts whose
+    /// answers external feedback critiques, are always on one side of the split.
+    static func family(_ t: Trajectory) -> String { Splitter.key(t) }
 
     public func add(_ batch: [Trajectory]) throws {
         for t in batch {
