@@ -5,7 +5,7 @@ import Trajectories
 /// its other attempts, a case made from it — appears in a train record.
 ///
 /// A family is the task text read loosely: lower-cased, harness meta-text removed ("Attempt 2: the previous
-/// run did not pass verification."), numbers masked and white space collapsed, so attempts and re-runs of one
+/// run did not pass verification."), numbers (versions, decimals) masked and white space collapsed, so attempts and re-runs of one
 /// task, and near-duplicates that differ only in numbers or versions, share a split. The task key is not
 /// used: real corpora pose the same task under several keys (a re-run, another benchmark's id), and a split
 /// by key would put the same task text on both sides. The seed changes the assignment.
@@ -43,7 +43,8 @@ public struct Splitter: Sendable {
                 lastWasDigit = false
             }
         }
-        return out.trimmingCharacters(in: .whitespaces)
+        // A version or a decimal is one number (`1.4.52` and `2.0` read alike).
+        return TextPattern.cached(#"#([.,_-]#)+"#).replacing(in: out, with: "#").trimmingCharacters(in: .whitespaces)
     }
 
     public func split(_ t: Trajectory) -> String {
