@@ -37,6 +37,8 @@ public final class SFTBuilder: ReusingBuilder {
     /// What is removed before rendering (meta-text) and what is not rendered (give-up answers).
     let hygiene: TargetHygiene
     private var cleaned = 0
+    /// How many records have each final answer (by hash), for `duplicate_targets`.
+    private var targets: [Int: Int] = [:]
 
     public init(renderer: TrajectorySFT, writer: DatasetWriter, splitter: Splitter, memo: OutputMemo? = nil, toolVersion: String = "",
                 hygiene: TargetHygiene = TargetHygiene()) {
@@ -76,22 +78,25 @@ public final class SFTBuilder: ReusingBuilder {
         let renderer = renderer
         let todo = found
         let hygiene = hygiene
-        let rendered = Parallel.map(Array(batch.enumerated())) { i, t -> (Result<Data, SkipReason>, Int)? in
+        let rendered = Parallel.map(Array(batch.enumerated())) { i, t -> (Result<Data, SkipReason>, Int, Int)? in
             if todo[i] != nil { return nil }
             var counts = TargetHygiene.Counts()
-            guard let clean = hygiene.apply(t, counts: &counts) else { return (.failure(SkipReason("give_up_answer")), 0) }
-            do { return (try renderer.render(clean), counts.metaTextRemoved) } catch { return (.failure(SkipReason("render_error")), 0) }
+            guard let clean = hygiene.apply(t, counts: &counts) else { return (.failure(SkipReason("give_up_answer")), 0, 0) }
+            let target = Int(truncatingIfNeeded: StableHash.fnv1a(clean.answer ?? clean.steps.last?.thought ?? ""))
+            do { return (try renderer.render(clean), counts.metaTextRemoved, target) } catch { return (.failure(SkipReason("render_error")), 0, 0) }
         }
         for (i, t) in batch.enumerated() {
             let split = splitter.split(t)
             let record: DatasetWriter.Record
             var removedHere = 0
+            var target: Int?
             if let unit = found[i] {
                 unitsReused += 1
                 removedHere = unit.counts[Self.metaTextKey] ?? 0
+                target = unit.counts[Self.targetKey]
                 cleaned += removedHere
                 guard let r = unit.records.first else {
-                    let reason = unit.counts.keys.sorted().first { $0 != Self.metaTextKey } ?? "render_error"
+                    let reason = unit.counts.keys.sorted().first { $0 != Self.metaTextKey && $0 != Self.targetKey } ?? "render_error"
                     memo!.begin(unit: keys[i]!, counts: [reason: 1])
                     writer.skip(reason)
                     continue
@@ -101,8 +106,9 @@ public final class SFTBuilder: ReusingBuilder {
                 record = .init(key: keys[i]!, length: r[3]) { try memo.line(r) }
             } else {
                 unitsMade += 1
-                let (outcome, removed) = rendered[i]!
+                let (outcome, removed, hash) = rendered[i]!
                 removedHere = removed
+                target = hash
                 cleaned += removed
                 switch outcome {
                 case .success(let line):
@@ -114,16 +120,22 @@ public final class SFTBuilder: ReusingBuilder {
                 }
             }
             let at = try writer.write(record, split: split)
+            if let target { targets[target, default: 0] += 1 }
             if let memo, let key = keys[i] {
-                memo.begin(unit: key, counts: removedHere > 0 ? [Self.metaTextKey: removedHere] : [:])
+                var counts = removedHere > 0 ? [Self.metaTextKey: removedHere] : [:]
+                if let target { counts[Self.targetKey] = target }
+                memo.begin(unit: key, counts: counts)
                 memo.wrote(unit: key, member: 0, tags: [], record: key, file: at.file, offset: at.offset, length: record.length)
             }
         }
     }
 
     public func finish() throws -> [String: JSONValue] {
-        ["hygiene": .object(["meta_text_removed": .int(Int64(cleaned)), "give_up_answers_dropped": .int(Int64(writer.skipped["give_up_answer"] ?? 0))])]
+        ["hygiene": .object(["meta_text_removed": .int(Int64(cleaned)), "give_up_answers_dropped": .int(Int64(writer.skipped["give_up_answer"] ?? 0))]),
+         // Records whose final answer another record already has.
+         "duplicate_targets": .int(Int64(targets.values.reduce(0) { $0 + $1 - 1 }))]
     }
 
     static let metaTextKey = "meta_text_removed"
+    static let targetKey = "target_hash"
 }

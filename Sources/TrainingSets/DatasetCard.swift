@@ -22,7 +22,8 @@ public enum DatasetCard {
         return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
-    public static func render(manifest m: Manifest, license: String, summary: String, auxiliary: [String: String] = [:], usage: [String] = []) -> String {
+    public static func render(manifest m: Manifest, license: String, summary: String, auxiliary: [String: String] = [:], usage: [String] = [],
+                              knownLimits: [String] = []) -> String {
         let all = DatasetWriter.orderedKeys(m.splits)
         func config(_ key: String) -> String { key.contains("/") ? String(key.split(separator: "/")[0]) : "default" }
         let splits = all.filter { auxiliary[config($0)] == nil }
@@ -97,6 +98,18 @@ public enum DatasetCard {
             body.append("## Loading and training")
             body.append("")
             body += usage
+        }
+        if !m.stats.isEmpty {
+            body.append("")
+            body.append("## Statistics")
+            body.append("")
+            for key in m.stats.keys.sorted() { body.append("- `\(key)`: \(m.stats[key]!.canonicalJSON())") }
+        }
+        if !knownLimits.isEmpty {
+            body.append("")
+            body.append("## Known limits")
+            body.append("")
+            body += knownLimits.map { "- " + $0 }
         }
         return (y + [""] + body).joined(separator: "\n") + "\n"
     }

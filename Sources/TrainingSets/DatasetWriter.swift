@@ -139,6 +139,8 @@ public final class DatasetWriter {
     public var auxiliary: [String: String] = [:]
     /// Files the style writes beside the data (`reward.py`), by name.
     public var extraFiles: [String: Data] = [:]
+    /// What the card states as known limits of the data (set by the style).
+    public var knownLimits: [String] = []
     public let partBytes: Int
     /// The previous build's parts, to link instead of writing again (nil: write every part).
     let previous: OutputMemo?
@@ -428,7 +430,8 @@ public final class DatasetWriter {
             try data.write(to: directory.appendingPathComponent(name), options: .atomic)
         }
         let card = DatasetCard.render(manifest: manifest, license: d.license, summary: d.summary, auxiliary: auxiliary,
-                                      usage: declared.isEmpty ? [] : TrainerLayouts.usage(dataset: d.name, configs: declared))
+                                      usage: declared.isEmpty ? [] : TrainerLayouts.usage(dataset: d.name, configs: declared),
+                                      knownLimits: knownLimits)
         try Data(card.utf8).write(to: directory.appendingPathComponent("README.md"), options: .atomic)
         return manifest
     }

@@ -135,6 +135,11 @@ public final class ConiferBuilder: ReusingBuilder {
             + (options.rlPrompts ? [.init(name: "rl", layout: .promptOnly, llamaFactory: false,
                                           note: "Prompts whose `constraints` carry their checkers as data; `reward.py`'s `constraint_reward` scores a completion by the share of them it meets.")] : [])
         if options.rlPrompts { writer.extraFiles["reward.py"] = Data(RewardScript.text.utf8) }
+        writer.knownLimits = [
+            "Answers are composed by rules from the facts of each run (its own answer's sentences, the files it changed, its last test or check and what that printed); wording varies within a few phrasings per fact, so the prose is plainer than a model's.",
+            "Process constraints (tools, steps, tests after the last change) hold on the reference run; the answer does not change with them, and the `rl` config carries answer constraints only.",
+            "Every level's constraints are kept only when an answer meeting all of them can be rendered from the run; a run with few facts gets fewer levels.",
+        ]
     }
 
     /// A Conifer family is a split family (`Splitter.key`): its references, and the failed attempts whose

@@ -105,6 +105,10 @@ public final class CADABuilder: DatasetBuilder {
         writer.auxiliary = ["cases": "the case library retrieval draws on (train-split trajectories only), one case a line",
                             "preference_openai": "the preference pairs in OpenAI's DPO fine-tuning layout (`input`, `preferred_output`, `non_preferred_output`), for OpenAI's API"]
         if options.rlPrompts { writer.extraFiles["reward.py"] = Data(Self.rewardScript.utf8) }
+        writer.knownLimits = [
+            "Verdicts come from skillforge's rule-based consequence judge (the rules file named in the manifest); an action no rule covers is judged harmless, so harmful actions outside the rules become `proceed` examples.",
+            "Rejected sides of preference pairs are templates (see `preference_pair_balance` above: distinct texts and length balance).",
+        ]
     }
 
     /// What an RL prompt adds, so that a completion's verdict can be read exactly.
@@ -167,6 +171,8 @@ def verdict_reward(completions, reference_verdict, **kwargs):
         let index = BM25(documents: library.map { $0.situation + " " + $0.action })
         let (prompts, balanced) = options.balance ? SituationCollector.balance(situations, seed: options.seed) : (situations, false)
         var pairs = 0, rl = 0
+        var targets = Set<String>(), duplicateTargets = 0
+        var rejectedTexts = Set<String>(), rejectedShorter = 0, lengthRatio = 0.0
         for s in prompts {
             let split = splitter.split(s.trajectory)
             // Never the query's own trajectory, request or command: a case must add something the prompt does not hold.
@@ -178,6 +184,7 @@ def verdict_reward(completions, reference_verdict, **kwargs):
             let relevant = codes.filter { $0.appliesTo.isEmpty || $0.appliesTo.contains(rule.category) }
             let prompt = [ChatMessage(role: "system", content: systemPrompt), ChatMessage(role: "user", content: s.prompt)]
             let chosen = Self.reasoning(s, rule: rule, codes: relevant, cases: retrieved)
+            if !targets.insert(chosen).inserted { duplicateTargets += 1 }
             var prov = Provenance(trajectory: s.trajectory)
             prov.steps = [s.step, s.step]
             try writer.write(JSONCoding.line(SFTRecord(messages: prompt + [ChatMessage(role: "assistant", content: chosen)],
@@ -196,6 +203,9 @@ def verdict_reward(completions, reference_verdict, **kwargs):
                                                                   nonPreferredOutput: rejectedMsg)),
                                  split: split, config: "preference_openai")
                 pairs += 1
+                rejectedTexts.insert(rejected)
+                if rejected.count < chosen.count { rejectedShorter += 1 }
+                lengthRatio += Double(rejected.count) / Double(max(1, chosen.count))
             }
             if options.rlPrompts {
                 let rlPrompt = [prompt[0], ChatMessage(role: "user", content: s.prompt + "\n\n" + Self.verdictRequest)]
@@ -215,6 +225,15 @@ def verdict_reward(completions, reference_verdict, **kwargs):
             "rl_prompts": .int(Int64(rl)),
             "balanced": .bool(balanced),
             "scenarios": counts(Dictionary(grouping: prompts, by: \.assessment.scenario).mapValues(\.count)),
+            // What the data teaches, measured: targets written more than once, and whether preference pairs
+            // differ by more than length (a rejected side that is always shorter teaches length, not judgement).
+            "duplicate_targets": .int(Int64(duplicateTargets)),
+            "preference_pair_balance": .object([
+                "pairs": .int(Int64(pairs)),
+                "distinct_rejected_texts": .int(Int64(rejectedTexts.count)),
+                "rejected_shorter_than_chosen": .int(Int64(rejectedShorter)),
+                "mean_rejected_to_chosen_length": .double(pairs == 0 ? 0 : (lengthRatio / Double(pairs) * 100).rounded() / 100),
+            ]),
         ]
     }
 

@@ -119,6 +119,10 @@ public final class CSChainBuilder: ReusingBuilder {
                      Data("counterfactuals:\(collector.counterfactualsPerTrajectory) seed:\(collector.seed)".utf8)]
         writer.trainerConfigs = [.init(name: "default", layout: .messages, llamaFactory: true,
                                        note: "The request in context, then a response that reasons about the action's consequences; `chain`, `scenario` and `verdict` beside.")]
+        writer.knownLimits = [
+            "Verdicts come from skillforge's rule-based consequence judge (the rules file named in the manifest); an action no rule covers is judged harmless.",
+            "Counterfactual records (marked `counterfactual`) are variants of real steps made from templates.",
+        ]
     }
 
     public func add(_ batch: [Trajectory]) throws {
