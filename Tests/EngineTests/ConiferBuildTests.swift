@@ -113,7 +113,7 @@ import Trajectories
             #expect(e.prompt.filter { $0.role == "user" }.count == 2 && e.completion.count == 1)
             let weak = try #require(e.provenance.weakTrajectoryID.flatMap { byID[$0] })
             let ref = try #require(byID[e.provenance.trajectoryID])
-            #expect(weak.taskKey == ref.taskKey && weak.outcome.status != .success)
+            #expect(Splitter.key(weak) == Splitter.key(ref) && weak.outcome.status != .success)
             #expect(e.prompt.contains { $0.role == "assistant" && $0.content == weak.answer })
         }
         let m = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: a.appendingPathComponent("manifest.json")))

@@ -12,6 +12,8 @@ import tempfile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+# A cache of its own: offline, `datasets` would otherwise reuse an older build's Arrow files of a same-named dataset.
+os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="hf-cache-"))
 os.environ.setdefault("DISABLE_VERSION_CHECK", "1")
 
 import transformers

@@ -19,6 +19,8 @@ import tempfile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+# A cache of its own: offline, `datasets` would otherwise reuse an older build's Arrow files of a same-named dataset.
+os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="hf-cache-"))
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import datasets
