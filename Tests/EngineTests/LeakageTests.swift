@@ -38,34 +38,74 @@ import Trajectories
         return out
     }
 
-    @Test func noTestFamilyReachesTraining() throws {
-        let out = try scratch("leakage")
-        _ = try BuildRunner(options: .init(outDirectory: out)).run(try PipelineLoader.load(path: repoRoot.appendingPathComponent("pipelines/sample.yaml").path))
-        let inputs = try ["part-01.jsonl", "part-02.jsonl"].flatMap {
-            try NativeReader.read(path: repoRoot.appendingPathComponent("pipelines/samples/\($0)").path).trajectories
-        }
+    /// Checks every dataset under `out/datasets` against the tasks of the input trajectories.
+    func check(_ out: URL, inputs: [Trajectory], datasets expected: Int) throws {
         let task = Dictionary(inputs.map { ($0.id, $0.task) }, uniquingKeysWith: { a, _ in a })
         let datasets = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("datasets").path).sorted()
-        #expect(datasets.count == 5)
+        #expect(datasets.count == expected)
         for name in datasets {
             let seen = try Self.records(out.appendingPathComponent("datasets/\(name)"))
             #expect(!seen.isEmpty)
             let testIDs = Set(seen.filter { $0.split == "test" }.flatMap(\.ids))
             let trainIDs = Set(seen.filter { $0.split == "train" }.flatMap(\.ids))
+            #expect(!testIDs.isEmpty && !trainIDs.isEmpty, "\(name): one split is empty")
             #expect(testIDs.isDisjoint(with: trainIDs), "\(name): \(testIDs.intersection(trainIDs).sorted().prefix(5)) in both splits")
-            let testTasks = Set(testIDs.compactMap { task[$0] })
+            let testTasks = Set(testIDs.compactMap { task[$0] }.filter { $0.count >= 20 })
             var leaks: [String] = []
             for r in seen where r.split == "train" {
                 if let t = testTasks.first(where: { r.text.contains($0) }) { leaks.append(String(t.prefix(60))) }
             }
             #expect(leaks.isEmpty, "\(name): \(leaks.count) train records hold a test task, e.g. \(leaks.prefix(3))")
         }
-        // The case library: cases of train trajectories only, and cited cases exist.
+        // The case library: cases of train trajectories only.
         let cada = out.appendingPathComponent("datasets/cada")
-        let sft = try Self.records(cada).filter { $0.split == "test" }
-        let testIDs = Set(sft.flatMap(\.ids))
+        let testIDs = Set(try Self.records(cada).filter { $0.split == "test" }.flatMap(\.ids))
         let cases = try DatasetFiles.text(cada, "cases/train").split(separator: "\n").map { try JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
         #expect(!cases.isEmpty)
         #expect(cases.allSatisfy { !testIDs.contains($0["trajectory_id"]!.stringValue!) })
+    }
+
+    static func sampleInputs() throws -> [Trajectory] {
+        try ["part-01.jsonl", "part-02.jsonl"].flatMap {
+            try NativeReader.read(path: repoRoot.appendingPathComponent("pipelines/samples/\($0)").path).trajectories
+        }
+    }
+
+    @Test func noTestFamilyReachesTraining() throws {
+        let out = try scratch("leakage")
+        _ = try BuildRunner(options: .init(outDirectory: out)).run(try PipelineLoader.load(path: repoRoot.appendingPathComponent("pipelines/sample.yaml").path))
+        try check(out, inputs: try Self.sampleInputs(), datasets: 5)
+    }
+
+    @Test func noTestFamilyReachesTrainingOnSparkRunsAndTheSamples() throws {
+        let spark = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/data/spark")
+        guard FileManager.default.fileExists(atPath: spark.path) else {
+            if isCI { Issue.record("CI=true but ../shared/data/spark is missing") }
+            else { print("NOTICE: skipping the SPARK leakage test: \(spark.path) is not present") }
+            return
+        }
+        let dir = try scratch("leakage-spark")
+        try Data("""
+            version: 1
+            seed: 42
+            inputs:
+              - path: \(repoRoot.path)/pipelines/samples/part-*.jsonl
+                outcomes: \(repoRoot.path)/pipelines/samples/outcomes.jsonl
+              - path: \(spark.path)/*/trajectory.jsonl
+            outputs:
+              trajectories: {style: trajectory-sft}
+              instruct: {style: conifer}
+              cada: {style: cada, rules: \(repoRoot.path)/pipelines/safety/consequences.yaml, codes: \(repoRoot.path)/pipelines/safety/codes.yaml}
+            """.utf8).write(to: dir.appendingPathComponent("p.yaml"))
+        let out = dir.appendingPathComponent("out")
+        _ = try BuildRunner(options: .init(outDirectory: out)).run(try PipelineLoader.load(path: dir.appendingPathComponent("p.yaml").path))
+        var inputs = try Self.sampleInputs()
+        for run in try FileManager.default.contentsOfDirectory(atPath: spark.path).sorted() {
+            let file = spark.appendingPathComponent("\(run)/trajectory.jsonl").path
+            guard FileManager.default.fileExists(atPath: file) else { continue }
+            inputs += try Importers.importFile(path: file, display: file).trajectories
+        }
+        #expect(inputs.count > 300)
+        try check(out, inputs: inputs, datasets: 3)
     }
 }
