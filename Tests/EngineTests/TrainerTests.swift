@@ -17,17 +17,20 @@ import Trajectories
     }
 
     func trainers(on datasets: URL, label: String) throws {
+        // The scripts' temporary files (model, caches, trainer output) go under this test's scratch folder.
+        let tmp = try scratch("trainer-tmp")
+        let env = ["TMPDIR": tmp.path]
         guard let trl = Self.python("SKILLFORGE_TRL_PYTHON", "trl"), let lf = Self.python("SKILLFORGE_LLAMAFACTORY_PYTHON", "llamafactory") else {
             if isCI { Issue.record("CI=true but the trainer environments are missing (.ci/run makes .build-venv/trl and .build-venv/llamafactory)") }
             else { print("NOTICE: skipping the real-trainer test (\(label)): no .build-venv/trl or .build-venv/llamafactory; .ci/run shows how to make them") }
             return
         }
         let (status, output) = try run(trl, [repoRoot.appendingPathComponent("Tests/clients/check_trainers.py").path, datasets.path,
-                                             "--templates", "qwen2_5,qwen3_8,llama3_1"])
+                                             "--templates", "qwen2_5,qwen3_8,llama3_1"], env: env)
         print(output.split(separator: "\n").filter { $0.hasPrefix("ok") || $0.hasPrefix("FAIL") || $0.contains("checks passed") }.joined(separator: "\n"))
         #expect(status == 0, "TRL (\(label)):\n\(output.suffix(4000))")
         #expect(output.contains("SFTTrainer 2 steps") && output.contains("DPOTrainer 2 steps") && output.contains("GRPOTrainer 1 step"))
-        let (lfStatus, lfOutput) = try run(lf, [repoRoot.appendingPathComponent("Tests/clients/check_llamafactory.py").path, datasets.path])
+        let (lfStatus, lfOutput) = try run(lf, [repoRoot.appendingPathComponent("Tests/clients/check_llamafactory.py").path, datasets.path], env: env)
         print(lfOutput.split(separator: "\n").filter { $0.hasPrefix("ok") || $0.hasPrefix("FAIL") }.joined(separator: "\n"))
         #expect(lfStatus == 0, "LLaMA-Factory (\(label)):\n\(lfOutput.suffix(4000))")
     }
