@@ -7,10 +7,10 @@ struct CheckConstraintsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-constraints",
         abstract: "Re-run the checkers of a Conifer dataset file against its own records.",
-        discussion: "Exit code 0 when every constraint passes on its reference response and every critique lists exactly the checks its weaker answer fails; 1 otherwise."
+        discussion: "Exit code 0 when every constraint passes on its own answer, every span is exact and every critique lists exactly the checks its weaker answer fails; 1 otherwise."
     )
 
-    @Argument(help: "Conifer part files (out/datasets/<output>/*.jsonl).")
+    @Argument(help: "Conifer part files of any config (out/datasets/<output>/data/**/*.jsonl).")
     var files: [String]
 
     @Flag(name: .long, help: "Print the report as JSON.")

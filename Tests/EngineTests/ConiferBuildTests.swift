@@ -122,12 +122,7 @@ import Trajectories
     }
 
     @Test func sparkRunsGiveVerifiedConstraints() throws {
-        let shared = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/data/spark")
-        guard FileManager.default.fileExists(atPath: shared.path) else {
-            if isCI { Issue.record("CI=true but ../shared/data/spark is missing") }
-            else { print("NOTICE: skipping the SPARK Conifer test: \(shared.path) is not present") }
-            return
-        }
+        guard let shared = sharedData("spark", for: "the SPARK Conifer test") else { return }
         let base = try scratch("conifer-spark")
         let r = try build("""
             version: 1

@@ -78,12 +78,7 @@ import Trajectories
     }
 
     @Test func noTestFamilyReachesTrainingOnSparkRunsAndTheSamples() throws {
-        let spark = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/data/spark")
-        guard FileManager.default.fileExists(atPath: spark.path) else {
-            if isCI { Issue.record("CI=true but ../shared/data/spark is missing") }
-            else { print("NOTICE: skipping the SPARK leakage test: \(spark.path) is not present") }
-            return
-        }
+        guard let spark = sharedData("spark", for: "the SPARK leakage test") else { return }
         let dir = try scratch("leakage-spark")
         try Data("""
             version: 1

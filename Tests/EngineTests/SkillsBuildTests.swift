@@ -74,12 +74,7 @@ import Trajectories
 
     /// PDI for every SPARK run that ships a SKILL.md, each scored against its own run, z-scored together.
     @Test func sparkSkillsPDITable() throws {
-        let spark = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/data/spark")
-        guard FileManager.default.fileExists(atPath: spark.path) else {
-            if isCI { Issue.record("CI=true but ../shared/data/spark is missing") }
-            else { print("NOTICE: skipping the SPARK PDI table: \(spark.path) is not present") }
-            return
-        }
+        guard let spark = sharedData("spark", for: "the SPARK PDI table") else { return }
         var rows: [(String, PDI.Terms)] = []
         for task in try FileManager.default.contentsOfDirectory(atPath: spark.path).sorted() {
             let dir = spark.appendingPathComponent(task)

@@ -54,3 +54,13 @@ func run(_ executable: String, _ args: [String], cwd: URL? = nil, env: [String: 
 }
 
 var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+/// `../shared/data/<path>` when it is there. When it is not: nil, after a notice naming `test` — or, under
+/// CI=true (where the shared data must be present), a recorded issue.
+func sharedData(_ path: String, for test: String) -> URL? {
+    let url = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/data/\(path)")
+    if FileManager.default.fileExists(atPath: url.path) { return url }
+    if isCI { Issue.record("CI=true but ../shared/data/\(path) is missing") }
+    else { print("NOTICE: skipping \(test): \(url.path) is not present") }
+    return nil
+}

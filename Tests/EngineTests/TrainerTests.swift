@@ -42,12 +42,7 @@ import Trajectories
     }
 
     @Test func everyConfigOfASparkAndSampleBuildTrains() throws {
-        let spark = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/data/spark")
-        guard FileManager.default.fileExists(atPath: spark.path) else {
-            if isCI { Issue.record("CI=true but ../shared/data/spark is missing") }
-            else { print("NOTICE: skipping the SPARK trainer test: \(spark.path) is not present") }
-            return
-        }
+        guard let spark = sharedData("spark", for: "the SPARK trainer test") else { return }
         let dir = try scratch("trainers-spark")
         let yaml = """
             version: 1
