@@ -46,7 +46,7 @@ enum AtomicInstall {
 public enum EngineError: Error, CustomStringConvertible, Sendable {
     case io(String)
     case tooManyBadRecords(pipeline: String, bad: Int, total: Int, limit: Double)
-    case undetectedFormat(file: String, tried: [String])
+    case undetectedFormat(file: String, tried: [String], seen: String?)
     case conflictingOutputs(String)
     case inputUnreadable(file: String, reason: String)
     /// A file the pipeline names besides its inputs (rules, codes) is wrong.
@@ -83,8 +83,8 @@ public enum EngineError: Error, CustomStringConvertible, Sendable {
         case .tooManyBadRecords(let p, let bad, let total, let limit):
             let pct = total == 0 ? 0 : Double(bad) * 100 / Double(total)
             return "\(p): \(bad) of \(total) input records were quarantined (\(String(format: "%.1f", pct))%), above max_bad_fraction \(limit); previous outputs were left untouched. See the quarantine list above, fix the inputs or raise max_bad_fraction in the pipeline."
-        case .undetectedFormat(let f, let tried):
-            return "\(f): cannot detect the trajectory format (tried: \(tried.joined(separator: ", "))); set 'format:' on the input or convert the file with 'skillforge import'"
+        case .undetectedFormat(let f, let tried, let seen):
+            return "\(f): cannot detect the trajectory format\(seen.map { ": it holds \($0)" } ?? "") (tried: \(tried.joined(separator: ", "))); set 'format:' on the input or convert the file with 'skillforge import'"
         case .conflictingOutputs(let m): return m
         case .inputUnreadable(let f, let r): return "\(f): cannot read input: \(r)"
         case .configuration(let m): return m

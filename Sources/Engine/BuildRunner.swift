@@ -355,7 +355,8 @@ public final class BuildRunner {
                         throw EngineError.inputUnreadable(file: Self.displayPath(path), reason: "\(error)")
                     }
                     guard let detected else {
-                        throw EngineError.undetectedFormat(file: Self.displayPath(path), tried: Importers.all.map(\.name))
+                        let seen = (try? FormatDetector.head(path: path)).map(FormatDetector.describe(head:))
+                        throw EngineError.undetectedFormat(file: Self.displayPath(path), tried: Importers.all.map(\.name), seen: seen)
                     }
                     format = detected
                 }

@@ -163,7 +163,8 @@ final class IngestStream: @unchecked Sendable {
     private enum Source {
         case none
         case cached(LineReader, display: String, prints: CachedPrints?)
-        case native(LineReader)
+        /// A line format (native, openai-messages): read in batches, each line decoded on its own on every core.
+        case lines(LineReader, LineFormat)
         case imported([Trajectory], next: Int, dropped: [String: Int], quarantine: [QuarantineEntry])
         case counted
     }
@@ -190,6 +191,8 @@ final class IngestStream: @unchecked Sendable {
     /// The segment being read: its cache key, and how many of its records (cache lines) came so far.
     private var segmentKey: String?
     private var segmentRecords = 0
+    /// What a line format's import left out in the segment being read, by kind.
+    private var lineDropped: [String: Int] = [:]
 
     init(inputs: [BuildRunner.ResolvedInput], steps: RecordSteps, prefixSpec: [PrepareStepSpec], cache: IngestCache,
          known: [String: InputDigest], useCache: Bool, decodeHits: Bool, batchLines: Int, chunkBytes: Int,
@@ -239,20 +242,27 @@ final class IngestStream: @unchecked Sendable {
             prints?.advance(records: decoded)
             let records = decoded.compactMap { $0 }
             return .batch(Batch(records: records, cacheLines: nil, tallies: [], read: records.count, repaired: 0, joined: 0, quarantine: []))
-        case .native(let reader):
+        case .lines(let reader, let format):
             let input = inputs[k]
-            guard let batch = try reader.nextBatch(maxLines: batchLines) else { return endSegment(dropped: [:]) }
+            guard let batch = try reader.nextBatch(maxLines: batchLines) else {
+                let dropped = lineDropped
+                lineDropped = [:]
+                return endSegment(dropped: dropped)
+            }
             let display = input.display
             var quarantine = batch.overlong.map {
                 NativeReader.overlongLine(file: display, line: $0.number, bytes: $0.bytes, limit: input.importOptions.maxRecordBytes)
             }
-            let prepared = Parallel.map(batch.lines, minChunk: 1) { line -> Prepared in
-                switch NativeReader.decode(batch.bytes[line.range], file: display, line: line.number) {
-                case .trajectory(let t, let fixed): return self.prepare(t, repaired: fixed, table: input.outcomes)
-                case .quarantined(let q): return Prepared(quarantined: q)
+            let options = input.importOptions
+            let prepared = Parallel.map(batch.lines, minChunk: 1) { line -> (Prepared, [String: Int]) in
+                let decoded = format.decode(batch.bytes[line.range], file: display, line: line.number, options: options)
+                switch decoded.result {
+                case .trajectory(let t, let fixed): return (self.prepare(t, repaired: fixed, table: input.outcomes), decoded.dropped)
+                case .quarantined(let q): return (Prepared(quarantined: q), [:])
                 }
             }
-            return .batch(collect(prepared, quarantine: &quarantine))
+            for (_, dropped) in prepared where !dropped.isEmpty { lineDropped.merge(dropped, uniquingKeysWith: +) }
+            return .batch(collect(prepared.map(\.0), quarantine: &quarantine))
         case .imported(let all, let start, let dropped, var quarantine):
             guard start < all.count else {
                 if quarantine.isEmpty { return endSegment(dropped: dropped) }
@@ -359,10 +369,11 @@ final class IngestStream: @unchecked Sendable {
             }
             return .segment(key: segment.key, hit: hit)
         }
-        if input.format == "native" {
+        if let format = LineFormat(rawValue: input.format) {
             do {
-                source = .native(try LineReader(path: input.path, maxLineBytes: input.importOptions.maxRecordBytes,
-                                                range: segment?.range, firstLine: segment?.firstLine ?? 1))
+                lineDropped = [:]
+                source = .lines(try LineReader(path: input.path, maxLineBytes: input.importOptions.maxRecordBytes,
+                                               range: segment?.range, firstLine: segment?.firstLine ?? 1), format)
             } catch {
                 throw EngineError.inputUnreadable(file: input.display, reason: "\(error)")
             }

@@ -18,10 +18,10 @@ struct InputDigest: Codable, Equatable, Sendable {
     var bytes: Int64
     var chunks: [InputChunk]?
 
-    /// Whether `input` is read in chunks of `chunkBytes` (native files only: one record per line, so a
-    /// chunk of whole lines is ingested the same on its own as within the file).
+    /// Whether `input` is read in chunks of `chunkBytes` (line formats only — native, openai-messages: one
+    /// record per line, so a chunk of whole lines is ingested the same on its own as within the file).
     static func chunked(_ input: BuildRunner.ResolvedInput, bytes: Int64, chunkBytes: Int) -> Bool {
-        input.format == "native" && bytes > Int64(chunkBytes)
+        LineFormat(rawValue: input.format) != nil && bytes > Int64(chunkBytes)
     }
 
     /// Hashes the file at `path` in one read: the whole file's sha256 and, with `chunkBytes`, the chunks.

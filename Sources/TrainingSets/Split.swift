@@ -5,8 +5,9 @@ import Trajectories
 /// its other attempts, a case made from it — appears in a train record.
 ///
 /// A family is the task text read loosely: lower-cased, harness meta-text removed ("Attempt 2: the previous
-/// run did not pass verification."), numbers (versions, decimals) masked and white space collapsed, so attempts and re-runs of one
-/// task, and near-duplicates that differ only in numbers or versions, share a split. The task key is not
+/// run did not pass verification."), punctuation dropped, each run of digits masked and white space
+/// collapsed, so attempts and re-runs of one task, and near-duplicates that differ only in numbers,
+/// versions or punctuation, share a split. The task key is not
 /// used: real corpora pose the same task under several keys (a re-run, another benchmark's id), and a split
 /// by key would put the same task text on both sides. The seed changes the assignment.
 public struct Splitter: Sendable {
@@ -37,14 +38,16 @@ public struct Splitter: Sendable {
                 if !lastWasDigit { out.append("#") }
                 lastWasDigit = true
                 lastWasSpace = false
+            } else if !ch.isLetter {
+                // Punctuation is dropped: `requirements.txt` and `requirementstxt`, `1.26.4` and `1264` read alike.
+                continue
             } else {
                 out.append(ch)
                 lastWasSpace = false
                 lastWasDigit = false
             }
         }
-        // A version or a decimal is one number (`1.4.52` and `2.0` read alike).
-        return TextPattern.cached(#"#([.,_-]#)+"#).replacing(in: out, with: "#").trimmingCharacters(in: .whitespaces)
+        return out.trimmingCharacters(in: .whitespaces)
     }
 
     public func split(_ t: Trajectory) -> String {

@@ -100,7 +100,9 @@ func agentRun(id: String = "run-1", answer: String? = "Done: tests pass.") -> Tr
         y.task = "Attempt 2: the previous run did not pass verification. Upgrade  SQLAlchemy from 1.4 to 2.0 in requirements.txt"; y.taskKey = "upgrade/9"
         z.task = "upgrade sqlalchemy from 1.3.0 to 1.4.1 in requirements.txt"
         w.task = "Downgrade sqlalchemy in requirements.txt"
-        #expect(Splitter.key(x) == Splitter.key(y) && Splitter.key(x) == Splitter.key(z) && Splitter.key(x) != Splitter.key(w))
+        var v = agentRun(id: "v")
+        v.task = "Upgrade sqlalchemy from 1452 to 2030 in requirementstxt"
+        #expect(Splitter.key(x) == Splitter.key(y) && Splitter.key(x) == Splitter.key(z) && Splitter.key(x) == Splitter.key(v) && Splitter.key(x) != Splitter.key(w))
         #expect(a.split(x) == a.split(y) && a.split(x) == a.split(z))
         #expect(Splitter(seed: 1, testFraction: 0).split(key: "k") == "train")
     }

@@ -52,14 +52,15 @@ public enum ParsedFile: Sendable {
 
 public enum ImportError: Error, CustomStringConvertible, Sendable {
     case unreadable(file: String, reason: String)
-    case unknownFormat(file: String, tried: [String])
+    /// `seen`: what the file holds, in a few words ("JSON lines whose records have keys a, b, c").
+    case unknownFormat(file: String, tried: [String], seen: String?)
     case notThisFormat(file: String, format: String, reason: String)
 
     public var description: String {
         switch self {
         case .unreadable(let f, let r): return "\(f): cannot read: \(r)"
-        case .unknownFormat(let f, let tried):
-            return "\(f): not a trajectory format skillforge knows (tried: \(tried.joined(separator: ", "))); name one with --from / format:, or convert the file first"
+        case .unknownFormat(let f, let tried, let seen):
+            return "\(f): not a trajectory format skillforge knows\(seen.map { " (it holds \($0))" } ?? "") — tried: \(tried.joined(separator: ", ")); name one with --from / format:, or convert the file first"
         case .notThisFormat(let f, let format, let r): return "\(f): is not \(format): \(r)"
         }
     }

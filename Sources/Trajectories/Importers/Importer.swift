@@ -15,7 +15,7 @@ public enum Importers {
     public static let all: [any FormatImporter] = [
         NativeImporter(), SparkImporter(), OpenHandsOutputImporter(), ClaudeCodeImporter(), ATIFImporter(),
         SWEAgentImporter(), MiniSWEAgentImporter(), GeminiCLIImporter(), OpenHandsEventsImporter(),
-        ShareGPTImporter(), APIExchangeImporter(dialect: nil),
+        MessagesRowsImporter(), ShareGPTImporter(), APIExchangeImporter(dialect: nil),
     ]
 
     /// Importers that can only be chosen by name (they narrow a detected format to one dialect).
@@ -25,9 +25,23 @@ public enum Importers {
 
     public static func named(_ name: String) -> (any FormatImporter)? { (all + explicitOnly).first { $0.name == name } }
 
-    /// Which format a file is in, or nil when none recognises it.
+    /// Which format a file is in, or nil when none recognises it. JSON Lines files are judged by their
+    /// first lines only (at most `FormatDetector.maxHeadBytes`), so refusing one costs the same whatever
+    /// its size; JSON and YAML documents are parsed whole (within `max_record_bytes`).
     public static func detect(path: String, display: String) throws -> String? {
-        if (try? FormatDetector.detect(path: path)) == "native" { return "native" }
+        var read = 0
+        return try detect(path: path, display: display, bytesRead: &read)
+    }
+
+    /// `detect`, counting the bytes it read (a test shows that refusing a large file reads only its head).
+    public static func detect(path: String, display: String, bytesRead: inout Int) throws -> String? {
+        let head = try FormatDetector.head(path: path)
+        bytesRead += head.count
+        if let line = FormatDetector.detect(head: head) { return line }
+        if let prefix = FormatDetector.jsonLinesPrefix(head) {
+            return all.first { $0.recognizes(prefix, path: path) }?.name
+        }
+        bytesRead += Int((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0)
         let parsed = try FileParser.parse(path: path, display: display)
         return all.first { $0.recognizes(parsed, path: path) }?.name
     }
@@ -36,9 +50,17 @@ public enum Importers {
     /// `auto`, no format matches; record-level problems are quarantined in the result instead.
     public static func importFile(path: String, display: String, format: String = "auto",
                                   options: ImportOptions = ImportOptions()) throws -> ImportResult {
-        // Native files are streamed by their own reader; the cheap head check avoids parsing them twice.
-        if format == "native" || (format == "auto" && (try? FormatDetector.detect(path: path)) == "native") {
+        // Line formats are streamed by their own readers; the cheap head check avoids parsing them twice.
+        let line = format == "auto" ? (try? FormatDetector.detect(path: path)) ?? nil : format
+        if line == "native" {
             return NativeImporter().importNative(path: path, display: display, maxRecordBytes: options.maxRecordBytes)
+        }
+        if line == MessagesRows.format {
+            return MessagesRowsImporter().importFile(.lines([], bad: []), path: path, display: display, options: options)
+        }
+        if format == "auto", let head = try? FormatDetector.head(path: path), let prefix = FormatDetector.jsonLinesPrefix(head),
+           !all.contains(where: { $0.recognizes(prefix, path: path) }) {
+            throw ImportError.unknownFormat(file: display, tried: all.map(\.name), seen: FormatDetector.describe(head: head))
         }
         let (parsed, repairs) = try FileParser.parseCounting(path: path, display: display, maxRecordBytes: options.maxRecordBytes)
         return try importParsed(parsed, repairs: repairs, path: path, display: display, format: format, options: options)
@@ -80,18 +102,21 @@ public enum Importers {
         let importer: any FormatImporter
         if format == "auto" {
             guard let found = all.first(where: { $0.recognizes(parsed, path: path) }) else {
-                throw ImportError.unknownFormat(file: display, tried: all.map(\.name))
+                throw ImportError.unknownFormat(file: display, tried: all.map(\.name), seen: FormatDetector.describe(parsed))
             }
             importer = found
         } else {
-            guard let named = named(format) else { throw ImportError.unknownFormat(file: display, tried: names) }
+            guard let named = named(format) else { throw ImportError.unknownFormat(file: display, tried: names, seen: nil) }
             guard named.recognizes(parsed, path: path) else {
                 throw ImportError.notThisFormat(file: display, format: format, reason: "its content does not have the expected shape")
             }
             importer = named
         }
         var result = importer.importFile(parsed, path: path, display: display, options: options)
-        if case .lines(_, let bad) = parsed, !(importer is NativeImporter) { result.quarantined = bad + result.quarantined }
+        // Importers that read the file themselves, line by line, quarantine its bad lines themselves.
+        if case .lines(_, let bad) = parsed, !(importer is NativeImporter), !(importer is MessagesRowsImporter) {
+            result.quarantined = bad + result.quarantined
+        }
         if repairs > 0 { result.cleaned["invalid_utf8_repaired", default: 0] += repairs }
         return result
     }
