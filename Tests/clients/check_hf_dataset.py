@@ -8,6 +8,7 @@ import json
 import os
 import sys
 
+import yaml
 from datasets import load_dataset
 
 
@@ -19,9 +20,16 @@ def check(path: str) -> int:
     for key, info in manifest["splits"].items():
         config, _, split = key.rpartition("/")
         configs.setdefault(config or "default", {})[split] = info["records"]
+    # Configs the card declares load by name; the others (auxiliary files such as a case library) are
+    # JSON Lines folders under data/ that load with the json builder.
+    with open(os.path.join(path, "README.md"), encoding="utf-8") as f:
+        declared = {c["config_name"] for c in yaml.safe_load(f.read().split("---\n")[1])["configs"]}
     failures = 0
     for config, expected in sorted(configs.items()):
-        ds = load_dataset(path, config)  # picks up the card's configs / data_files
+        if config in declared:
+            ds = load_dataset(path, config)  # picks up the card's configs / data_files
+        else:
+            ds = load_dataset("json", data_files={split: os.path.join(path, "data", config, split, "*.jsonl") for split in expected})
         if set(ds.keys()) != set(expected):
             print(f"{path} [{config}]: splits {sorted(ds.keys())} != manifest {sorted(expected)}")
             failures += 1
