@@ -49,7 +49,7 @@ import TrainingSets
             _ = try BuildRunner(options: .init(outDirectory: dir.appendingPathComponent("out"))).run(spec)
             Issue.record("expected a failure")
         } catch {
-            #expect("\(error)".contains("cannot detect the trajectory format (tried: native, spark, openhands-output"), "\(error)")
+            #expect("\(error)".contains("cannot detect the trajectory format: it holds text that is not JSON (tried: native, spark, openhands-output"), "\(error)")
         }
     }
 }
