@@ -83,10 +83,7 @@ import Trajectories
         try Data("""
             version: 1
             seed: 42
-            inputs:
-              - path: \(repoRoot.path)/pipelines/samples/part-*.jsonl
-                outcomes: \(repoRoot.path)/pipelines/samples/outcomes.jsonl
-              - path: \(spark.path)/*/trajectory.jsonl
+            \(sparkAndSampleInputs(spark))
             outputs:
               trajectories: {style: trajectory-sft}
               instruct: {style: conifer}

@@ -64,3 +64,13 @@ func sharedData(_ path: String, for test: String) -> URL? {
     else { print("NOTICE: skipping \(test): \(url.path) is not present") }
     return nil
 }
+
+/// The `inputs:` of a pipeline over the sample corpus (with its outcomes) and the SPARK runs in `spark`.
+func sparkAndSampleInputs(_ spark: URL) -> String {
+    """
+    inputs:
+      - path: \(repoRoot.path)/pipelines/samples/part-*.jsonl
+        outcomes: \(repoRoot.path)/pipelines/samples/outcomes.jsonl
+      - path: \(spark.path)/*/trajectory.jsonl
+    """
+}

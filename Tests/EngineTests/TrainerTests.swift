@@ -49,10 +49,7 @@ import Trajectories
             name: spark-and-sample
             seed: 42
             max_bad_fraction: 0.05
-            inputs:
-              - path: \(repoRoot.path)/pipelines/samples/part-*.jsonl
-                outcomes: \(repoRoot.path)/pipelines/samples/outcomes.jsonl
-              - path: \(spark.path)/*/trajectory.jsonl
+            \(sparkAndSampleInputs(spark))
             prepare:
               - redact: {secrets: true}
               - dedupe: {method: exact}

@@ -216,8 +216,9 @@ public final class ConiferBuilder: ReusingBuilder {
                 stats.add(family.stats)
                 units.append(family.memoKey)
                 if let memo, let key = family.memoKey { memo.begin(unit: key, counts: family.stats.counts) }
-                let members = families[key]!
                 let arrivals = arrival[key]!
+                // A Conifer family is a split family: all its records go to one split.
+                let split = splitter.split(key: key)
                 switch family.records {
                 case .made(let records):
                     for (member, level, kindOrder, line, recordKey) in records {
@@ -227,12 +228,12 @@ public final class ConiferBuilder: ReusingBuilder {
                         } else {
                             held += line.count
                         }
-                        pending.append(Pending(level: level, reference: arrivals[member], kindOrder: kindOrder, split: splitter.split(members[member]),
+                        pending.append(Pending(level: level, reference: arrivals[member], kindOrder: kindOrder, split: split,
                                                family: f, member: member, key: recordKey, line: place))
                     }
                 case .reused(let unit):
                     for (r, recordKey) in zip(unit.records, unit.keys) {
-                        pending.append(Pending(level: r[4], reference: arrivals[r[0]], kindOrder: r[5], split: splitter.split(members[r[0]]),
+                        pending.append(Pending(level: r[4], reference: arrivals[r[0]], kindOrder: r[5], split: split,
                                                family: f, member: r[0], key: recordKey, line: .stored(r)))
                     }
                 }
@@ -425,7 +426,8 @@ public final class ConiferBuilder: ReusingBuilder {
         if Set(answers).count == 1 && answers.count > 1 { stats.identicalAcrossLevels += 1 }
         let sft = TrajectorySFT(options: .init(format: .messages, includeThoughts: true))
         let transcript = sft.messages(ref)
-        let process = Self.process(transcript.messages, finalText: CheckedResponse(trajectory: ref).text)
+        let reference = CheckedResponse(trajectory: ref)
+        let process = Self.process(transcript.messages, finalText: reference.text)
         var out: [(Int, Int, Data, Int?)] = []
         let phrase = Self.phrasings[rng.below(Self.phrasings.count)]
         let prompts = levels.map { phrase(ref.task, $0.map(\.text)) }
@@ -458,7 +460,7 @@ public final class ConiferBuilder: ReusingBuilder {
         let top = levels.count
         if options.internalFeedback {
             let constraints = levels[top - 1]
-            let response = CheckedResponse(text: answers[top - 1], calls: CheckedResponse(trajectory: ref).calls, steps: CheckedResponse(trajectory: ref).steps)
+            let response = CheckedResponse(text: answers[top - 1], calls: reference.calls, steps: reference.steps)
             let notes = constraints.map { "- \($0.text) — \($0.check.run(response).evidence)." }.joined(separator: "\n")
             let msgs = [ChatMessage(role: "user", content: prompts[top - 1] + "\n\n" + Self.internalFeedbackRequest)] + process
                 + [ChatMessage(role: "assistant", content: answers[top - 1] + Self.feedbackMarker + notes)]
