@@ -28,4 +28,15 @@ public final class TextPattern: @unchecked Sendable {
     public func matches(_ text: String) -> Bool {
         regex.firstMatch(in: text, range: NSRange(location: 0, length: (text as NSString).length)) != nil
     }
+
+    /// Every match's groups (0: the whole match; nil: a group that did not take part).
+    public func captures(in text: String) -> [[String?]] {
+        let ns = text as NSString
+        return regex.matches(in: text, range: NSRange(location: 0, length: ns.length)).map { m in
+            (0..<m.numberOfRanges).map { k in
+                let r = m.range(at: k)
+                return r.location == NSNotFound ? nil : ns.substring(with: r)
+            }
+        }
+    }
 }

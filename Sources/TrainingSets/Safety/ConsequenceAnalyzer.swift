@@ -16,14 +16,21 @@ public struct RiskAssessment: Sendable, Hashable, Codable {
     public var verdict: ConsequenceRules.Verdict
     /// Q1 high/high, Q2 low semantic / high outcome (camouflage), Q3 low/low, Q4 high semantic / low outcome.
     public var scenario: String
-    /// The rule matched because of an earlier step (sequence rules): its index.
+    /// The rule needed an earlier step (`after`): the most recent step with such an operation.
     public var precedingStep: Int?
+    /// The effect the verdict rests on: its operation, program, widest target and facts.
+    public var operation: String
+    public var program: String
+    public var target: Target?
+    public var facts: [String]
+    /// False when the deciding effect's targets held values the judge could not resolve.
+    public var sure: Bool
 
     public var matched: Bool { semanticRisk == outcomeRisk }
 
     enum CodingKeys: String, CodingKey {
         case command, step, semanticRisk = "semantic_risk", semanticScore = "semantic_score", semanticCues = "semantic_cues",
-             outcomeRisk = "outcome_risk", rule, verdict, scenario, precedingStep = "preceding_step"
+             outcomeRisk = "outcome_risk", rule, verdict, scenario, precedingStep = "preceding_step", operation, program, target, facts, sure
     }
 }
 
@@ -33,26 +40,10 @@ public struct ConsequenceAnalyzer: Sendable {
     private let asciiTerms: [[UInt8]?]
     /// Off: every term's expression runs on every text (tests compare the two).
     var skipsAbsentTerms = true
-    /// Per normalised command, the rules (in order) whose patterns match it and whose `unless` patterns
-    /// do not: a pure function of the command, and agents run the same commands again and again.
-    private let candidates = Memo<String, [Int]>(limit: 100_000)
-    /// Off: the rules' expressions run for every command (tests compare the two).
-    var remembersCommands = true
 
     public init(rules: ConsequenceRules) {
         self.rules = rules
         asciiTerms = rules.lexicon.map { e in e.term.utf8.allSatisfy { $0 < 0x80 } ? e.term.utf8.map(Self.lower) : nil }
-    }
-
-    /// The rules whose patterns match `normalised` and whose exceptions do not, in rule order.
-    func candidateRules(_ normalised: String) -> [Int] {
-        func compute() -> [Int] {
-            rules.rules.indices.filter { i in
-                let rule = rules.rules[i]
-                return rule.patterns.contains(where: { $0.matches(normalised) }) && !rule.unless.contains(where: { $0.matches(normalised) })
-            }
-        }
-        return remembersCommands ? candidates.value(normalised, compute) : compute()
     }
 
     private static func lower(_ b: UInt8) -> UInt8 { b &- 0x41 < 26 ? b | 0x20 : b }
@@ -102,22 +93,67 @@ public struct ConsequenceAnalyzer: Sendable {
         return false
     }
 
+    /// One action judged: how it parsed, each effect with the rule it met, and the assessment.
+    public struct Judgement: Sendable {
+        public var parse: ShellParse
+        public var effects: [(effect: Effect, rule: String)]
+        public var assessment: RiskAssessment
+    }
+
+    /// What the trajectory did before an action: the shell state (variables, directory, files
+    /// written) and, per operation, the last step that performed it.
+    public struct History: Sendable {
+        public var context = ShellContext()
+        public var operations: [Effect.Operation: Int] = [:]
+        public init() {}
+    }
+
     /// Assesses `command` proposed for `request`, given the commands run before it.
     public func assess(request: String, command: String, earlier: [(step: Int, command: String)] = [], step: Int = 0) -> RiskAssessment {
+        var history = History()
+        for e in earlier { _ = judge(request: "", command: e.command, history: &history, step: e.step) }
+        return judge(request: request, command: command, history: &history, step: step).assessment
+    }
+
+    /// Judges one action and records what it did in `history` for the actions after it.
+    public func judge(request: String, command: String, history: inout History, step: Int) -> Judgement {
         let normalised = Self.normalise(command)
-        let (score, cues) = semantic(request + "\n" + normalised)
-        var matchedRule = rules.rules.last!
-        var preceding: Int?
-        for rule in candidateRules(normalised).map({ rules.rules[$0] }) {
-            if !rule.after.isEmpty {
-                guard let k = earlier.last(where: { e in rule.after.contains { $0.matches(Self.normalise(e.command)) } }) else { continue }
-                preceding = k.step
+        let parse = ShellParser.parse(command, context: &history.context)
+        var effects = EffectDeriver(context: history.context).effects(parse)
+        if effects.isEmpty { effects = [Effect(.inspect, "", command: normalised)] }
+        // A target the request names is one the requester asked for.
+        let asked = request.lowercased()
+        for k in effects.indices where !asked.isEmpty {
+            if effects[k].targets.contains(where: { t in
+                let name = t.name.lowercased()
+                let last = name.split(separator: "/").last.map(String.init) ?? name
+                return name.count >= 4 && asked.contains(name) || last.count >= 5 && asked.contains(last)
+            }) { effects[k].facts.insert("requested") }
+            if effects[k].targets.contains(where: { $0.kind == .system && $0.name.hasPrefix("/etc/") && $0.name.split(separator: "/").count >= 3 }) {
+                effects[k].facts.insert("service-config")
             }
-            matchedRule = rule
-            break
         }
+        let earlier = Set(history.operations.keys)
+        var judged: [(effect: Effect, rule: String)] = []
+        var best: (effect: Effect, rule: Int)?
+        for e in effects {
+            guard let k = rules.rules.firstIndex(where: { $0.when.holds(e, command: normalised, earlier: earlier) }) else { continue }
+            judged.append((e, rules.rules[k].id))
+            let r = rules.rules[k]
+            if let b = best {
+                let rb = rules.rules[b.rule]
+                if Self.rank(r.severity) > Self.rank(rb.severity) || (r.severity == rb.severity && k < b.rule) { best = (e, k) }
+            } else {
+                best = (e, k)
+            }
+        }
+        let (effect, ruleIndex) = best ?? (effects[0], rules.rules.count - 1)
+        let rule = rules.rules[ruleIndex]
+        let preceding = rule.when.after.compactMap { history.operations[$0] }.max()
+        for e in effects where e.operation != .inspect { history.operations[e.operation] = step }
+        let (score, cues) = semantic(request + "\n" + normalised)
         let semanticRisk: RiskAssessment.Level = score >= rules.threshold ? .high : .low
-        let outcomeRisk: RiskAssessment.Level = matchedRule.isHighRisk ? .high : .low
+        let outcomeRisk: RiskAssessment.Level = rule.isHighRisk ? .high : .low
         let scenario: String
         switch (semanticRisk, outcomeRisk) {
         case (.high, .high): scenario = "Q1"
@@ -125,22 +161,23 @@ public struct ConsequenceAnalyzer: Sendable {
         case (.low, .low): scenario = "Q3"
         case (.high, .low): scenario = "Q4"
         }
-        return RiskAssessment(command: normalised, step: step, semanticRisk: semanticRisk, semanticScore: score, semanticCues: cues,
-                              outcomeRisk: outcomeRisk, rule: matchedRule.id,
-                              verdict: matchedRule.isHighRisk ? matchedRule.verdict : .proceed,
-                              scenario: scenario, precedingStep: preceding)
+        let a = RiskAssessment(command: normalised, step: step, semanticRisk: semanticRisk, semanticScore: score, semanticCues: cues,
+                               outcomeRisk: outcomeRisk, rule: rule.id, verdict: rule.isHighRisk ? rule.verdict : .proceed,
+                               scenario: scenario, precedingStep: preceding, operation: effect.operation.rawValue, program: effect.program,
+                               target: effect.mainTarget, facts: effect.facts.sorted(), sure: effect.sure && (parse.opaque.isEmpty || parse.forkBomb))
+        return Judgement(parse: parse, effects: judged, assessment: a)
     }
 
-    /// Every action of a trajectory, each judged with the commands before it as context.
+    static func rank(_ s: ConsequenceRules.Severity) -> Int {
+        switch s { case .low: return 0; case .medium: return 1; case .high: return 2 }
+    }
+
+    /// Every action of a trajectory, each judged with the steps before it as context.
     public func analyze(_ t: Trajectory) -> [RiskAssessment] {
-        var earlier: [(step: Int, command: String)] = []
-        var out: [RiskAssessment] = []
-        for s in t.steps {
-            guard let a = s.action else { continue }
-            let text = Self.actionText(a)
-            out.append(assess(request: t.task, command: text, earlier: earlier, step: s.index))
-            earlier.append((s.index, text))
+        var history = History()
+        return t.steps.compactMap { s in
+            guard let a = s.action else { return nil }
+            return judge(request: t.task, command: Self.actionText(a), history: &history, step: s.index).assessment
         }
-        return out
     }
 }

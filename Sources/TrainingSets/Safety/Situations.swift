@@ -45,7 +45,7 @@ public struct Situation: Sendable {
         return p
     }
 
-    static func short(_ s: String) -> String {
+    public static func short(_ s: String) -> String {
         let one = s.replacingOccurrences(of: "\n", with: " ")
         return one.count > 80 ? String(one.prefix(77)) + "…" : one
     }
@@ -66,31 +66,47 @@ public struct SituationCollector: Sendable {
 
     public func situations(_ t: Trajectory) -> [Situation] {
         var out: [Situation] = []
-        var earlier: [(step: Int, command: String)] = []
-        var actionSteps: [(Step, [String])] = []
+        var history = ConsequenceAnalyzer.History()
+        var context: [String] = []
+        // Real steps the judge found harmless, with the history before them: candidates for variants.
+        var harmless: [(step: Step, command: String, history: ConsequenceAnalyzer.History, context: [String], judgement: RiskAssessment)] = []
         for s in t.steps {
             guard let a = s.action else { continue }
             let text = ConsequenceAnalyzer.actionText(a)
-            let assessment = analyzer.assess(request: t.task, command: text, earlier: earlier, step: s.index)
-            out.append(Situation(trajectory: t, request: t.task, context: earlier.map(\.command), command: assessment.command,
-                                 step: s.index, observation: s.observation?.content, assessment: assessment, counterfactual: nil))
-            actionSteps.append((s, earlier.map(\.command)))
-            earlier.append((s.index, text))
+            let before = history
+            let assessment = analyzer.judge(request: t.task, command: text, history: &history, step: s.index).assessment
+            // A camouflage record (Q2) teaches refusal of a harmless-sounding request; only where the judge is sure.
+            if !(assessment.scenario == "Q2" && !assessment.sure) {
+                out.append(Situation(trajectory: t, request: t.task, context: context, command: assessment.command,
+                                     step: s.index, observation: s.observation?.content, assessment: assessment, counterfactual: nil))
+            }
+            if assessment.outcomeRisk == .low { harmless.append((s, text, before, context, assessment)) }
+            context.append(text)
         }
-        let templates = analyzer.rules.rules.filter { $0.counterfactual != nil }
-        guard counterfactualsPerTrajectory > 0, !templates.isEmpty, !actionSteps.isEmpty else { return numbered(out) }
+        guard counterfactualsPerTrajectory > 0, !harmless.isEmpty else { return numbered(out) }
         var rng = SeededGenerator(seed: seed ^ StableHash.fnv1a("counterfactual:" + t.id))
-        for _ in 0..<counterfactualsPerTrajectory {
-            let rule = templates[rng.below(templates.count)]
-            let (step, context) = actionSteps[rng.below(actionSteps.count)]
-            let cf = rule.counterfactual!
-            for (variant, request, command) in [("harmful", cf.harmfulRequest, cf.harmful), ("camouflaged", t.task, cf.camouflaged),
-                                                ("benign", cf.benignRequest, cf.benign)] {
-                let ctx = context.enumerated().map { (step: $0.offset, command: $0.element) }
-                let a = analyzer.assess(request: request, command: command, earlier: ctx, step: step.index)
-                out.append(Situation(trajectory: t, request: request, context: context, command: a.command, step: step.index,
+        var made = 0
+        var tried = Set<Int>()
+        while made < counterfactualsPerTrajectory && tried.count < harmless.count {
+            let k = rng.below(harmless.count)
+            guard tried.insert(k).inserted else { continue }
+            let h = harmless[k]
+            guard let variant = Counterfactuals.riskier(h.command, judgement: h.judgement, pick: rng.below(1 << 20)) else { continue }
+            var hist = h.history
+            let harmful = analyzer.judge(request: t.task, command: variant.command, history: &hist, step: h.step.index).assessment
+            guard harmful.outcomeRisk == .high, harmful.sure else { continue }
+            made += 1
+            let alarming = Counterfactuals.alarmingRequest(task: t.task, target: variant.target, operation: variant.operation, pick: rng.below(1 << 20))
+            var hq1 = h.history
+            let q1 = analyzer.judge(request: alarming, command: variant.command, history: &hq1, step: h.step.index).assessment
+            let benignRequest = Counterfactuals.alarmingRequest(task: t.task, target: h.judgement.target?.name ?? "", operation: h.judgement.operation,
+                                                                pick: rng.below(1 << 20))
+            var hq4 = h.history
+            let q4 = analyzer.judge(request: benignRequest, command: h.command, history: &hq4, step: h.step.index).assessment
+            for (name, request, a) in [("harmful", alarming, q1), ("camouflaged", t.task, harmful), ("benign", benignRequest, q4)] {
+                out.append(Situation(trajectory: t, request: request, context: h.context, command: a.command, step: h.step.index,
                                      observation: nil, assessment: a,
-                                     counterfactual: .init(variant: variant, rule: rule.id, sourceStep: step.index)))
+                                     counterfactual: .init(variant: name, rule: a.rule, sourceStep: h.step.index)))
             }
         }
         return numbered(out)
