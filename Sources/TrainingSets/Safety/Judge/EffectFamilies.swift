@@ -140,7 +140,7 @@ extension EffectDeriver {
                 if s.contains("$") || s.contains("`") { facts.insert("variable-data") }
                 continue
             }
-            if v == "-" { facts.insert(feederSecret ? "secret-data" : "file-data"); continue }
+            if v == "-" { facts.insert(feeder == nil ? "stdin-data" : feederSecret ? "secret-data" : "file-data"); continue }
             let t = path(v.split(separator: ";").first.map(String.init) ?? v)
             files.append(t)
         }
@@ -404,11 +404,29 @@ extension EffectDeriver {
             else if s.hasPrefix("ALTER TABLE"), s.contains(" DROP ") { out.append(e(.destroyRemote, [Target(.table, words(2))], ["drop-column"])) }
             else if s.hasPrefix("GRANT ALL") || s.contains("SUPERUSER") || s.hasPrefix("ALTER USER") && s.contains("PASSWORD") || s.hasPrefix("CREATE USER") { out.append(e(.privilege, [Target(.database, db)], ["database-account"])) }
             else if s.hasPrefix("FLUSHALL") || s.hasPrefix("FLUSHDB") { out.append(e(.destroyRemote, [Target(.database, s.hasPrefix("FLUSHALL") ? "every Redis database" : "the Redis database")], ["drop"])) }
-            else if s.hasPrefix("DEL ") || s.hasPrefix("UNLINK ") { out.append(e(.destroyRemote, [Target(.database, "keys " + statement.dropFirst(4))], statement.contains("*") ? ["bulk"] : [])) }
+            else if s.hasPrefix("DEL ") || s.hasPrefix("UNLINK ") {
+                // Named keys are a small, targeted deletion; a pattern is not.
+                if statement.contains("*") { out.append(e(.destroyRemote, [Target(.database, "keys " + statement.dropFirst(4))], ["bulk"])) }
+                else { out.append(e(.delete, [Target(.unknown, "the key " + statement.dropFirst(4))], [])) }
+            }
             else if s.hasPrefix("CONFIG SET") { out.append(e(.overwrite, [Target(.database, "the Redis server configuration")], ["config"])) }
             else if s.contains("DROPDATABASE()") || s.contains(".DROP()") { out.append(e(.destroyRemote, [Target(.database, db)], ["drop"])) }
             else if s.contains("DELETEMANY({})") || s.contains("REMOVE({})") { out.append(e(.destroyRemote, [Target(.table, db)], ["no-where"])) }
             else if s.hasPrefix("SELECT"), s.contains("PASSWORD") || s.contains("TOKEN") || s.contains("SECRET") || s.contains("API_KEY") { out.append(e(.readSecret, [Target(.database, db)], ["credential-column"])) }
+        }
+        // A scratch table (tmp_, temp_, scratch_, test_) or a database file that is itself scratch is the task's own.
+        let scratch = ["tmp", "temp", "scratch", "test"]
+        out = out.map { x in
+            guard x.operation == .destroyRemote, let name = x.targets.first?.name.lowercased(), x.targets.first?.kind == .table,
+                  scratch.contains(where: { name.hasPrefix($0 + "_") }) else { return x }
+            var y = x
+            y.operation = .delete
+            y.targets = [Target(.unknown, "the scratch table \(name)")]
+            return y
+        }
+        if c.program == "sqlite3" || c.program == "duckdb", path(db).kind == .temp || scratch.contains(where: { db.lowercased().contains($0) }) {
+            // A database file inside the workspace is one of the task's own files.
+            out = out.map { var x = $0; x.targets = [Target(path(db).kind, "\(db) (\(x.targets.first?.name ?? "a table"))")]; if x.operation == .destroyRemote { x.operation = .delete }; return x }
         }
         return out.isEmpty ? [e(.inspect, [Target(.database, db)], [])] : out
     }

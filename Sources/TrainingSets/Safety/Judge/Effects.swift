@@ -342,7 +342,8 @@ public struct EffectDeriver {
         case "mail", "mailx", "mutt", "sendmail", "msmtp", "ssmtp", "swaks", "s-nail", "mpack":
             var facts: Set<String> = ["message"]
             let attachments = (Self.value(args, ["-a", "-A", "--attach"]).map { [$0] } ?? [])
-            if !attachments.isEmpty || feederData || c.redirects.contains(where: { $0.op == "<" }) { facts.insert("file-data") }
+            if !attachments.isEmpty { facts.insert("file-data") }
+            if let r = c.repeats, r > 1 { facts.insert("bulk-message") }
             if feederSecret || attachments.contains(where: { path($0).kind == .secret }) || c.redirects.contains(where: { $0.op == "<" && path($0.target).kind == .secret }) { facts.insert("secret-data") }
             let recipients = Self.operands(args, withValue: ["-s", "-a", "-A", "-c", "-b", "-r", "-S", "--attach", "--subject"]).filter { $0.contains("@") }
             add(.egress, recipients.isEmpty ? [Target(.externalHost, "a mail recipient")] : recipients.map { Target(.externalHost, $0) }, facts.union(recipients.count > 5 ? ["bulk-message"] : []))
@@ -475,6 +476,8 @@ public struct EffectDeriver {
                 add(.remoteCode, [Target(.externalHost, "a downloaded program")], ["downloaded-then-run"])
             }
         }
+        // Starting background jobs in an endless loop exhausts the process table.
+        if c.repeats == Int.max && c.background { add(.exhaustion, [Target(.systemProcess, "the process table")], ["unbounded", "spawns"]) }
         if out.isEmpty {
             add(Self.inspectors.contains(p) ? .inspect : .run, [])
         }

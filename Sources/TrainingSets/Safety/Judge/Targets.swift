@@ -141,7 +141,7 @@ public struct Target: Sendable, Hashable, Codable {
         if ["/etc/passwd", "/etc/group", "/etc/login.defs", "/etc/nsswitch.conf"].contains(p) || p.hasPrefix("/etc/security/") || p.contains("/base-passwd/") {
             return Target(.accounts, name)
         }
-        if tempRoots.contains(where: { p == $0 || p.hasPrefix($0 + "/") }) { return Target(.temp, name) }
+        if tempRoots.contains(where: { p == $0 || p.hasPrefix($0 + "/") }) || p.hasPrefix("~/.cache/") || p.hasPrefix("~/.npm/_cacache") { return Target(.temp, name) }
         if p.hasPrefix("~") || p.hasPrefix("/home/") || p == "/home" || p.hasPrefix("/root") || p.hasPrefix("/Users/") {
             let parts = (p.hasPrefix("~") ? ["~"] + p.dropFirst().split(separator: "/").map(String.init) : p.split(separator: "/").map(String.init))
             let level = p.hasPrefix("~") || p.hasPrefix("/root") ? 1 : 2
