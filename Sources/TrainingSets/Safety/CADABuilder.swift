@@ -173,17 +173,31 @@ def verdict_reward(completions, reference_verdict, **kwargs):
         var pairs = 0, rl = 0
         var targets = Set<String>(), duplicateTargets = 0
         var rejectedTexts = Set<String>(), rejectedShorter = 0, lengthRatio = 0.0
+        var unsure = 0, leakedCases = 0
+        var answers = Set<String>()
+        func chosen(_ s: Situation, _ rule: ConsequenceRules.Rule, _ codes: [SafetyCode], _ cases: [Case]) -> String {
+            CSChainBuilder.answer(s, rule: rule)
+        }
         for s in prompts {
             let split = splitter.split(s.trajectory)
             // Never the query's own trajectory, request or command: a case must add something the prompt does not hold.
             let request = Situation.short(s.request)
-            let retrieved = index.top(options.cases, for: s.request + " " + s.command) {
+            // k distinct cases: a case whose action is already shown adds nothing.
+            var shown = Set<String>()
+            let retrieved = index.top(options.cases * 8, for: s.request + " " + s.command) {
                 library[$0].trajectoryID != s.trajectory.id && library[$0].situation != request && library[$0].action != s.command
-            }.map { library[$0] }
+            }.map { library[$0] }.filter { shown.insert($0.action + "|" + $0.verdict).inserted }.prefix(options.cases).map { $0 }
             let rule = rules.rule(s.assessment.rule)!
-            let relevant = codes.filter { $0.appliesTo.isEmpty || $0.appliesTo.contains(rule.category) }
-            let prompt = [ChatMessage(role: "system", content: systemPrompt), ChatMessage(role: "user", content: s.prompt)]
+            let relevant = Self.codes(codes, for: s, rule: rule)
+            // The cases the reasoning cites are in the prompt, after the request.
+            let userTurn = s.prompt + (retrieved.isEmpty ? "" : "\n\nSimilar past cases:\n" + retrieved.map { c in
+                "[\(c.id)] `\(Situation.short(c.action))` for \"\(Situation.short(c.situation))\" — \(c.consequence); verdict: \(c.verdict)"
+            }.joined(separator: "\n"))
+            let prompt = [ChatMessage(role: "system", content: systemPrompt), ChatMessage(role: "user", content: userTurn)]
+            if !s.assessment.sure { unsure += 1 }
+            answers.insert(Self.masked(chosen(s, rule, relevant, retrieved), command: s.command))
             let chosen = Self.reasoning(s, rule: rule, codes: relevant, cases: retrieved)
+            if retrieved.contains(where: { $0.trajectoryID == s.trajectory.id || $0.action == s.command || $0.situation == request }) { leakedCases += 1 }
             if !targets.insert(chosen).inserted { duplicateTargets += 1 }
             var prov = Provenance(trajectory: s.trajectory)
             prov.steps = [s.step, s.step]
@@ -191,7 +205,7 @@ def verdict_reward(completions, reference_verdict, **kwargs):
                                                        codes: relevant.map(\.id), cases: retrieved.map(\.id),
                                                        scenario: s.assessment.scenario, verdict: s.assessment.verdict.rawValue,
                                                        counterfactual: s.counterfactual, provenance: prov)), split: split)
-            if options.preferencePairs, let (rejected, rejectedVerdict) = Self.rejected(s, codes: relevant) {
+            if options.preferencePairs, let (rejected, rejectedVerdict) = Self.rejected(s, rule: rule, rules: rules, codes: relevant, cases: retrieved) {
                 let chosenMsg = [ChatMessage(role: "assistant", content: chosen)]
                 let rejectedMsg = [ChatMessage(role: "assistant", content: rejected)]
                 try writer.write(JSONCoding.line(PreferencePair(prompt: prompt, chosen: chosenMsg, rejected: rejectedMsg,
@@ -208,7 +222,7 @@ def verdict_reward(completions, reference_verdict, **kwargs):
                 lengthRatio += Double(rejected.count) / Double(max(1, chosen.count))
             }
             if options.rlPrompts {
-                let rlPrompt = [prompt[0], ChatMessage(role: "user", content: s.prompt + "\n\n" + Self.verdictRequest)]
+                let rlPrompt = [prompt[0], ChatMessage(role: "user", content: userTurn + "\n\n" + Self.verdictRequest)]
                 try writer.write(JSONCoding.line(RLPrompt(prompt: rlPrompt, referenceVerdict: s.assessment.verdict.rawValue,
                                                           scenario: s.assessment.scenario, semanticRisk: s.assessment.semanticRisk.rawValue,
                                                           outcomeRisk: s.assessment.outcomeRisk.rawValue, rule: rule.id, provenance: prov)),
@@ -228,6 +242,9 @@ def verdict_reward(completions, reference_verdict, **kwargs):
             // What the data teaches, measured: targets written more than once, and whether preference pairs
             // differ by more than length (a rejected side that is always shorter teaches length, not judgement).
             "duplicate_targets": .int(Int64(duplicateTargets)),
+            "distinct_final_answers_commands_masked": .int(Int64(answers.count)),
+            "judge_not_sure": .int(Int64(unsure)),
+            "retrieved_cases_sharing_trajectory_request_or_command": .int(Int64(leakedCases)),
             "preference_pair_balance": .object([
                 "pairs": .int(Int64(pairs)),
                 "distinct_rejected_texts": .int(Int64(rejectedTexts.count)),
@@ -237,18 +254,43 @@ def verdict_reward(completions, reference_verdict, **kwargs):
         ]
     }
 
+    /// The codes that speak to this situation: those whose categories include the rule's, plus the
+    /// general codes whose `applies_when` holds (`mismatch`: wording and effect disagree; `safeguard`:
+    /// the verdict is to proceed with a safeguard).
+    static func codes(_ all: [SafetyCode], for s: Situation, rule: ConsequenceRules.Rule) -> [SafetyCode] {
+        all.filter { c in
+            if !c.appliesTo.isEmpty { return c.appliesTo.contains(rule.category) }
+            if c.appliesWhen.isEmpty { return true }
+            return c.appliesWhen.contains { w in
+                (w == "mismatch" && !s.assessment.matched) || (w == "safeguard" && s.assessment.verdict == .proceedWithSafeguard)
+                    || (w == "refuse" && s.assessment.verdict == .refuse)
+            }
+        }
+    }
+
+    /// An answer with its command replaced by a marker (to count distinct answers, not distinct commands).
+    static func masked(_ text: String, command: String) -> String {
+        text.replacingOccurrences(of: command, with: "CMD")
+    }
+
     /// Case-grounded reasoning with the right verdict: `### Analysis` citing codes and cases, then
     /// `### Final Response`.
-    static func reasoning(_ s: Situation, rule: ConsequenceRules.Rule, codes: [SafetyCode], cases: [Case]) -> String {
+    static func reasoning(_ s: Situation, rule: ConsequenceRules.Rule, codes: [SafetyCode], cases: [Case], reasonFromWording: Bool = false) -> String {
         let a = s.assessment
         var out = ["### Analysis"]
-        out.append("The action `\(s.command)` \(rule.effect); \(rule.consequence) (severity \(rule.severity.rawValue), \(rule.reversibility.rawValue)).")
+        if reasonFromWording {
+            let cues = a.semanticCues.isEmpty ? "its wording" : a.semanticCues.map { "\"\($0)\"" }.joined(separator: ", ")
+            out.append("The request for `\(s.command)` uses \(cues), and requests worded like that are dangerous whatever the command does (severity \(rule.severity.rawValue); \(CSChainBuilder.reversibilityWords(rule.reversibility))).")
+        } else {
+            out.append("The action `\(s.command)` \(CSChainBuilder.fill(rule.effect, a)); \(CSChainBuilder.fill(rule.consequence, a)) (severity \(rule.severity.rawValue); \(CSChainBuilder.reversibilityWords(rule.reversibility))).")
+        }
         if !codes.isEmpty { out.append("Relevant codes: " + codes.map { "[\($0.id)] \($0.text)" }.joined(separator: " ")) }
         for c in cases {
-            out.append("Similar case \(c.id): `\(Situation.short(c.action))` in \"\(Situation.short(c.situation))\" — \(c.consequence); verdict: \(c.verdict).")
+            let same = c.verdict == a.verdict.rawValue
+            out.append("Case \(c.id) (`\(Situation.short(c.action))`, verdict \(c.verdict)) " + (same ? "was judged the same way for the same kind of effect." : "differs: its effect was not this one."))
         }
         if a.semanticRisk == .high && a.outcomeRisk == .low {
-            out.append("The wording sounds dangerous, but as in the cases above the effect decides, and this effect stays within the task.")
+            out.append("The wording sounds dangerous, but the effect decides, and this effect stays within the task.")
         } else if a.semanticRisk == .low && a.outcomeRisk == .high {
             out.append("The request sounds routine, but the effect is what the codes are about.")
         }
@@ -258,21 +300,22 @@ def verdict_reward(completions, reference_verdict, **kwargs):
         return out.joined(separator: "\n")
     }
 
-    /// The rejected side: rule-only over-refusal of a benign Q4 action, or compliance with a harmful Q2
-    /// action. Other scenarios get no pair.
-    static func rejected(_ s: Situation, codes: [SafetyCode]) -> (String, String)? {
-        switch s.assessment.scenario {
-        case "Q4":
-            let cue = s.assessment.semanticCues.first ?? "risky"
-            let cited = codes.first { $0.appliesTo.isEmpty == false } ?? codes.first
-            return ("### Analysis\nThe request mentions \"\(cue)\", which \(cited.map { "code [\($0.id)]" } ?? "the codes") forbid.\n\n### Final Response\nI can't help with that request.",
-                    ConsequenceRules.Verdict.refuse.rawValue)
-        case "Q2":
-            return ("### Analysis\nThis is a routine request.\n\n### Final Response\nSure — running `\(s.command)` now.",
-                    ConsequenceRules.Verdict.proceed.rawValue)
-        default:
-            return nil
+    /// The rejected side, of the same shape and about the same length as the chosen one and wrong for a
+    /// reason: the wrong verdict argued from a plausible but wrong effect (a harmful action read as
+    /// harmless work, a harmless one as destructive), or — for some harmful actions — the right verdict
+    /// argued from the request's wording instead of the effect.
+    static func rejected(_ s: Situation, rule: ConsequenceRules.Rule, rules: ConsequenceRules, codes: [SafetyCode], cases: [Case]) -> (String, String)? {
+        let high = s.assessment.outcomeRisk == .high
+        if high && s.assessment.semanticRisk == .high && StableHash.fnv1a(s.command + s.request) % 2 == 0 {
+            return (reasoning(s, rule: rule, codes: codes, cases: cases, reasonFromWording: true), s.assessment.verdict.rawValue)
         }
+        let wrongID = high ? "workspace-change" : (["delete", "move"].contains(s.assessment.operation) ? "home-deletion" : s.assessment.operation == "read" ? "secret-read" : "system-overwrite")
+        guard let wrong = rules.rule(wrongID) ?? rules.rules.first(where: { $0.isHighRisk != high }) else { return nil }
+        var w = s
+        w.assessment.rule = wrong.id
+        w.assessment.verdict = wrong.isHighRisk ? wrong.verdict : .proceed
+        w.assessment.outcomeRisk = wrong.isHighRisk ? .high : .low
+        return (reasoning(w, rule: wrong, codes: codes, cases: cases), w.assessment.verdict.rawValue)
     }
 }
 

@@ -60,7 +60,7 @@ public final class CSChainBuilder: ReusingBuilder {
     public private(set) var unitsMade = 0
 
     /// Bump when the situations or records made from the same trajectory change.
-    static let recordsRevision = 2
+    static let recordsRevision = 3
 
     /// What the balance and the statistics need of a situation, noted in the memo for the next build.
     struct Summary {
@@ -220,59 +220,92 @@ public final class CSChainBuilder: ReusingBuilder {
         ]
     }
 
+    /// A rule's text with `{target}` and `{program}` filled from this action's deciding effect.
+    public static func fill(_ text: String, _ a: RiskAssessment) -> String {
+        let target = a.target.map(\.described) ?? "what it names"
+        return text.replacingOccurrences(of: "{target}", with: target).replacingOccurrences(of: "{program}", with: a.program.isEmpty ? "the command" : "`\(a.program)`")
+    }
+
+    static func reversibilityWords(_ r: ConsequenceRules.Reversibility) -> String {
+        switch r {
+        case .reversible: return "it can be undone"
+        case .hard: return "undoing it takes real work (restores, reinstalls, rotated keys)"
+        case .irreversible: return "it cannot be undone"
+        }
+    }
+
     public static func chain(_ s: Situation, rules: ConsequenceRules) -> [Link] {
         let a = s.assessment
         let rule = rules.rule(a.rule)!
-        var effect = rule.effect
+        var effect = fill(rule.effect, a)
         if let obs = s.observation.map({ String($0.prefix(200).prefix { $0 != "\n" }) }), !obs.isEmpty {
             effect += " (observed: \(Situation.short(obs)))"
         }
-        let step = a.precedingStep.map { _ in s.step } ?? s.step
+        let step = s.step
         var links = [
             Link(link: "action", text: "Run `\(s.command)`", rule: rule.id, step: step),
             Link(link: "immediate_effect", text: effect, rule: rule.id, step: step),
-            Link(link: "downstream_consequence", text: rule.consequence, rule: rule.id, step: step),
-            Link(link: "harmed", text: rule.harmed, rule: rule.id, step: step),
-            Link(link: "severity_reversibility", text: "severity \(rule.severity.rawValue), \(rule.reversibility.rawValue)", rule: rule.id, step: step),
+            Link(link: "downstream_consequence", text: fill(rule.consequence, a), rule: rule.id, step: step),
+            Link(link: "harmed", text: fill(rule.harmed, a), rule: rule.id, step: step),
+            Link(link: "severity_reversibility", text: "severity \(rule.severity.rawValue); \(reversibilityWords(rule.reversibility))", rule: rule.id, step: step),
         ]
         if let p = a.precedingStep {
-            links.insert(Link(link: "preceding_step", text: "an earlier step read credentials", rule: rule.id, step: p), at: 1)
+            links.insert(Link(link: "preceding_step", text: "an earlier step (\(p)) did what this rule needs before it", rule: rule.id, step: p), at: 1)
         }
         links.append(Link(link: "verdict", text: a.verdict.rawValue, rule: rule.id, step: step))
         return links
     }
 
+    /// A seeded choice among phrasings, so records about the same rule do not share one sentence.
+    static func pick(_ options: [String], _ s: Situation, _ salt: String) -> String {
+        options[Int(StableHash.fnv1a(s.command + "|" + salt + "|" + s.request.prefix(80)) % UInt64(options.count))]
+    }
+
     /// A response that argues from what the action does, whatever the request's wording.
     public static func response(_ s: Situation, rules: ConsequenceRules) -> String {
         let rule = rules.rule(s.assessment.rule)!
-        var lines = ["Consequence analysis:"]
-        lines.append("- Action: `\(s.command)`")
-        lines.append("- Immediate effect: \(rule.effect).")
-        lines.append("- Downstream: \(rule.consequence).")
-        lines.append("- Who is affected: \(rule.harmed).")
-        lines.append("- Severity and reversibility: \(rule.severity.rawValue), \(rule.reversibility.rawValue).")
-        lines.append("- Verdict: \(s.assessment.verdict.rawValue)")
+        let a = s.assessment
+        let effect = fill(rule.effect, a)
+        var lines = [pick(["Consequence analysis:", "What this action would do:", "Reading the action by its effects:", "Step by step, the consequences:"], s, "head")]
+        lines.append("- " + pick(["Action", "Proposed command", "The step"], s, "a") + ": `\(s.command)`")
+        lines.append("- " + pick(["Immediate effect", "What it does right away", "Direct effect"], s, "e") + ": it \(effect).")
+        lines.append("- " + pick(["Downstream", "What follows", "Then"], s, "d") + ": \(fill(rule.consequence, a)).")
+        lines.append("- " + pick(["Who is affected", "Who bears it", "Harmed"], s, "h") + ": \(fill(rule.harmed, a)).")
+        lines.append("- " + pick(["Severity and reversibility", "How bad, and for how long"], s, "s") + ": \(rule.severity.rawValue); \(reversibilityWords(rule.reversibility)).")
+        lines.append("- Verdict: \(a.verdict.rawValue)")
         return lines.joined(separator: "\n") + "\n\n" + answer(s, rule: rule)
     }
 
     /// The answer after the analysis: proceed, proceed with the rule's safeguard, or refuse with the
-    /// safe alternative — always argued from the effect.
+    /// safe alternative — always argued from the effect on this action's target.
     public static func answer(_ s: Situation, rule: ConsequenceRules.Rule) -> String {
         let a = s.assessment
+        let effect = fill(rule.effect, a)
         var answer: String
         switch a.verdict {
         case .proceed:
-            answer = "This is safe to do: it \(rule.effect)."
+            answer = pick(["This is safe to do: it \(effect).", "Nothing here reaches beyond the task: it \(effect).",
+                           "Running it is fine, because it \(effect)."], s, "p")
             if a.semanticRisk == .high {
-                answer += " The request's wording (\(a.semanticCues.map { "\"\($0)\"" }.joined(separator: ", "))) sounds alarming, but what matters is the effect, and the effect stays within the task."
+                let cues = a.semanticCues.map { "\"\($0)\"" }.joined(separator: ", ")
+                answer += " " + pick(["The wording (\(cues)) sounds alarming, but the effect stays inside the task.",
+                                      "Words like \(cues) sound drastic; what the command actually touches is what counts, and that is harmless here.",
+                                      "Despite the request's tone (\(cues)), nothing outside the task is affected."], s, "q4")
             }
-            answer += " Proceeding with `\(s.command)`."
+            answer += " " + pick(["Proceeding with `\(s.command)`.", "Running `\(s.command)` now.", "Going ahead."], s, "go")
         case .proceedWithSafeguard:
-            answer = "This is useful but risky as written: it \(rule.effect). I will proceed with a safeguard: \(rule.safeguard ?? rule.safeAlternative ?? "a backup first")."
+            let guardText = rule.safeguard ?? rule.safeAlternative ?? "keep a backup first"
+            answer = pick(["This is useful but risky as written: it \(effect).", "Worth doing, with care: it \(effect).",
+                           "It can go ahead, but it \(effect)."], s, "s") + " " + pick(["Safeguard: \(guardText).", "I will \(guardText) first.", "Before running it: \(guardText)."], s, "g")
         case .refuse:
-            answer = "I won't run this: it \(rule.effect), so \(rule.consequence)."
-            if a.semanticRisk == .low { answer += " The request sounds routine, but the command's effect is what counts." }
-            if let alt = rule.safeAlternative { answer += " Instead, I can \(alt)." }
+            answer = pick(["I won't run this: it \(effect), and \(fill(rule.consequence, a)).",
+                           "This should not run: it \(effect); \(fill(rule.consequence, a)).",
+                           "Declining: the command \(effect), so \(fill(rule.consequence, a))."], s, "r")
+            if a.semanticRisk == .low {
+                answer += " " + pick(["The request sounds routine, but the effect is what counts.", "Nothing in the wording is alarming; the target is.",
+                                      "It reads like ordinary work, which is why the effect has to be checked."], s, "q2")
+            }
+            if let alt = rule.safeAlternative { answer += " " + pick(["Instead, I can \(alt).", "A safer way: \(alt).", "What I can do: \(alt)."], s, "alt") }
         }
         return answer
     }

@@ -175,6 +175,8 @@ public struct SafetyCode: Sendable, Hashable, Codable {
     public var text: String
     public var category: String
     public var appliesTo: [String]
+    /// For general codes: `mismatch`, `safeguard`, `refuse` — the situations the code speaks to.
+    public var appliesWhen: [String] = []
 
     public static func load(path: String) throws -> [SafetyCode] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -194,7 +196,8 @@ public struct SafetyCode: Sendable, Hashable, Codable {
                 problems.append("\(path):\(n.mark?.line ?? 0): a code needs id, text and category")
                 continue
             }
-            out.append(SafetyCode(id: id, text: t, category: c, appliesTo: (m["applies_to"]?.sequence ?? []).compactMap(\.string)))
+            out.append(SafetyCode(id: id, text: t, category: c, appliesTo: (m["applies_to"]?.sequence ?? []).compactMap(\.string),
+                                  appliesWhen: (m["applies_when"]?.sequence ?? []).compactMap(\.string)))
         }
         if out.isEmpty { problems.append("\(path): no codes") }
         if !problems.isEmpty { throw ConsequenceRules.LoadError(problems: problems) }
