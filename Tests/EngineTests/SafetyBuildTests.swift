@@ -77,30 +77,71 @@ import Trajectories
         // Real (not counterfactual) risky actions from the corpus are caught too.
         #expect(chains.contains { ($0["counterfactual"] ?? .null) == .null && $0["outcome_risk"]?.stringValue == "high" })
 
-        // CADA: no retrieved case from the prompt's own trajectory; pairs have the wrong verdict on the rejected side.
+        // CS-Chain text is about this action: no unfilled placeholders or broken sentences, and the final
+        // answers differ (with the command itself masked) in at least half the records.
+        var finals = Set<String>()
+        for r in chains {
+            let messages = r["messages"]!.arrayValue!
+            let reply = messages.last!["content"]!.stringValue!
+            let prompt = messages[messages.count - 2]["content"]!.stringValue!
+            #expect(!reply.contains("{target}") && !reply.contains("{program}") && !reply.contains("it an ordinary"))
+            let command = prompt.components(separatedBy: "Next proposed action: `").last!.components(separatedBy: "`\nShould").first!
+            finals.insert(reply.components(separatedBy: "\n\n").last!.replacingOccurrences(of: command, with: "CMD"))
+        }
+        #expect(Double(finals.count) >= 0.5 * Double(chains.count), "\(finals.count) distinct final answers of \(chains.count)")
+
+        // CADA: cases never from the prompt's trajectory, request or command; k distinct ones; every case and
+        // code the reasoning cites is in the prompt (cases in the user turn, codes in the system turn).
         let cada = a.appendingPathComponent("datasets/cada")
         let cases = try lines(cada, "cases/train")
-        let caseTrajectory = Dictionary(uniqueKeysWithValues: cases.map { ($0["id"]!.stringValue!, $0["trajectory_id"]!.stringValue!) })
+        let caseByID = Dictionary(uniqueKeysWithValues: cases.map { ($0["id"]!.stringValue!, $0) })
         let sft = try lines(cada, "train") + lines(cada, "test")
         #expect(!sft.isEmpty)
+        var citedCodes: [String: Int] = [:]
         for r in sft {
             let own = r["provenance"]!["trajectory_id"]!.stringValue!
             let cited = r["cases"]!.arrayValue!.map { $0.stringValue! }
+            let messages = r["messages"]!.arrayValue!
+            let system = messages[0]["content"]!.stringValue!, user = messages[1]["content"]!.stringValue!
+            let request = Situation.short(user.components(separatedBy: "\n\n").first!)
+            let command = user.components(separatedBy: "Next proposed action: `").last!.components(separatedBy: "`\nShould").first!
             #expect(!cited.isEmpty)
-            for c in cited { #expect(caseTrajectory[c] != nil && caseTrajectory[c] != own) }
-            let reply = r["messages"]!.arrayValue!.last!["content"]!.stringValue!
+            #expect(Set(cited.compactMap { caseByID[$0]?["action"]?.stringValue }).count == cited.count, "k distinct cases")
+            for c in cited {
+                let k = caseByID[c]
+                #expect(k != nil && k?["trajectory_id"]?.stringValue != own)
+                #expect(k?["action"]?.stringValue != command && k?["situation"]?.stringValue != request)
+                #expect(user.contains("[\(c)]"), "case \(c) is shown in the prompt")
+            }
+            let reply = messages.last!["content"]!.stringValue!
             #expect(reply.hasPrefix("### Analysis") && reply.contains("### Final Response"))
             for c in cited { #expect(reply.contains(c)) }
+            for code in r["codes"]!.arrayValue!.map({ $0.stringValue! }) {
+                #expect(system.contains("[\(code)]"))
+                citedCodes[code, default: 0] += 1
+                if code == "C9" { #expect(r["verdict"]?.stringValue == "proceed_with_safeguard") }
+            }
         }
+        // No code is cited by every record: the code cited is the one that fits.
+        #expect(citedCodes.values.allSatisfy { $0 < sft.count }, "\(citedCodes)")
+
+        // Preference pairs: the rejected side is a plausible answer of the same shape, wrong for a reason —
+        // another verdict, or the same verdict argued from the wording; not systematically shorter; varied.
         let pairs = try lines(cada, "preference/train") + lines(cada, "preference/test")
         #expect(!pairs.isEmpty)
+        var shorter = 0
+        var rejectedTexts = Set<String>()
         for p in pairs {
-            let scenario = p["scenario"]!.stringValue!
             let rejected = p["rejected_verdict"]!.stringValue!
-            #expect(["Q2", "Q4"].contains(scenario))
-            #expect(rejected != p["chosen_verdict"]!.stringValue!)
-            #expect(scenario == "Q4" ? rejected == "refuse" : rejected == "proceed")
+            let chosenText = p["chosen"]!.arrayValue![0]["content"]!.stringValue!
+            let rejectedText = p["rejected"]!.arrayValue![0]["content"]!.stringValue!
+            #expect(rejectedText.hasPrefix("### Analysis") && rejectedText.contains("### Final Response"))
+            #expect(rejected != p["chosen_verdict"]!.stringValue! || rejectedText.contains("dangerous whatever the command does"))
+            if rejectedText.count < chosenText.count { shorter += 1 }
+            rejectedTexts.insert(rejectedText)
         }
+        #expect(Double(shorter) <= 0.6 * Double(pairs.count), "rejected shorter in \(shorter) of \(pairs.count)")
+        #expect(Double(rejectedTexts.count) >= 0.5 * Double(pairs.count), "\(rejectedTexts.count) distinct rejected of \(pairs.count)")
         let dpo = try lines(cada, "preference_openai/train")
         #expect(dpo.count == (try lines(cada, "preference/train")).count)
         #expect(dpo.first?["input"]?["messages"]?.arrayValue != nil && dpo.first?["preferred_output"]?.arrayValue != nil)
