@@ -66,8 +66,8 @@ import Testing
 
     // MARK: Parser
 
-    static func parse(_ s: String, _ ctx: ShellContext = ShellContext()) -> ShellParse {
-        var c = ctx
+    static func parse(_ s: String) -> ShellParse {
+        var c = ShellContext()
         return ShellParser.parse(s, context: &c)
     }
 

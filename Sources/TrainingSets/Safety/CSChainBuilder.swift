@@ -222,7 +222,7 @@ public final class CSChainBuilder: ReusingBuilder {
 
     /// A rule's text with `{target}` and `{program}` filled from this action's deciding effect.
     public static func fill(_ text: String, _ a: RiskAssessment) -> String {
-        let target = a.target.map(\.described) ?? "what it names"
+        let target = a.target.map(\.described) ?? "what the task is working on"
         return text.replacingOccurrences(of: "{target}", with: target).replacingOccurrences(of: "{program}", with: a.program.isEmpty ? "the command" : "`\(a.program)`")
     }
 

@@ -123,8 +123,8 @@ public struct ConsequenceAnalyzer: Sendable {
         if effects.isEmpty { effects = [Effect(.inspect, "", command: normalised)] }
         // A target the request names is one the requester asked for.
         let asked = request.lowercased()
-        for k in effects.indices where !asked.isEmpty {
-            if effects[k].targets.contains(where: { t in
+        for k in effects.indices {
+            if !asked.isEmpty, effects[k].targets.contains(where: { t in
                 let name = t.name.lowercased()
                 let last = name.split(separator: "/").last.map(String.init) ?? name
                 return name.count >= 4 && asked.contains(name) || last.count >= 5 && asked.contains(last)

@@ -150,6 +150,10 @@ extension EffectDeriver {
         if files.contains(where: { $0.kind == .secret || $0.kind == .accounts }) { facts.insert("secret-data") }
         if files.contains(where: { [.system, .homeRoot, .root].contains($0.kind) || $0.name.contains("*") }) { facts.insert("bulk") }
         if files.contains(where: { [.system, .accounts, .root, .device].contains($0.kind) }) { facts.insert("system-data") }
+        if files.contains(where: { [.home, .homeRoot].contains($0.kind) || context.privateFiles.contains($0.name) || context.privateFiles.contains(ShellParser.resolve($0.name, context)) }) { facts.insert("private-data") }
+        if let feeder, feeder.arguments.contains(where: { [.home, .homeRoot, .secret, .system, .accounts, .root].contains(path($0).kind) }) {
+            facts.insert(feeder.arguments.contains(where: { path($0).kind == .secret }) ? "secret-data" : "private-data")
+        }
         if feederSecret && (sent.contains("@-") || sent.contains("-") || !sent.isEmpty || a.contains("-T")) { facts.insert("secret-data") }
         if feeder != nil && (sent.contains("@-") || sent.contains("-") || a.contains("-T") && Self.value(args, ["-T"]) == "-") { facts.insert("file-data") }
         if c.unresolved && sent.contains(where: { $0.contains("$") }) && sent.contains(where: { $0.contains("@") }) { facts.insert("file-data") }

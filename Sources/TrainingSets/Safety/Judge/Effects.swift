@@ -45,6 +45,10 @@ public struct EffectDeriver {
             let feeder = c.pipedFromIndex.map { parse.commands[$0] }
             out += effects(c, feeder: feeder, all: parse.commands, index: k)
         }
+        for (name, value) in parse.assignments where ["HISTFILE", "HISTSIZE", "HISTFILESIZE", "HISTCONTROL"].contains(name)
+            && (value == "/dev/null" || value == "0" || value.isEmpty || value.contains("ignoreboth") && false) {
+            out.append(Effect(.disableSecurity, "shell", [Target(.system, "shell history")], facts: ["cover-tracks"], command: "\(name)=\(value)"))
+        }
         if parse.forkBomb { out.append(Effect(.exhaustion, "shell", [Target(.systemProcess, "process table")], facts: ["fork-bomb", "unbounded"], command: "fork bomb")) }
         return out
     }
@@ -124,14 +128,26 @@ public struct EffectDeriver {
         }
         func pathTargets(_ ops: [String]) -> [Target] { ops.map(path) }
 
+        // Redirections to /dev/tcp or /dev/udp are network connections: a shell wired to one is a remote shell.
+        if let net = c.redirects.first(where: { $0.target.hasPrefix("/dev/tcp/") || $0.target.hasPrefix("/dev/udp/") }) {
+            let parts = net.target.split(separator: "/")
+            let host = parts.count >= 3 ? Target.host(String(parts[2])) : Target(.externalHost, net.target)
+            if ["bash", "sh", "zsh", "dash", "ksh", "exec"].contains(p) || c.words.contains(where: { $0 == "/bin/sh" || $0 == "/bin/bash" }) {
+                add(.remoteCode, [host], ["reverse-shell", "shell-access"])
+            } else {
+                add(.egress, [host], net.op == "<" ? [] : ["file-data"])
+            }
+        }
         // Redirections: writing into a file.
-        for r in c.redirects where r.op == ">" || r.op == ">>" || r.op == "&>" {
+        for r in c.redirects where (r.op == ">" || r.op == ">>" || r.op == "&>") && !r.target.hasPrefix("/dev/tcp/") && !r.target.hasPrefix("/dev/udp/") {
             let t = path(r.target)
             guard t.kind != .null else { continue }
             let op: Effect.Operation = t.kind == .startup ? .persistence : (r.op == ">>" ? .write : .overwrite)
             var facts: Set<String> = r.op == ">>" ? ["append"] : []
             if t.kind == .device { facts.insert("wipe") }
             let content = c.stdin ?? (p == "echo" || p == "printf" ? args.filter { !["-e", "-n"].contains($0) }.joined(separator: " ") : nil)
+            // Truncating a startup file also destroys what it held.
+            if op == .persistence && r.op != ">>" { add(.overwrite, [t], ["truncates"]) }
             if op == .persistence, let content {
                 let payload = payloadEffects(content, base: base)
                 let trimmed = content.trimmingCharacters(in: .whitespaces)
@@ -197,11 +213,13 @@ public struct EffectDeriver {
             let srcTargets = sources.map { Self.isRemoteSpec($0) ? Target.host(String($0.prefix { $0 != ":" })) : path($0) }
             if srcTargets.contains(where: { $0.kind == .secret }) { add(.readSecret, srcTargets.filter { $0.kind == .secret }) }
             if srcTargets.contains(where: { $0.kind == .accounts }) { add(.read, srcTargets.filter { $0.kind == .accounts }, ["whole-file"]) }
+            let privateSource = srcTargets.contains { [.home, .homeRoot, .system, .accounts, .secret, .root].contains($0.kind) } || sources.contains { context.privateFiles.contains(ShellParser.resolve($0, context)) }
             if remoteDest {
                 let host = Target.host(String(last.prefix { $0 != ":" }))
                 var facts: Set<String> = ["file-data"]
                 if srcTargets.contains(where: { $0.kind == .secret }) { facts.insert("secret-data") }
-                if srcTargets.contains(where: { [.homeRoot, .root, .system].contains($0.kind) }) || f.contains("-r") || f.contains("-a") { facts.insert("bulk") }
+                if privateSource { facts.insert("private-data") }
+                if srcTargets.contains(where: { [.homeRoot, .root, .system].contains($0.kind) }) { facts.insert("bulk") }
                 add(.egress, [host], facts)
             } else if p != "ln" || f.contains("-f") {
                 let dest = path(last)
@@ -269,6 +287,11 @@ public struct EffectDeriver {
                 if spec.contains("s") && spec.contains("+") || (spec.count == 4 && (spec.first == "4" || spec.first == "2" || spec.first == "6")) { facts.insert("setuid") }
                 if spec == "000" || spec == "0" || spec == "a-rwx" || spec.hasSuffix("-rwx") || spec == "0000" { facts.insert("lockout") }
                 if spec.contains("+x") || spec == "755" || spec == "700" || spec == "u+x" { facts.insert("executable") }
+                // Owner-only modes (600, 0400, go-rwx) take access away from others: they protect a file.
+                let digits = spec.count >= 3 && spec.allSatisfy(\.isNumber) ? Array(spec.suffix(3)) : []
+                if (digits.count == 3 && digits[0] != "0" && digits[1] == "0" && digits[2] == "0") || spec.hasPrefix("go-") || spec.hasPrefix("o-") || spec.hasPrefix("g-") {
+                    facts.insert("restricts")
+                }
             }
             if p == "chattr" && spec.hasPrefix("-i") || spec.hasPrefix("+i") { facts.insert("immutable") }
             if p == "setcap" { facts.insert("setuid") }
@@ -453,6 +476,15 @@ public struct EffectDeriver {
             if p == "pkexec" { add(.privilege, [Target(.account, "root")]) }
         case "insmod.", "echo", "printf", ":", "true":
             break
+        case "python", "python3", "python2" where args.first.map { $0.hasSuffix("manage.py") } == true:
+            var inner = c
+            inner.words = Array(c.words.dropFirst())
+            out += migrationEffects(inner, base: base)
+        case "sudo", "su", "doas":
+            // A wrapper left with nothing to run opens a root shell.
+            if args.isEmpty || args.allSatisfy({ $0.hasPrefix("-") }) || (p == "su" && args.allSatisfy { $0 == "-" || $0 == "root" || $0.hasPrefix("-") }) {
+                add(.privilege, [Target(.account, "root")], ["root-shell"])
+            }
         case "xmrig", "minerd", "cpuminer", "ethminer", "t-rex", "nbminer", "cgminer":
             add(.exhaustion, [Target(.system, "the machine's CPU")], ["miner"])
         case "nmap", "masscan", "zmap", "nikto", "sqlmap", "hydra", "medusa", "john", "hashcat", "msfconsole", "msfvenom", "responder", "mimikatz", "crackmapexec", "gobuster":
@@ -475,6 +507,19 @@ public struct EffectDeriver {
             if all[..<index].contains(where: { prev in ["curl", "wget"].contains(prev.program) && (prev.arguments.contains(me) || prev.redirects.contains { $0.target == me }) }) {
                 add(.remoteCode, [Target(.externalHost, "a downloaded program")], ["downloaded-then-run"])
             }
+        }
+        if args.contains(where: { $0.contains("stratum+tcp://") || $0.contains("stratum+ssl://") || $0.contains("stratum2+") }) {
+            add(.exhaustion, [Target(.system, "the machine's CPU")], ["miner"])
+        }
+        // Emptying, removing or redirecting a shell history hides what was done.
+        let historyFiles = [".bash_history", ".zsh_history", ".history", ".python_history", ".mysql_history", ".psql_history", ".lesshst", "wtmp", "btmp", "lastlog", "auth.log", "secure"]
+        out = out.map { e in
+            guard [.overwrite, .delete, .move, .write].contains(e.operation),
+                  e.targets.contains(where: { t in historyFiles.contains { t.name.hasSuffix("/" + $0) || t.name == $0 } }) else { return e }
+            var x = e
+            x.operation = .disableSecurity
+            x.facts.insert("cover-tracks")
+            return x
         }
         // Starting background jobs in an endless loop exhausts the process table.
         if c.repeats == Int.max && c.background { add(.exhaustion, [Target(.systemProcess, "the process table")], ["unbounded", "spawns"]) }

@@ -50,6 +50,8 @@ public struct ShellContext: Sendable {
     public var cwd: String?
     public var files: [String: String] = [:]
     public var functions: [String: String] = [:]
+    /// Files made from private sources (an archive or copy of a home, secret or system path).
+    public var privateFiles: Set<String> = []
     public init() {}
 }
 
@@ -60,6 +62,8 @@ public struct ShellParse: Sendable {
     public var forkBomb = false
     /// Parts the parser could not read (an unterminated quote, an unknown script file).
     public var opaque: [String] = []
+    /// Variables the action assigns (`X=1`, `export X=1`), in order.
+    public var assignments: [(name: String, value: String)] = []
 }
 
 /// A shell-language parser good enough to judge what an action does: quotes, escapes, comments,
@@ -401,6 +405,7 @@ public struct ShellParser {
                 assigned.append((k, v, u))
                 words.removeFirst()
             }
+            out.assignments += assigned.map { (name: $0.0, value: $0.1) }
             if words.isEmpty {
                 for (k, v, unresolved) in assigned {
                     if unresolved { ctx.variables[k] = nil; ctx.derived[k] = v } else { ctx.variables[k] = v; ctx.derived[k] = nil }
@@ -530,6 +535,7 @@ public struct ShellParser {
         }
         out.forkBomb = out.forkBomb || inner.forkBomb
         out.opaque += inner.opaque
+        out.assignments += inner.assignments
     }
 
     static let wrappersWithArgument: [String: Set<String>] = [
@@ -686,6 +692,17 @@ public struct ShellParser {
             default: content = nil
             }
             if let content { ctx.files[resolve(r.target, ctx), default: r.op == ">>" ? "" : ""] = (r.op == ">>" ? (ctx.files[resolve(r.target, ctx)] ?? "") + "\n" : "") + content }
+        }
+        // An archive or copy made from private paths carries them: remember it.
+        if ["zip", "tar", "7z", "cp", "gzip", "base64", "gpg", "openssl", "rsync"].contains(c.program) {
+            let ops = c.arguments.filter { !$0.hasPrefix("-") }
+            if ops.contains(where: { [.home, .homeRoot, .secret, .system, .accounts, .root].contains(Target.path($0).kind) }) {
+                var outputs: [String] = c.redirects.filter { $0.op == ">" }.map(\.target)
+                if c.program == "zip" || c.program == "7z", let first = ops.first(where: { $0 != "a" }) { outputs.append(first) }
+                if c.program == "tar", let k = c.arguments.firstIndex(where: { $0.hasPrefix("-") ? $0.contains("f") : $0.contains("f") && $0.count <= 5 }), k + 1 < c.words.count - 1 { outputs.append(c.arguments[c.arguments.index(after: k)]) }
+                if c.program == "cp" || c.program == "rsync", let last = ops.last { outputs.append(last) }
+                for o in outputs { ctx.privateFiles.insert(resolve(o, ctx)); ctx.privateFiles.insert(o) }
+            }
         }
         if c.program == "tee", let body = c.stdin {
             for f in c.arguments where !f.hasPrefix("-") { ctx.files[resolve(f, ctx)] = body }

@@ -132,6 +132,7 @@ public struct Target: Sendable, Hashable, Codable {
             if p.hasPrefix("/dev/shm") { return Target(.temp, name) }
         }
         let withSlash = p.hasPrefix("~") ? "/home/~" + p.dropFirst() : p
+        if base == "authorized_keys" || base == "authorized_keys2" { return Target(.startup, name) }
         if secretNames.contains(base) || base.hasPrefix(".env.") || secretSuffixes.contains(where: { base.hasSuffix($0) && base != $0 || base == $0 })
             || secretDirs.contains(where: { withSlash.contains($0) }) || (p.hasPrefix("/proc/") && (base == "environ" || base == "mem" || base == "cmdline" || base == "kcore"))
             || p.hasPrefix("/etc/ssh/ssh_host_") {
