@@ -67,23 +67,31 @@ public final class CSChainBuilder: ReusingBuilder {
         var scenario: String
         var verdict: String
         var counterfactual: Bool
+        /// The judge resolved every target the verdict rests on.
+        var sure: Bool
+        /// A hash of the final answer with the command masked (for the distinct-answers statistic).
+        var answer: UInt64
 
-        init(_ s: Situation) {
+        init(_ s: Situation, rules: ConsequenceRules) {
             scenario = s.assessment.scenario
             verdict = s.assessment.verdict.rawValue
             counterfactual = s.counterfactual != nil
+            sure = s.assessment.sure
+            answer = rules.rule(s.assessment.rule).map { StableHash.fnv1a(CSChainBuilder.answer(s, rule: $0).replacingOccurrences(of: s.command, with: "CMD")) } ?? 0
         }
 
         init?(note: String) {
             let f = note.split(separator: " ")
-            guard f.count == 3, ["Q1", "Q2", "Q3", "Q4"].contains(f[0]), ConsequenceRules.Verdict(rawValue: String(f[1])) != nil,
-                  f[2] == "0" || f[2] == "1" else { return nil }
+            guard f.count == 5, ["Q1", "Q2", "Q3", "Q4"].contains(f[0]), ConsequenceRules.Verdict(rawValue: String(f[1])) != nil,
+                  f[2] == "0" || f[2] == "1", f[3] == "0" || f[3] == "1", let answer = UInt64(f[4], radix: 16) else { return nil }
             scenario = String(f[0])
             verdict = String(f[1])
             counterfactual = f[2] == "1"
+            sure = f[3] == "1"
+            self.answer = answer
         }
 
-        var note: String { "\(scenario) \(verdict) \(counterfactual ? 1 : 0)" }
+        var note: String { "\(scenario) \(verdict) \(counterfactual ? 1 : 0) \(sure ? 1 : 0) \(String(answer, radix: 16))" }
     }
 
     /// One trajectory: its situations (analysed now, or nil when the previous build's notes serve) and
@@ -149,7 +157,7 @@ public final class CSChainBuilder: ReusingBuilder {
             } else {
                 unitsMade += 1
                 let situations = made[i]!
-                entries.append(Entry(trajectory: t, key: keys[i], summaries: situations.map(Summary.init), situations: situations, previous: nil))
+                entries.append(Entry(trajectory: t, key: keys[i], summaries: situations.map { Summary($0, rules: collector.analyzer.rules) }, situations: situations, previous: nil))
             }
         }
     }
@@ -217,6 +225,10 @@ public final class CSChainBuilder: ReusingBuilder {
             "balanced": .bool(balanced),
             "counterfactual_records": .int(Int64(kept.filter { summary($0).counterfactual }.count)),
             "verdicts": counts(Dictionary(grouping: kept, by: { summary($0).verdict }).mapValues(\.count)),
+            // How often the judge could not resolve a target (a variable, an unknown script) it rested on.
+            "judge_not_sure": .int(Int64(kept.filter { !summary($0).sure }.count)),
+            // Distinct final answers with the action's own command masked: how much the answers vary.
+            "distinct_final_answers_commands_masked": .int(Int64(Set(kept.map { summary($0).answer }).count)),
         ]
     }
 
