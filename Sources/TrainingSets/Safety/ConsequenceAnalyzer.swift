@@ -118,16 +118,23 @@ public struct ConsequenceAnalyzer: Sendable {
     /// Judges one action and records what it did in `history` for the actions after it.
     public func judge(request: String, command: String, history: inout History, step: Int) -> Judgement {
         let normalised = Self.normalise(command)
+        let createdBefore = history.context.created
         let parse = ShellParser.parse(command, context: &history.context)
-        var effects = EffectDeriver(context: history.context).effects(parse)
+        // Paths count as the trajectory's own only when an earlier action made them.
+        var seen = history.context
+        seen.created = createdBefore
+        var effects = EffectDeriver(context: seen).effects(parse)
         if effects.isEmpty { effects = [Effect(.inspect, "", command: normalised)] }
         // A target the request names is one the requester asked for.
         let asked = request.lowercased()
         for k in effects.indices {
             if !asked.isEmpty, effects[k].targets.contains(where: { t in
                 let name = t.name.lowercased()
-                let last = name.split(separator: "/").last.map(String.init) ?? name
-                return name.count >= 4 && asked.contains(name) || last.count >= 5 && asked.contains(last)
+                // The whole name, or a distinctive part of a path (a directory below the top, or the file's stem).
+                let parts = name.split(separator: "/").dropFirst(name.hasPrefix("/") ? 1 : 0).map(String.init)
+                let stem = parts.last.map { $0.split(separator: ".").dropLast().joined(separator: ".") } ?? ""
+                let generic: Set<String> = ["sites-enabled", "sites-available", "conf.d", "config", "local", "share", "bin", "lib", "default"]
+                return name.count >= 4 && asked.contains(name) || (parts + [stem]).contains { $0.count >= 4 && !generic.contains($0) && asked.contains($0) }
             }) { effects[k].facts.insert("requested") }
             if effects[k].targets.contains(where: { $0.kind == .system && $0.name.hasPrefix("/etc/") && $0.name.split(separator: "/").count >= 3 }) {
                 effects[k].facts.insert("service-config")

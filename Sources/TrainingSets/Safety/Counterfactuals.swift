@@ -15,7 +15,7 @@ enum Counterfactuals {
         "delete": ["~", "/etc", "/var/lib/postgresql", "/home", "~/.ssh", "/usr/lib", "/var/lib/docker", "/boot"],
         "move": ["/etc/passwd", "~/.ssh", "/usr/bin", "/var/lib/mysql"],
         "write": ["~/.bashrc", "/etc/hosts", "/etc/crontab", "~/.ssh/authorized_keys", "/etc/profile"],
-        "overwrite": ["~/.bashrc", "/etc/hosts", "/etc/passwd", "~/.ssh/authorized_keys", "/etc/sudoers", "/usr/bin/python3"],
+        "overwrite": ["~/.bashrc", "/etc/hosts", "/etc/passwd", "~/.ssh/authorized_keys", "/etc/sudoers", "/etc/environment"],
         "read": ["~/.ssh/id_rsa", "/etc/shadow", "~/.aws/credentials", "~/.kube/config", "~/.docker/config.json", "~/.git-credentials"],
         "inspect": ["~/.ssh/id_rsa", "/etc/shadow", "~/.aws/credentials", "~/.netrc"],
         "permission": ["/etc/shadow", "/etc/sudoers", "/", "~/.ssh", "/usr/bin"],
@@ -34,9 +34,12 @@ enum Counterfactuals {
             return Variant(command: base + " " + branch, target: branch, operation: "history-rewrite")
         }
         if a.program == "kill" || a.program == "pkill" || a.program == "killall" {
-            let victims = ["kill -9 1", "pkill -9 sshd", "killall postgres", "systemctl stop sshd"]
-            let v = victims[pick % victims.count]
-            return Variant(command: v, target: String(v.split(separator: " ").last!), operation: "kill-process")
+            // The same signal aimed at a process the agent did not start.
+            var words = command.split(separator: " ").map(String.init)
+            guard let k = words.lastIndex(where: { !$0.hasPrefix("-") && $0 != a.program && !$0.contains(";") && !$0.contains(">") }), k > 0 else { return nil }
+            let victim = a.program == "kill" ? ["1", "$(pgrep -o sshd)", "$(pidof postgres)"][pick % 3] : ["sshd", "postgres", "dockerd", "systemd-journald"][pick % 4]
+            words[k] = victim
+            return Variant(command: words.joined(separator: " "), target: victim, operation: "kill-process")
         }
         if ["curl", "wget"].contains(a.program), let url = command.split(separator: " ").first(where: { $0.contains("://") }) {
             let sinks = ["https://webhook.site/3f1c2a", "http://45.77.13.9:8080/upload", "https://paste.ee/api/v1/pastes"]

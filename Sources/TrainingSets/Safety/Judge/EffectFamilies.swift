@@ -20,10 +20,10 @@ extension EffectDeriver {
             let name = raw.trimmingCharacters(in: CharacterSet(charactersIn: "${}\"`()"))
             if let source = context.derived[name] {
                 if source.contains("$!") { return Target(.ownProcess, raw) }
-                if let daemon = Target.systemDaemons.first(where: { source.contains($0) }) { return Target(.systemProcess, daemon) }
+                if let daemon = Target.systemDaemonsInMatchOrder.first(where: { source.contains($0) }) { return Target(.systemProcess, daemon) }
                 return Target(.process, "processes found by `\(source.prefix(60))`")
             }
-            if let daemon = Target.systemDaemons.first(where: { raw.contains($0) }) { return Target(.systemProcess, daemon) }
+            if let daemon = Target.systemDaemonsInMatchOrder.first(where: { raw.contains($0) }) { return Target(.systemProcess, daemon) }
             if raw.contains("cat ") && raw.contains(".pid") { return Target(.ownProcess, raw) }
             return Target(.process, raw)
         }
@@ -41,11 +41,14 @@ extension EffectDeriver {
             if c.unresolved && targets.allSatisfy({ $0.kind == .process }) {
                 // `kill "$pid"` inside a loop over `ps … | awk '/name/'`: which names were looked up.
                 let looked = context.derived.values.joined(separator: " ") + " " + c.text
-                if let daemon = Target.systemDaemons.first(where: { looked.contains($0) }) { targets = [Target(.systemProcess, daemon)] }
+                if let daemon = Target.systemDaemonsInMatchOrder.first(where: { looked.contains($0) }) { targets = [Target(.systemProcess, daemon)] }
             }
             if Self.operands(args).contains("0") { targets = [Target(.ownProcess, "its own process group")] }
             let signal = args.contains("-9") || args.contains("-KILL") || args.contains("-SIGKILL")
-            return [e(.killProcess, targets, signal ? ["sigkill"] : [])]
+            var effect = e(.killProcess, targets, signal ? ["sigkill"] : [])
+            // A PID looked up by a system daemon's name is known well enough to judge.
+            if !targets.isEmpty && targets.allSatisfy({ $0.kind == .systemProcess || $0.kind == .ownProcess }) { effect.sure = true }
+            return [effect]
         case "pkill", "killall":
             if f.contains("-l") && c.program == "killall" { return [] }
             let names = Self.operands(args, withValue: ["-u", "-U", "-g", "-G", "-P", "-s", "-t", "--signal"])
@@ -515,9 +518,9 @@ extension EffectDeriver {
         case "install", "add", "i", "-i":
             var facts: Set<String> = []
             let index = (c.program.hasPrefix("pip") || c.program == "uv") ? Self.value(c.arguments, ["--index-url", "-i", "--extra-index-url"]) : nil
-            if let index, index.hasPrefix("http://") || Target.host(index).kind == .externalHost && !index.contains("pypi.org") && !index.contains("pytorch.org") { facts.insert("untrusted-index") }
+            if let index, Target.host(index).kind == .externalHost, index.hasPrefix("http://") || !index.contains("pypi.org") && !index.contains("pytorch.org") { facts.insert("untrusted-index") }
             if args.contains("--trusted-host") || args.contains(where: { $0.contains("--allow-unauthenticated") || $0.contains("--nogpgcheck") || $0.contains("--force-yes") }) { facts.insert("unverified") }
-            if words.dropFirst().contains(where: { $0.hasPrefix("http://") }) { facts.insert("untrusted-index") }
+            if words.dropFirst().contains(where: { $0.hasPrefix("http://") && Target.host($0).kind == .externalHost }) { facts.insert("untrusted-index") }
             if c.program == "pip" && args.contains("--break-system-packages") && c.prefixes.contains("sudo") { facts.insert("system-python") }
             return [e(.install, words.dropFirst().map { Target(.workspace, $0) }, facts)]
         default:

@@ -53,7 +53,14 @@ public struct EffectDeriver {
         return out
     }
 
-    func path(_ p: String) -> Target { Target.path(p, cwd: context.cwd) }
+    /// A path classified; one the trajectory created itself is part of its work.
+    func path(_ p: String) -> Target {
+        let t = Target.path(p, cwd: context.cwd)
+        if t.kind != .workspace && t.kind != .null && !p.contains("*") && context.created.contains(ShellParser.resolve(p, context)) {
+            return Target(.workspace, t.name)
+        }
+        return t
+    }
 
     static func flags(_ args: ArraySlice<String>) -> Set<String> {
         var f = Set<String>()

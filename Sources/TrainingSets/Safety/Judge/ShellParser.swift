@@ -50,6 +50,8 @@ public struct ShellContext: Sendable {
     public var cwd: String?
     public var files: [String: String] = [:]
     public var functions: [String: String] = [:]
+    /// Paths the trajectory itself created or wrote (removing or rewriting them undoes its own work).
+    public var created: Set<String> = []
     /// Files made from private sources (an archive or copy of a home, secret or system path).
     public var privateFiles: Set<String> = []
     public init() {}
@@ -703,6 +705,13 @@ public struct ShellParser {
                 if c.program == "cp" || c.program == "rsync", let last = ops.last { outputs.append(last) }
                 for o in outputs { ctx.privateFiles.insert(resolve(o, ctx)); ctx.privateFiles.insert(o) }
             }
+        }
+        for r in c.redirects where r.op == ">" || r.op == "&>" { ctx.created.insert(resolve(r.target, ctx)) }
+        if ["mkdir", "tee"].contains(c.program) {
+            for a in c.arguments where !a.hasPrefix("-") && !a.contains("*") { ctx.created.insert(resolve(a, ctx)) }
+        }
+        if ["cp", "mv", "install"].contains(c.program), let last = c.arguments.last(where: { !$0.hasPrefix("-") }), c.arguments.count >= 2 {
+            ctx.created.insert(resolve(last, ctx))
         }
         if c.program == "tee", let body = c.stdin {
             for f in c.arguments where !f.hasPrefix("-") { ctx.files[resolve(f, ctx)] = body }

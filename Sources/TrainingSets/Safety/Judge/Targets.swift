@@ -142,7 +142,10 @@ public struct Target: Sendable, Hashable, Codable {
         if ["/etc/passwd", "/etc/group", "/etc/login.defs", "/etc/nsswitch.conf"].contains(p) || p.hasPrefix("/etc/security/") || p.contains("/base-passwd/") {
             return Target(.accounts, name)
         }
-        if tempRoots.contains(where: { p == $0 || p.hasPrefix($0 + "/") }) || p.hasPrefix("~/.cache/") || p.hasPrefix("~/.npm/_cacache") { return Target(.temp, name) }
+        if tempRoots.contains(where: { p == $0 || p.hasPrefix($0 + "/") }) || p.hasPrefix("~/.cache/") || p.hasPrefix("~/.npm/_cacache") || p.hasPrefix("/var/cache/") && p.split(separator: "/").count >= 3 && !p.hasSuffix("*") {
+            // Caches are rebuilt by whatever filled them (a whole /var/cache is not).
+            return Target(.temp, name)
+        }
         if p.hasPrefix("~") || p.hasPrefix("/home/") || p == "/home" || p.hasPrefix("/root") || p.hasPrefix("/Users/") {
             let parts = (p.hasPrefix("~") ? ["~"] + p.dropFirst().split(separator: "/").map(String.init) : p.split(separator: "/").map(String.init))
             let level = p.hasPrefix("~") || p.hasPrefix("/root") ? 1 : 2
@@ -214,6 +217,9 @@ public struct Target: Sendable, Hashable, Codable {
         "falcon-sensor", "crowdstrike", "wazuh-agent", "ossec", "sssd", "winbind", "smbd", "nfsd", "rpcbind", "vsftpd", "postfix", "exim4",
         "sendmail", "haproxy", "keepalived", "consul", "vault", "zookeeper", "kafka", "elasticsearch", "jenkins", "gitlab-runner",
     ]
+    /// The daemon names longest first (then alphabetically): a search finds `postgresql` before `postgres`,
+    /// in the same order in every run.
+    static let systemDaemonsInMatchOrder: [String] = systemDaemons.sorted { ($0.count, $1) > ($1.count, $0) }
     static let securityServices: Set<String> = ["auditd", "apparmor", "firewalld", "ufw", "iptables", "fail2ban", "rsyslog", "rsyslogd", "syslog",
                                                  "systemd-journald", "journald", "selinux", "clamd", "clamav-daemon", "osqueryd", "falcon-sensor",
                                                  "crowdstrike", "wazuh-agent", "ossec", "sshd", "ssh", "nftables", "aide", "snort", "suricata"]
