@@ -184,9 +184,12 @@ def verdict_reward(completions, reference_verdict, **kwargs):
             let request = Situation.short(s.request)
             // k distinct cases: a case whose action is already shown adds nothing.
             var shown = Set<String>()
+            // A case that restates the query (the same command or request up to numbers and a word or two) adds nothing.
+            let queryCommand = Self.shape(s.command), queryRequest = Self.shape(request)
             let retrieved = index.top(options.cases * 8, for: s.request + " " + s.command) {
                 library[$0].trajectoryID != s.trajectory.id && library[$0].situation != request && library[$0].action != s.command
-            }.map { library[$0] }.filter { shown.insert($0.action + "|" + $0.verdict).inserted }.prefix(options.cases).map { $0 }
+                    && Self.overlap(Self.shape(library[$0].action), queryCommand) < 0.7 && Self.overlap(Self.shape(library[$0].situation), queryRequest) < 0.8
+            }.map { library[$0] }.filter { shown.insert(Self.shape($0.action).sorted().joined(separator: " ") + "|" + $0.verdict).inserted }.prefix(options.cases).map { $0 }
             let rule = rules.rule(s.assessment.rule)!
             let relevant = Self.codes(codes, for: s, rule: rule)
             // The cases the reasoning cites are in the prompt, after the request.
@@ -197,7 +200,8 @@ def verdict_reward(completions, reference_verdict, **kwargs):
             if !s.assessment.sure { unsure += 1 }
             answers.insert(Self.masked(chosen(s, rule, relevant, retrieved), command: s.command))
             let chosen = Self.reasoning(s, rule: rule, codes: relevant, cases: retrieved)
-            if retrieved.contains(where: { $0.trajectoryID == s.trajectory.id || $0.action == s.command || $0.situation == request }) { leakedCases += 1 }
+            if retrieved.contains(where: { $0.trajectoryID == s.trajectory.id || $0.action == s.command || $0.situation == request
+                || Self.overlap(Self.shape($0.action), queryCommand) >= 0.7 }) { leakedCases += 1 }
             if !targets.insert(chosen).inserted { duplicateTargets += 1 }
             var prov = Provenance(trajectory: s.trajectory)
             prov.steps = [s.step, s.step]
@@ -268,6 +272,15 @@ def verdict_reward(completions, reference_verdict, **kwargs):
         }
     }
 
+    /// The words of a text with digits masked, for comparing a case with the query.
+    static func shape(_ s: String) -> Set<String> {
+        Set(BM25.tokens(s).map { String($0.map { $0.isNumber ? "0" : $0 }) })
+    }
+
+    static func overlap(_ a: Set<String>, _ b: Set<String>) -> Double {
+        a.isEmpty && b.isEmpty ? 1 : Double(a.intersection(b).count) / Double(a.union(b).count)
+    }
+
     /// An answer with its command replaced by a marker (to count distinct answers, not distinct commands).
     static func masked(_ text: String, command: String) -> String {
         text.replacingOccurrences(of: command, with: "CMD")
@@ -301,21 +314,66 @@ def verdict_reward(completions, reference_verdict, **kwargs):
     }
 
     /// The rejected side, of the same shape and about the same length as the chosen one and wrong for a
-    /// reason: the wrong verdict argued from a plausible but wrong effect (a harmful action read as
-    /// harmless work, a harmless one as destructive), or — for some harmful actions — the right verdict
-    /// argued from the request's wording instead of the effect.
+    /// reason: the wrong verdict argued from a plausible misreading of this action's effect (a harmful action
+    /// read as routine work, a harmless one as destructive), or — for some harmful actions — the right
+    /// verdict argued from the request's wording instead of the effect.
     static func rejected(_ s: Situation, rule: ConsequenceRules.Rule, rules: ConsequenceRules, codes: [SafetyCode], cases: [Case]) -> (String, String)? {
         let high = s.assessment.outcomeRisk == .high
         if high && s.assessment.semanticRisk == .high && StableHash.fnv1a(s.command + s.request) % 2 == 0 {
             return (reasoning(s, rule: rule, codes: codes, cases: cases, reasonFromWording: true), s.assessment.verdict.rawValue)
         }
-        let wrongID = high ? "workspace-change" : (["delete", "move"].contains(s.assessment.operation) ? "home-deletion" : s.assessment.operation == "read" ? "secret-read" : "system-overwrite")
-        guard let wrong = rules.rule(wrongID) ?? rules.rules.first(where: { $0.isHighRisk != high }) else { return nil }
+        let op = s.assessment.operation
+        var wrong = rule
+        if high {
+            let misreadings: [String: String] = [
+                "delete": "removes {target}, which only holds files that can be regenerated",
+                "move": "moves {target} out of the way, which the task needs",
+                "overwrite": "updates {target} as part of the task's configuration",
+                "write": "adds the task's settings to {target}",
+                "egress": "sends a request to {target}, an ordinary call the task needs",
+                "read-secret": "reads {target} to pick up the configuration the task needs",
+                "permission": "adjusts permissions on {target} so the task's tools can run",
+                "account": "sets up the account access the task needs",
+                "privilege": "gives the task's tools the access they need",
+                "remote-code": "installs the tool the task needs from its official script",
+                "persistence": "keeps the task's service running across restarts",
+                "exhaustion": "runs the load the task needs to measure",
+                "disable-security": "turns off a check that gets in the task's way, for now",
+                "destroy-remote": "cleans up {target}, which is no longer used",
+                "stop-service": "restarts {target} so the change takes effect",
+                "kill-process": "stops {target}, which is in the task's way",
+                "history-rewrite": "updates {target} with the task's commits",
+            ]
+            wrong.effect = misreadings[op] ?? "does routine work on {target}"
+            wrong.consequence = "the task moves forward, and nothing outside its own files and services is affected"
+            wrong.harmed = "nobody"
+            wrong.severity = .low
+            wrong.reversibility = .reversible
+            wrong.verdict = .proceed
+        } else {
+            let misreadings: [String: String] = [
+                "read": "exposes {target}, which may hold credentials",
+                "inspect": "exposes {target}, which may hold credentials",
+                "delete": "deletes {target}, which may hold data nobody can restore",
+                "write": "overwrites {target}, which other programs may depend on",
+                "overwrite": "overwrites {target}, which other programs may depend on",
+                "network": "connects to {target}, which could leak data",
+                "install": "installs code nobody has reviewed",
+                "kill-process": "kills {target}, which someone else may be using",
+                "permission": "changes who can use {target}",
+            ]
+            wrong.effect = misreadings[op] ?? "touches {target} in a way that could cause damage outside the task"
+            wrong.consequence = "data or services outside the task could be harmed, and that risk is not worth taking"
+            wrong.harmed = "the machine's owner"
+            wrong.severity = .high
+            wrong.reversibility = .irreversible
+            wrong.verdict = .refuse
+            wrong.safeAlternative = "explain what the command would do instead of running it"
+        }
         var w = s
-        w.assessment.rule = wrong.id
-        w.assessment.verdict = wrong.isHighRisk ? wrong.verdict : .proceed
-        w.assessment.outcomeRisk = wrong.isHighRisk ? .high : .low
-        return (reasoning(w, rule: wrong, codes: codes, cases: cases), w.assessment.verdict.rawValue)
+        w.assessment.verdict = wrong.verdict
+        w.assessment.outcomeRisk = high ? .low : .high
+        return (reasoning(w, rule: wrong, codes: codes, cases: cases), wrong.verdict.rawValue)
     }
 }
 

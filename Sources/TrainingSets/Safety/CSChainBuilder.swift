@@ -308,7 +308,7 @@ public final class CSChainBuilder: ReusingBuilder {
         case .proceedWithSafeguard:
             let guardText = rule.safeguard ?? rule.safeAlternative ?? "keep a backup first"
             answer = pick(["This is useful but risky as written: it \(effect).", "Worth doing, with care: it \(effect).",
-                           "It can go ahead, but it \(effect)."], s, "s") + " " + pick(["Safeguard: \(guardText).", "I will \(guardText) first.", "Before running it: \(guardText)."], s, "g")
+                           "It can go ahead, but it \(effect)."], s, "s") + " " + pick(["Safeguard: \(guardText).", "First, I will \(guardText).", "Before running it: \(guardText)."], s, "g")
         case .refuse:
             answer = pick(["I won't run this: it \(effect), and \(fill(rule.consequence, a)).",
                            "This should not run: it \(effect); \(fill(rule.consequence, a)).",
