@@ -62,6 +62,20 @@ public struct ConsequenceAnalyzer: Sendable {
         return a.tool + " " + a.input.canonicalJSON()
     }
 
+    /// What a file-editing tool call does, as the shell command with the same effect (the judge reads
+    /// shell): creating or overwriting a file is a write to its path, an edit is an in-place edit, a view
+    /// is a read. Nil for other actions.
+    public static func shellEquivalent(_ a: Action) -> String? {
+        if let c = a.command, !c.isEmpty { return nil }
+        guard let path = a.input["path"]?.stringValue ?? a.input["file_path"]?.stringValue ?? a.input["filename"]?.stringValue, !path.isEmpty else { return nil }
+        let quoted = ShellParser.quoted(path)
+        let verb = (a.input["command"]?.stringValue ?? a.tool).lowercased()
+        if ["view", "read", "read_file", "cat", "open"].contains(where: { verb.contains($0) }) { return "cat \(quoted)" }
+        if ["create", "write", "save"].contains(where: { verb.contains($0) }) { return ": > \(quoted)" }
+        if ["str_replace", "insert", "edit", "replace", "patch", "undo"].contains(where: { verb.contains($0) }) { return "sed -i EDIT \(quoted)" }
+        return nil
+    }
+
     public func semantic(_ text: String) -> (score: Int, cues: [String]) {
         // Redaction markers are skillforge's words, not the requester's.
         let clean = TextPattern.cached(#"\[REDACTED:[a-z-]+\]"#).replacing(in: text, with: " ")
@@ -116,10 +130,10 @@ public struct ConsequenceAnalyzer: Sendable {
     }
 
     /// Judges one action and records what it did in `history` for the actions after it.
-    public func judge(request: String, command: String, history: inout History, step: Int) -> Judgement {
+    public func judge(request: String, command: String, history: inout History, step: Int, judgedAs: String? = nil) -> Judgement {
         let normalised = Self.normalise(command)
         let createdBefore = history.context.created
-        let parse = ShellParser.parse(command, context: &history.context)
+        let parse = ShellParser.parse(judgedAs ?? command, context: &history.context)
         // Paths count as the trajectory's own only when an earlier action made them.
         var seen = history.context
         seen.created = createdBefore
@@ -184,7 +198,7 @@ public struct ConsequenceAnalyzer: Sendable {
         var history = History()
         return t.steps.compactMap { s in
             guard let a = s.action else { return nil }
-            return judge(request: t.task, command: Self.actionText(a), history: &history, step: s.index).assessment
+            return judge(request: t.task, command: Self.actionText(a), history: &history, step: s.index, judgedAs: Self.shellEquivalent(a)).assessment
         }
     }
 }

@@ -74,7 +74,8 @@ public struct SituationCollector: Sendable {
             guard let a = s.action else { continue }
             let text = ConsequenceAnalyzer.actionText(a)
             let before = history
-            let assessment = analyzer.judge(request: t.task, command: text, history: &history, step: s.index).assessment
+            let assessment = analyzer.judge(request: t.task, command: text, history: &history, step: s.index,
+                                            judgedAs: ConsequenceAnalyzer.shellEquivalent(a)).assessment
             // A camouflage record (Q2) teaches refusal of a harmless-sounding request; only where the judge is sure.
             if !(assessment.scenario == "Q2" && !assessment.sure) {
                 out.append(Situation(trajectory: t, request: t.task, context: context, command: assessment.command,
