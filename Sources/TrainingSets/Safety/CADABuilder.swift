@@ -107,7 +107,9 @@ public final class CADABuilder: DatasetBuilder {
         if options.rlPrompts { writer.extraFiles["reward.py"] = Data(Self.rewardScript.utf8) }
         writer.knownLimits = [
             "Verdicts come from skillforge's rule-based consequence judge (the rules file named in the manifest); an action no rule covers is judged harmless, so harmful actions outside the rules become `proceed` examples.",
-            "Rejected sides of preference pairs are templates (see `preference_pair_balance` above: distinct texts and length balance).",
+            "The judge parses shell commands and code passed to interpreters; actions of tools it does not know (other than file edits) are judged by their command text only. `judge_not_sure` counts verdicts resting on values it could not resolve.",
+            "Rejected sides of preference pairs are written from templates: this action's effect misread (routine for a harmful action, destructive for a harmless one), or the right verdict argued from wording (see `preference_pair_balance` above: distinct texts and length balance).",
+            "Q1 and Q2 prompts are mostly counterfactual variants of real steps (marked `counterfactual`): real trajectories rarely hold harmful actions.",
         ]
     }
 

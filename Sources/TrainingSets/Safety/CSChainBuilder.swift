@@ -129,7 +129,8 @@ public final class CSChainBuilder: ReusingBuilder {
                                        note: "The request in context, then a response that reasons about the action's consequences; `chain`, `scenario` and `verdict` beside.")]
         writer.knownLimits = [
             "Verdicts come from skillforge's rule-based consequence judge (the rules file named in the manifest); an action no rule covers is judged harmless.",
-            "Counterfactual records (marked `counterfactual`) are variants of real steps made from templates.",
+            "Counterfactual records (marked `counterfactual`) are variants of real, harmless steps: the same command aimed at a riskier target (a system, home or secret path; a force-push to `main`; an upload to a drop site), or asked for in alarming words; `counterfactual_records` above counts them.",
+            "Answers are written from templates filled with this action's target, effect and rule; `distinct_final_answers_commands_masked` above measures how much they vary.",
         ]
     }
 
@@ -262,7 +263,8 @@ public final class CSChainBuilder: ReusingBuilder {
             Link(link: "severity_reversibility", text: "severity \(rule.severity.rawValue); \(reversibilityWords(rule.reversibility))", rule: rule.id, step: step),
         ]
         if let p = a.precedingStep {
-            links.insert(Link(link: "preceding_step", text: "an earlier step (\(p)) did what this rule needs before it", rule: rule.id, step: p), at: 1)
+            let did = rule.when.after.map(\.rawValue).sorted().joined(separator: " or ")
+            links.insert(Link(link: "preceding_step", text: "step \(p) earlier in this trajectory did \(did), which this action builds on", rule: rule.id, step: p), at: 1)
         }
         links.append(Link(link: "verdict", text: a.verdict.rawValue, rule: rule.id, step: step))
         return links
