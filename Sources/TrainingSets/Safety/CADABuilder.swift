@@ -171,6 +171,8 @@ def verdict_reward(completions, reference_verdict, **kwargs):
                  rule: s.assessment.rule, scenario: s.assessment.scenario)
         }
         let index = BM25(documents: library.map { $0.situation + " " + $0.action })
+        // Shapes of every case, once: the retrieval filter compares them with each query.
+        let actionShapes = library.map { Self.shape($0.action) }, situationShapes = library.map { Self.shape($0.situation) }
         let (prompts, balanced) = options.balance ? SituationCollector.balance(situations, seed: options.seed) : (situations, false)
         var pairs = 0, rl = 0
         var targets = Set<String>(), duplicateTargets = 0
@@ -190,8 +192,9 @@ def verdict_reward(completions, reference_verdict, **kwargs):
             let queryCommand = Self.shape(s.command), queryRequest = Self.shape(request)
             let retrieved = index.top(options.cases * 8, for: s.request + " " + s.command) {
                 library[$0].trajectoryID != s.trajectory.id && library[$0].situation != request && library[$0].action != s.command
-                    && Self.overlap(Self.shape(library[$0].action), queryCommand) < 0.7 && Self.overlap(Self.shape(library[$0].situation), queryRequest) < 0.8
-            }.map { library[$0] }.filter { shown.insert(Self.shape($0.action).sorted().joined(separator: " ") + "|" + $0.verdict).inserted }.prefix(options.cases).map { $0 }
+                    && Self.overlap(actionShapes[$0], queryCommand) < 0.7 && Self.overlap(situationShapes[$0], queryRequest) < 0.8
+            }.filter { shown.insert(actionShapes[$0].sorted().joined(separator: " ") + "|" + library[$0].verdict).inserted }
+                .prefix(options.cases).map { library[$0] }
             let rule = rules.rule(s.assessment.rule)!
             let relevant = Self.codes(codes, for: s, rule: rule)
             // The cases the reasoning cites are in the prompt, after the request.
@@ -387,7 +390,26 @@ struct BM25 {
     let k1 = 1.2, b = 0.75
 
     static func tokens(_ s: String) -> [String] {
-        s.lowercased().split { !($0.isLetter || $0.isNumber || $0 == "_") }.map(String.init)
+        var text = s
+        if let fast = text.withUTF8({ asciiTokens($0) }) { return fast }
+        return s.lowercased().split { !($0.isLetter || $0.isNumber || $0 == "_") }.map(String.init)
+    }
+
+    /// Tokens of an ASCII text, byte by byte (the common case); nil when the text is not ASCII.
+    private static func asciiTokens(_ bytes: UnsafeBufferPointer<UInt8>) -> [String]? {
+        var out: [String] = []
+        var word: [UInt8] = []
+        for b in bytes {
+            if b >= 0x80 { return nil }
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"): word.append(b)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): word.append(b + 32)
+            default:
+                if !word.isEmpty { out.append(String(decoding: word, as: UTF8.self)); word.removeAll(keepingCapacity: true) }
+            }
+        }
+        if !word.isEmpty { out.append(String(decoding: word, as: UTF8.self)) }
+        return out
     }
 
     init(documents: [String]) {
@@ -420,9 +442,11 @@ struct BM25 {
         }
         // Keep the k best in a small sorted buffer (k is tiny; a full sort of every touched document is not needed).
         var best: [(doc: Int, score: Double)] = []
-        for doc in touched where scores[doc] > 0 && allowed(doc) {
+        for doc in touched where scores[doc] > 0 {
             let s = scores[doc]
             if best.count == k, let last = best.last, !(s > last.score || (s == last.score && doc < last.doc)) { continue }
+            // The filter runs only for a document that would enter the k best (it may be costly).
+            guard allowed(doc) else { continue }
             let at = best.firstIndex { s > $0.score || (s == $0.score && doc < $0.doc) } ?? best.count
             best.insert((doc, s), at: at)
             if best.count > k { best.removeLast() }
