@@ -154,4 +154,20 @@ struct FastJSONTests {
             }
         }
     }
+
+    /// `JSONValue.parse` (the reader of every JSON-lines importer) gives what JSONDecoder gives, or nil
+    /// where JSONDecoder fails too.
+    @Test func valueParserAgreesWithJSONDecoder() throws {
+        let docs = [
+            #"{"n":1.0}"#, #"{"n":1e2}"#, #"{"n":-0}"#, #"{"n":-0.0}"#, #"{"n":1.5}"#, #"{"n":10000000000000000000}"#,
+            #"{"n":-9223372036854775808}"#, #"{"n":1e400}"#, #"{"n":123456789012345678.5}"#, #"{"n":01}"#, #"{"n":-}"#,
+            #"{"s":"\u00e9\ud83d\ude00\n\t\"\\\/"}"#, #"{"s":"\ud800"}"#, #"{"s":"a\u0000b"}"#,
+            #"{"a":1,"a":2}"#, #"null"#, #"[1,2,]"#, #"{"a":[[[[[[[[[[1]]]]]]]]]]}"#, #"{"a" : [ true , false , null ] }"#,
+            "{\"s\":\"raw\ttab\"}", "{\"s\":\"caf\u{e9}\"}", #"  [{"x":{}}, "y", 2.25]  "#, #"{"a":1} x"#, #""just text""#, "",
+        ]
+        for d in docs {
+            let reference = try? JSONCoding.decoder.decode(JSONValue.self, from: Data(d.utf8))
+            #expect(JSONValue.parse(d) == reference, "\(d)")
+        }
+    }
 }

@@ -67,6 +67,17 @@ import Testing
         #expect(r.dropped["tool_call_without_result"] == 1)
     }
 
+    /// Line ends (CRLF, progress-bar CR) and terminal escapes are cleaned in every text and counted.
+    @Test func textIsCleanedAndTheCleaningCounted() throws {
+        let row = #"{"id":"c","messages":[{"role":"user","content":"Run it.\r\nNow."},{"role":"assistant","tool_calls":[{"id":"a","function":{"name":"bash","arguments":{"command":"make"}}}]},{"role":"tool","tool_call_id":"a","content":"10%\r50%\r100%\r\n\u001b[32mok\u001b[0m caf\u00e9 \u001b\u00e9"}],"outcome":"success"}"#
+        let r = try Importers.importFile(path: try write([row]), display: "rows.jsonl")
+        let t = try #require(r.trajectories.first)
+        #expect(t.task == "Run it.\nNow.")
+        #expect(t.steps.first?.observation?.content == "10%\n50%\n100%\nok caf\u{e9} ")
+        #expect(r.cleaned["line_endings"] == 2)
+        #expect(r.cleaned["ansi_escapes"] == 1)
+    }
+
     @Test func theEngineStreamsTheSameRecords() throws {
         // The line-by-line decoder the engine uses gives the importer's trajectories.
         let path = try write(Self.rows)

@@ -19,6 +19,24 @@ public enum NativeFastDecoder {
     }
 }
 
+extension JSONValue {
+    /// A JSON document read the way `JSONDecoder` reads it into a `JSONValue`, through the one-pass byte
+    /// reader when it is sure of the result (see `NativeFastDecoder`), else through `JSONDecoder`; nil when
+    /// the bytes are not JSON.
+    public static func parse(_ bytes: ArraySlice<UInt8>) -> JSONValue? {
+        let fast: JSONValue? = bytes.withUnsafeBufferPointer { buf in
+            var p = Parser(buf)
+            defer { p.scratch?.deallocate() }
+            guard let v = try? p.value() else { return nil }
+            p.skipSpace()
+            return p.i == buf.count ? v : nil
+        }
+        return fast ?? (try? JSONCoding.decoder.decode(JSONValue.self, from: Data(bytes)))
+    }
+
+    public static func parse(_ text: String) -> JSONValue? { parse(ArraySlice(text.utf8)) }
+}
+
 private struct GiveUp: Error {}
 
 private struct Parser {

@@ -203,9 +203,10 @@ extension JSONValue {
         var v = self
         for _ in 0..<2 {
             guard case .string(let s) = v else { break }
-            let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard trimmed.hasPrefix("{") || trimmed.hasPrefix("[") || trimmed.hasPrefix("\""),
-                  let parsed = try? JSONCoding.decoder.decode(JSONValue.self, from: Data(trimmed.utf8)) else { break }
+            // Only text that opens like JSON (after white space) is tried.
+            guard let first = s.utf8.first(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }),
+                  first == UInt8(ascii: "{") || first == UInt8(ascii: "[") || first == UInt8(ascii: "\""),
+                  let parsed = JSONValue.parse(ArraySlice(s.utf8)) else { break }
             v = parsed
         }
         return v
@@ -219,15 +220,30 @@ struct TextCleaner {
 
     func clean(_ text: String, observation: Bool, into result: inout ImportResult) -> String {
         var s = text
-        if s.contains("\r") {
-            s = s.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        // One pass over the bytes says which cleanings can apply (most texts need none).
+        var hasCR = false, hasESC = false, hasDataURI = false
+        s.utf8.withContiguousStorageIfAvailable { b in
+            for (i, c) in b.enumerated() {
+                switch c {
+                case 0x0D: hasCR = true
+                case 0x1B: hasESC = true
+                case 0x3B where !hasDataURI: hasDataURI = b[(i + 1)...].starts(with: "base64,".utf8)
+                default: continue
+                }
+            }
+        } ?? {
+            hasCR = s.utf8.contains(0x0D); hasESC = s.utf8.contains(0x1B); hasDataURI = s.contains(";base64,")
+        }()
+        if hasCR {
+            s = Self.normaliseLineEnds(s)
+            result.cleaned["line_endings", default: 0] += 1
         }
-        if s.contains("\u{1B}") {
+        if hasESC {
             let before = s
             s = Self.stripANSI(s)
             if s != before { result.cleaned["ansi_escapes", default: 0] += 1 }
         }
-        if s.contains(";base64,") {
+        if hasDataURI {
             let (t, n) = Self.dropDataURIs(s)
             s = t
             result.drop("base64_image", n)
@@ -239,19 +255,42 @@ struct TextCleaner {
         return s
     }
 
+    /// CRLF and lone CR (progress bars) become LF, byte by byte.
+    static func normaliseLineEnds(_ s: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count)
+        var previousCR = false
+        for c in s.utf8 {
+            if c == 0x0D { out.append(0x0A); previousCR = true; continue }
+            if c == 0x0A && previousCR { previousCR = false; continue }
+            previousCR = false
+            out.append(c)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     static func stripANSI(_ s: String) -> String {
-        var out = String.UnicodeScalarView()
-        var it = s.unicodeScalars.makeIterator()
-        while let c = it.next() {
-            guard c == "\u{1B}" else { out.append(c); continue }
-            guard let n = it.next() else { break }
-            if n == "[" {  // CSI: parameters then a final byte in @…~
-                while let x = it.next() { if (0x40...0x7E).contains(x.value) { break } }
-            } else if n == "]" {  // OSC: until BEL or ESC \
-                while let x = it.next() { if x == "\u{7}" || x == "\u{1B}" { break } }
+        let b = Array(s.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
+        var i = 0
+        while i < b.count {
+            let c = b[i]
+            i += 1
+            guard c == 0x1B else { out.append(c); continue }
+            guard i < b.count else { break }
+            let n = b[i]
+            i += 1
+            if n == UInt8(ascii: "[") {  // CSI: parameters then a final byte in @…~
+                while i < b.count { let x = b[i]; i += 1; if (0x40...0x7E).contains(x) { break } }
+            } else if n == UInt8(ascii: "]") {  // OSC: until BEL or ESC \
+                while i < b.count { let x = b[i]; i += 1; if x == 0x07 || x == 0x1B { break } }
+            } else {
+                // A two-character escape: the character after ESC goes with it, whole.
+                while i < b.count, b[i] & 0xC0 == 0x80 { i += 1 }
             }
         }
-        return String(out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func dropDataURIs(_ s: String) -> (String, Int) {

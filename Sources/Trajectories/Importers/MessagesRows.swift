@@ -48,7 +48,7 @@ public enum MessagesRows {
                     dropped: [:], cleaned: [:])
         }
         let repaired = UTF8Repair.repairIfNeeded(bytes)
-        guard let row = try? JSONCoding.decoder.decode(JSONValue.self, from: repaired.map { Data($0) } ?? Data(bytes)) else {
+        guard let row = JSONValue.parse(repaired.map { ArraySlice($0) } ?? bytes) else {
             return quarantine("invalid JSON: " + JSONShape.diagnose(bytes))
         }
         guard let object = row.objectValue else { return quarantine("not a conversation: a JSON \(Self.kind(row)), not an object") }
