@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "SkillsTests", dependencies: ["TestSupport", "Skills", "Trajectories"]),
         .testTarget(name: "ArchivesTests", dependencies: ["TestSupport", "Archives", "Trajectories"]),
         .testTarget(name: "CatalogTests", dependencies: ["TestSupport", "Catalog", "Trajectories"]),
-        .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "SampleCorpus", "Trajectories", "Pipelines", "Archives", "Skills", "Catalog", "Yams",
+        .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "SampleCorpus", "Trajectories", "Pipelines", "Prepare", "Archives", "Skills", "Catalog", "Yams",
                                                      .product(name: "GRDB", package: "GRDB.swift")],
                     resources: [.copy("Fixtures")]),
     ],

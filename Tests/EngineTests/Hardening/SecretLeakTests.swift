@@ -163,7 +163,8 @@ enum SecretFactory {
         Kind(name: "openai-key") { r in let v = r.chars(48, alnum); return ("OPENAI key sk-proj-\(v)", v) },
         Kind(name: "github-token") { r in let v = r.chars(36, alnum); return ("ghp_\(v)", v) },
         Kind(name: "stripe-key") { r in let v = r.chars(24, alnum); return ("sk_live_\(v)", v) },
-        Kind(name: "huggingface-token") { r in let v = r.chars(34, alnum); return ("hf_\(v)", v) },
+        // Hugging Face user access tokens: `hf_` and 34 letters of both cases.
+        Kind(name: "huggingface-token") { r in let v = r.chars(32, letters) + "aZ"; return ("hf_\(v)", v) },
         Kind(name: "gitlab-token") { r in let v = r.chars(20, alnum); return ("glpat-\(v)", v) },
         Kind(name: "npm-token") { r in let v = r.chars(36, alnum); return ("//registry.npmjs.org/:_authToken=npm_\(v)", v) },
         Kind(name: "pypi-token") { r in let v = r.chars(60, alnum); return ("pypi-AgEIcHlwaS5vcmc\(v)", v) },
@@ -199,6 +200,7 @@ enum SecretFactory {
     static let upperDigits = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
     static let lowerDigits = Array("abcdefghijklmnopqrstuvwxyz0123456789")
     static let alnum = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+    static let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
     static let base64 = alnum
     static let hex = Array("0123456789abcdef")
 }

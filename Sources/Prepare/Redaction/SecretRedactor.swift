@@ -19,8 +19,6 @@ public struct SecretRedactor: Sendable {
         let regex: Regex
         /// Capture group holding the secret (0 = the whole match).
         let group: Int
-        /// For assignment-shaped rules: false when the value is code, not a secret.
-        var checksValue = false
         /// What must follow a trigger for the rule to possibly match there (checked on bytes by the
         /// scanner, so the regular expression runs only where it can match).
         var follow: Follow = .anything
@@ -71,26 +69,6 @@ public struct SecretRedactor: Sendable {
         }
     }
 
-    /// `api_key=api_key`, `password: Optional[str] = None`, `PASSWORD=$DB_PASS`, `token=self.token`:
-    /// assignments whose value is a name, a type or a reference are code, not secrets.
-    static func looksLikeCode(value: String, key: String) -> Bool {
-        let v = value.lowercased()
-        if ["none", "null", "nil", "true", "false", "undefined", "str", "string", "optional", "bool", "int", "bytes",
-            "required", "secret", "password", "token", "await", "new", "function", "lambda", "async", "getpass", "input",
-            "return", "yield"].contains(v) { return true }
-        for prefix in ["$", "%", "<", "{", "[", "(", "os.", "self.", "this.", "process.", "env.", "config.", "settings.",
-                       "args.", "options.", "kwargs", "params.", "request."] where v.hasPrefix(prefix) { return true }
-        if v.contains("(") || v.contains("[") { return true }
-        // Example values in documentation: your_api_key_here, xxx, changeme…
-        for marker in ["your", "xxx", "example", "placeholder", "changeme", "here", "dummy", "redacted", "<", "..."] where v.contains(marker) {
-            return true
-        }
-        // The value repeats (part of) the key: `api_key=api_key`, `DB_PASSWORD=password`.
-        let key = key.lowercased()
-        let bare = v.trimmingCharacters(in: CharacterSet(charactersIn: "_-.,;"))
-        return !bare.isEmpty && bare.count >= 3 && key.contains(bare)
-    }
-
     /// `NSRegularExpression` is documented thread-safe for matching; this box says so to Swift 6.
     final class Regex: @unchecked Sendable {
         let re: NSRegularExpression
@@ -103,8 +81,9 @@ public struct SecretRedactor: Sendable {
     }
 
     /// Bumped whenever what redaction finds changes (2: keywords in any case and case-folded
-    /// spellings), so that ingest results cached by an earlier revision are not reused.
-    public static let revision = 2
+    /// spellings; 3: provider token formats, assignments in every syntax, structures, a secret found
+    /// once removed everywhere), so that ingest results cached by an earlier revision are not reused.
+    public static let revision = 3
 
     public let rules: [Rule]
     /// Finds, in one pass over a string's bytes, which rules' triggers occur in it.
@@ -113,7 +92,14 @@ public struct SecretRedactor: Sendable {
     /// windows — the reference the fast path must equal (tests and the redact fuzz target compare them).
     public var exhaustive = false
 
-    public init(secrets: Bool = true, emails: Bool = false) {
+    /// Provider formats, named assignments and structures run when secrets are redacted.
+    public let secrets: Bool
+    /// Rules from a gitleaks configuration (`redact: {rules: FILE}`), after the built-in ones.
+    public var custom: [CustomRule] = []
+
+    public init(secrets: Bool = true, emails: Bool = false, custom: [CustomRule] = []) {
+        self.secrets = secrets
+        self.custom = custom
         var r: [Rule] = []
         if secrets { r += Self.secretRules }
         if emails { r.append(Self.emailRule) }
@@ -142,68 +128,67 @@ public struct SecretRedactor: Sendable {
 
     static let secretRules: [Rule] = {
         func rule(_ kind: String, _ triggers: [String], _ pattern: String, group: Int = 0, _ follow: Follow = .anything) -> Rule {
-            Rule(kind: kind, triggers: triggers, regex: Regex(pattern), group: group, checksValue: kind == "password", follow: follow)
+            Rule(kind: kind, triggers: triggers, regex: Regex(pattern), group: group, follow: follow)
         }
         let token = ByteSet.token
         // Case-insensitive rules' triggers count in any ASCII case.
-        let ciPassword = ["password", "passwd", "secret", "token", "api_key", "apikey", "access_key", "_pwd"]
         return [
-            // Order matters: specific token shapes first, generic assignments last.
+            // The private key first (its base64 may hold anything); provider token formats
+            // (`TokenFormats`) run after it, then the rules below, then named assignments.
             rule("private-key", ["PRIVATE KEY"],
                  #"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\]*)"#),
-            rule("aws-access-key", ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA"],
-                 #"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"#, .run(ByteSet("0-9A-Z"), 16)),
             rule("aws-secret-key", ["aws_secret", "awssecret", "secret_access_key", "secretaccesskey"],
                  #"(?i)(?:aws_?secret_?access_?key|aws_?secret_?key|secretaccesskey)["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"#, group: 1),
-            rule("gcp-api-key", ["AIza"], #"\bAIza[0-9A-Za-z_\-]{35}"#, .run(token, 35)),
             rule("gcp-service-account-key", ["private_key_id"],
                  #""private_key_id"\s*:\s*"([0-9a-f]{40})""#, group: 1),
-            rule("anthropic-key", ["sk-ant-"], #"\bsk-ant-[A-Za-z0-9_\-]{20,}"#, .run(token, 20)),
-            rule("openai-key", ["sk-"], #"\bsk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"#, .run(token, 20)),
-            rule("github-token", ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
-                 #"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"#, .run(ByteSet("A-Za-z0-9_"), 22)),
-            rule("stripe-key", ["sk_live_", "sk_test_", "rk_live_", "rk_test_"], #"\b[rs]k_(?:live|test)_[0-9A-Za-z]{16,}"#, .run(.alnum, 16)),
-            rule("huggingface-token", ["hf_"], #"\bhf_[A-Za-z0-9]{30,}"#, .run(.alnum, 30)),
-            rule("gitlab-token", ["glpat-"], #"\bglpat-[A-Za-z0-9_\-]{20,}"#, .run(token, 20)),
-            rule("npm-token", ["npm_"], #"\bnpm_[A-Za-z0-9]{36}\b"#, .run(.alnum, 36)),
-            rule("pypi-token", ["pypi-AgE"], #"\bpypi-AgE[A-Za-z0-9_\-]{50,}"#, .run(token, 50)),
-            rule("sendgrid-key", ["SG."], #"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b"#, .run(token, 22)),
             rule("azure-storage-key", ["AccountKey=", "SharedAccessKey="],
                  #"(?:AccountKey|SharedAccessKey)=([A-Za-z0-9+/]{30,}={0,2})"#, group: 1, .run(ByteSet("A-Za-z0-9+/"), 30)),
-            rule("google-oauth-secret", ["GOCSPX-"], #"\bGOCSPX-[A-Za-z0-9_\-]{28}"#, .run(token, 28)),
-            rule("databricks-token", ["dapi"], #"\bdapi[0-9a-f]{32}(?:-[0-9])?\b"#, .run(.hexLower, 32)),
-            rule("digitalocean-token", ["_v1_"], #"\bdo[opr]_v1_[0-9a-f]{64}\b"#, .run(.hexLower, 64)),
-            rule("docker-hub-token", ["dckr_pat_"], #"\bdckr_pat_[A-Za-z0-9_\-]{20,}"#, .run(token, 20)),
-            rule("shopify-token", ["shpat_", "shpca_", "shppa_", "shpss_"], #"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b"#, .run(ByteSet("a-fA-F0-9"), 32)),
-            rule("twilio-key", ["SK", "AC"], #"\b(?:SK|AC)[0-9a-f]{32}\b"#, .run(.hexLower, 32)),
-            rule("slack-token", ["xox"], #"\bxox[abposre]-[A-Za-z0-9-]{10,}"#, .run(ByteSet("A-Za-z0-9-"), 12)),
-            rule("slack-webhook", ["hooks.slack.com"], #"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+"#),
-            rule("jwt", ["eyJ"], #"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"#, .run(token, 8)),
             rule("bearer-token", ["bearer"], #"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]{16,}=*)"#, group: 1, .spaceThenRun(ByteSet("A-Za-z0-9-._~+/"), 16)),
             rule("basic-auth", ["basic"], #"(?i)\bbasic\s+([A-Za-z0-9+/]{12,}={0,2})(?![A-Za-z0-9+/=])"#, group: 1, .spaceThenRun(ByteSet("A-Za-z0-9+/"), 12)),
-            rule("url-password", ["://"], #"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@"'<>\[\]]+:([^\s@/"'<>]+)@"#, group: 1, .userinfo),
-            // KEY=value (shell, .env): always a secret when the name says so.
-            rule("password", ciPassword,
-                 #"(?i)\b[A-Z0-9_]*(?:PASSWORD|PASSWD|_PWD|SECRET|TOKEN|API_?KEY|ACCESS_KEY)\s*=\s*["']?([^\s"'&;,]{3,})"#, group: 1, .assignment),
-            // "key": "value" (JSON, quoted YAML): quoted values are secrets whatever they look like.
-            rule("password", ciPassword,
-                 #"(?i)\b[A-Za-z0-9_]*(?:password|passwd|secret|token|api_?key|apikey|access_key)["']?\s*:\s*(["'])([^"'\s]{3,})\1"#, group: 2, .assignment),
-            // key: value (unquoted YAML, logs): only values that do not look like an ordinary word.
-            rule("password", ciPassword,
-                 #"(?i)\b[A-Za-z0-9_]*(?:password|passwd|secret|api_?key|apikey|access_key)\s*:\s*((?=(?-i:[^\s"',}]*[0-9A-Z!@#$%^*+/._-]))[^\s"',}]{4,})"#, group: 1, .assignment),
-            // --password VALUE / --token=VALUE command-line flags.
-            rule("password", ["--pass", "--token", "--api-key", "--secret"],
-                 #"--(?:password|passwd|token|api-key|secret)(?:=|\s+)["']?([^\s"']{3,})"#, group: 1),
+            // `scheme://user:password@host`, the user possibly empty (`redis://:password@host`).
+            rule("url-password", ["://"], #"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@"'<>\[\]]*:([^\s@/"'<>]+)@"#, group: 1, .userinfo),
         ]
     }()
 
     /// Redacts `text`, adding one count per replaced secret to `counts[kind]`.
     public func redact(_ text: String, counts: inout [String: Int]) -> String {
-        if text.isEmpty || rules.isEmpty { return text }
+        var found: [String: String] = [:]
+        return redact(text, counts: &counts, found: &found)
+    }
+
+    /// Redacts `text` and adds each secret removed to `found` (value → kind), so that the caller can remove
+    /// it wherever else it occurs. A secret repeated within the text is removed at every occurrence.
+    public func redact(_ text: String, counts: inout [String: Int], found: inout [String: String]) -> String {
+        if text.isEmpty || (rules.isEmpty && custom.isEmpty) { return text }
         var current = text
+        var seen: [String: String] = [:]
         var hit = exhaustive ? ~0 : current.withUTF8 { triggers.scan($0) }
-        if hit == 0 { return text }
-        for (k, rule) in rules.enumerated() {
+        // The private key block first: its base64 may hold anything a token format looks for.
+        let first = secrets ? 1 : 0
+        applyRules(0..<first, to: &current, hit: &hit, counts: &counts, seen: &seen)
+        if secrets {
+            apply({ TokenScanner.shared.find(in: $0) }, to: &current, counts: &counts, seen: &seen)
+            if !exhaustive { hit |= current.withUTF8 { triggers.scan($0) } }
+        }
+        applyRules(first..<rules.count, to: &current, hit: &hit, counts: &counts, seen: &seen)
+        if secrets {
+            apply({ Assignments.find(in: $0) }, to: &current, counts: &counts, seen: &seen)
+            apply({ Structures.find(in: $0) }, to: &current, counts: &counts, seen: &seen)
+        }
+        for rule in custom {
+            apply({ rule.find(in: $0) }, to: &current, counts: &counts, seen: &seen)
+        }
+        if !seen.isEmpty {
+            current = Self.scrub(current, seen, counts: &counts)
+            found.merge(seen) { a, _ in a }
+        }
+        return current
+    }
+
+    /// The regular-expression rules `range` in order, each where its triggers occur.
+    private func applyRules(_ range: Range<Int>, to current: inout String, hit: inout UInt64, counts: inout [String: Int], seen: inout [String: String]) {
+        for k in range {
+            let rule = rules[k]
             guard hit & (1 << UInt64(k)) != 0 else { continue }
             let ns = current as NSString
             var matches: [NSTextCheckingResult] = []
@@ -222,14 +207,18 @@ public struct SecretRedactor: Sendable {
             var replaced = 0
             for m in matches {
                 let r = m.range(at: rule.group)
-                guard r.location != NSNotFound, r.length > 0 else { continue }
+                guard r.location != NSNotFound, r.length > 0, r.location >= cursor else { continue }
                 let value = ns.substring(with: r)
                 if value.hasPrefix("[REDACTED") { continue }
-                if rule.checksValue, Self.looksLikeCode(value: value, key: ns.substring(with: NSRange(location: m.range.location, length: r.location - m.range.location))) { continue }
+                // A key block holds key material, not a word or two (`…PRIVATE KEY-----\nanything\n-----END…`).
+                if rule.kind == "private-key",
+                   value.components(separatedBy: "-----").enumerated().filter({ $0.offset % 2 == 0 }).map(\.element).joined()
+                    .filter({ $0.isLetter || $0.isNumber }).count < 16 { continue }
                 pieces.append(ns.substring(with: NSRange(location: cursor, length: r.location - cursor)))
                 pieces.append(marker)
                 cursor = r.location + r.length
                 replaced += 1
+                seen[value] = seen[value] ?? rule.kind
             }
             if replaced == 0 { continue }
             pieces.append(ns.substring(from: cursor))
@@ -238,25 +227,108 @@ public struct SecretRedactor: Sendable {
             // Later rules see the text as it is now (markers included), as if scanned afresh.
             if !exhaustive { hit |= current.withUTF8 { triggers.scan($0) } }
         }
+    }
+
+    /// Replaces what a byte-level finder finds (ranges in order; overlapping ones and markers skipped).
+    private func apply(_ finder: (UnsafeBufferPointer<UInt8>) -> [(range: Range<Int>, kind: String)], to current: inout String,
+                       counts: inout [String: Int], seen: inout [String: String]) {
+        let findings = current.withUTF8 { finder($0) }
+        if findings.isEmpty { return }
+        let bytes = Array(current.utf8)
+        let markerStart = Array("[REDACTED:".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var cursor = 0
+        for f in findings where f.range.lowerBound >= cursor && f.range.upperBound <= bytes.count && !f.range.isEmpty {
+            let value = bytes[f.range]
+            if value.starts(with: markerStart) || Self.insideMarker(bytes, f.range.lowerBound) { continue }
+            out += bytes[cursor..<f.range.lowerBound]
+            out += Array(Self.marker(f.kind).utf8)
+            cursor = f.range.upperBound
+            counts[f.kind, default: 0] += 1
+            let text = String(decoding: value, as: UTF8.self)
+            seen[text] = seen[text] ?? f.kind
+        }
+        if cursor == 0 && out.isEmpty { return }
+        out += bytes[cursor...]
+        current = String(decoding: out, as: UTF8.self)
+    }
+
+    /// Whether offset `at` falls inside a `[REDACTED:kind]` marker.
+    static func insideMarker(_ b: [UInt8], _ at: Int) -> Bool {
+        var k = at - 1
+        while k >= 0, at - k <= 48 {
+            if b[k] == 0x5D || b[k] == 0x0A { return false }
+            if b[k] == 0x5B { return b[k...].starts(with: Array("[REDACTED:".utf8)) }
+            k -= 1
+        }
+        return false
+    }
+
+    /// Secrets shorter than this, or made of lower-case letters only, are not searched for elsewhere (a
+    /// short password such as `abc` or a word would damage ordinary text).
+    public static let minimumPropagatedLength = 8
+
+    /// Every occurrence of a known secret (and of its JSON-escaped spelling) replaced by its marker.
+    static func scrub(_ text: String, _ secrets: [String: String], counts: inout [String: Int]) -> String {
+        var current = text
+        for (value, kind) in secrets.sorted(by: { $0.key.utf8.count != $1.key.utf8.count ? $0.key.utf8.count > $1.key.utf8.count : $0.key < $1.key })
+        where value.utf8.count >= minimumPropagatedLength && !value.utf8.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) {
+            for spelling in Set([value, jsonEscaped(value)]) where current.contains(spelling) {
+                let parts = current.components(separatedBy: spelling)
+                counts[kind, default: 0] += parts.count - 1
+                current = parts.joined(separator: marker(kind))
+            }
+        }
         return current
+    }
+
+    /// A string as it appears inside a JSON string literal.
+    static func jsonEscaped(_ s: String) -> String {
+        var out = ""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out
     }
 
     /// Redacts every string a trajectory carries: task, thoughts, tool names, inputs (values and keys),
     /// commands, call ids, observations, answer, outcome detail, timestamps, ids, source file and meta.
-    /// Ids are rewritten the same way everywhere, so they stay unique and joinable.
+    /// Ids are rewritten the same way everywhere, so they stay unique and joinable. A secret found
+    /// anywhere is then removed wherever else it occurs in the trajectory, even bare (a key read once and
+    /// pasted into a later command, an observation, the answer or `meta`).
     public func redact(_ t: Trajectory, counts: inout [String: Int]) -> Trajectory {
-        if rules.isEmpty { return t }
+        if rules.isEmpty && custom.isEmpty { return t }
+        var found: [String: String] = [:]
+        var out = map(t, counts: &counts) { s, counts in redact(s, counts: &counts, found: &found) }
+        if !found.isEmpty {
+            let known = found
+            out = map(out, counts: &counts) { s, counts in Self.scrub(s, known, counts: &counts) }
+        }
+        return out
+    }
+
+    /// The trajectory with `f` applied to every string it carries.
+    private func map(_ t: Trajectory, counts: inout [String: Int], _ f: (String, inout [String: Int]) -> String) -> Trajectory {
         var out = t
         out.digest = .init()  // the content may change below
         let before = counts.values.reduce(0, +)
-        func r(_ s: String) -> String { redact(s, counts: &counts) }
+        func r(_ s: String) -> String { f(s, &counts) }
         func json(_ v: JSONValue) -> JSONValue {
             switch v {
             case .string(let s): return .string(r(s))
             case .array(let a): return .array(a.map(json))
             case .object(let o):
                 var m: [String: JSONValue] = [:]
-                for (k, x) in o { m[r(k)] = json(x) }
+                for k in o.keys.sorted() { m[r(k)] = json(o[k]!) }
                 return .object(m)
             default: return v
             }
@@ -627,7 +699,7 @@ struct TriggerScanner: Sendable {
                 user += 1
                 j += 1
             }
-            guard user > 0, j < bytes.count else { return false }
+            guard j < bytes.count else { return false }
             j += 1
             var pass = 0
             while j < bytes.count {

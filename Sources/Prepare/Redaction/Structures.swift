@@ -1,0 +1,166 @@
+import Foundation
+
+/// Secrets that a structure, not a name, gives away: the `data` of a Kubernetes `Secret` manifest,
+/// `curl -u user:password`, `docker login -p …`, `mysql -p…`.
+enum Structures {
+    static func find(in b: UnsafeBufferPointer<UInt8>) -> [(range: Range<Int>, kind: String)] {
+        var out: [(range: Range<Int>, kind: String)] = []
+        func has(_ word: StaticString) -> Bool {
+            let n = b.count - word.utf8CodeUnitCount
+            guard n >= 0 else { return false }
+            for k in 0...n where b[k] | 0x20 == word.utf8Start[0] && Assignments.matches(b, k, word) { return true }
+            return false
+        }
+        if has("secret"), has("kind") { out += kubernetesSecretData(b) }
+        if has("curl") || has("wget") { out += commandCredentials(b, flags: ["-u", "--user"], needsColon: true, kind: "basic-auth") }
+        if has("login") { out += commandCredentials(b, flags: ["-p"], needsColon: false, kind: "password") }
+        if has("mysql") || has("mariadb") { out += attachedPassword(b) }
+        return out.sorted { $0.range.lowerBound < $1.range.lowerBound }
+    }
+
+    /// Lines of the text: (start, end) byte offsets without the line end.
+    static func lines(_ b: UnsafeBufferPointer<UInt8>) -> [(Int, Int)] {
+        var out: [(Int, Int)] = []
+        var s = 0
+        for i in 0..<b.count where b[i] == 0x0A {
+            out.append((s, i > s && b[i - 1] == 0x0D ? i - 1 : i))
+            s = i + 1
+        }
+        out.append((s, b.count))
+        return out
+    }
+
+    static func indent(_ b: UnsafeBufferPointer<UInt8>, _ line: (Int, Int)) -> Int {
+        var k = line.0
+        while k < line.1, b[k] == 0x20 || b[k] == 0x09 { k += 1 }
+        return k - line.0
+    }
+
+    /// A manifest with `kind: Secret`: every value under `data:` / `stringData:`, block scalars line by line.
+    static func kubernetesSecretData(_ b: UnsafeBufferPointer<UInt8>) -> [(range: Range<Int>, kind: String)] {
+        let ls = lines(b)
+        func content(_ l: (Int, Int)) -> String {
+            String(decoding: b[(l.0 + indent(b, l))..<l.1], as: UTF8.self)
+        }
+        let isSecret = ls.contains { l in
+            let c = content(l).lowercased().replacingOccurrences(of: "\"", with: "").replacingOccurrences(of: "'", with: "")
+            return c.hasPrefix("kind:") && c.dropFirst(5).trimmingCharacters(in: .whitespaces) == "secret"
+        }
+        guard isSecret else { return [] }
+        // Only the YAML documents (`---`) that are Secrets.
+        var documents: [[(Int, Int)]] = [[]]
+        for l in ls { if content(l) == "---" { documents.append([]) } else { documents[documents.count - 1].append(l) } }
+        if documents.count > 1 {
+            return documents.flatMap { doc -> [(range: Range<Int>, kind: String)] in
+                guard let first = doc.first, let last = doc.last else { return [] }
+                return kubernetesSecretData(UnsafeBufferPointer(rebasing: b[first.0..<last.1]))
+                    .map { ((first.0 + $0.range.lowerBound)..<(first.0 + $0.range.upperBound), $0.kind) }
+            }
+        }
+        var out: [(range: Range<Int>, kind: String)] = []
+        var k = 0
+        while k < ls.count {
+            let c = content(ls[k])
+            guard c == "data:" || c == "stringData:" else { k += 1; continue }
+            let base = indent(b, ls[k])
+            k += 1
+            while k < ls.count {
+                let l = ls[k]
+                let c = content(l)
+                if c.isEmpty || c.hasPrefix("#") { k += 1; continue }
+                let ind = indent(b, l)
+                if ind <= base { break }
+                // `name: value`: the value after the first `: `.
+                let start = l.0 + ind
+                var colon = start
+                while colon < l.1, b[colon] != 0x3A { colon += 1 }
+                guard colon < l.1 else { k += 1; continue }
+                var v = colon + 1
+                while v < l.1, b[v] == 0x20 || b[v] == 0x09 { v += 1 }
+                var e = l.1
+                while e > v, b[e - 1] == 0x20 { e -= 1 }
+                if v < e, b[v] == 0x22 || b[v] == 0x27, e - v >= 2, b[e - 1] == b[v] { v += 1; e -= 1 }
+                if v < e, b[v] == 0x7C || b[v] == 0x3E {
+                    // A block scalar: the more-indented lines that follow.
+                    k += 1
+                    while k < ls.count, indent(b, ls[k]) > ind || ls[k].0 == ls[k].1 {
+                        let m = ls[k]
+                        let s = m.0 + indent(b, m)
+                        if s < m.1 { out.append((s..<m.1, "kubernetes-secret")) }
+                        k += 1
+                    }
+                    continue
+                }
+                let value = String(decoding: b[v..<e], as: UTF8.self)
+                if e - v >= 12, !value.hasPrefix("{{"), !value.hasPrefix("${") { out.append((v..<e, "kubernetes-secret")) }
+                k += 1
+            }
+        }
+        return out
+    }
+
+    /// `curl -u user:pass`, `--user 'a:b'`, `docker login -p secret`: the word after the flag.
+    static func commandCredentials(_ b: UnsafeBufferPointer<UInt8>, flags: [String], needsColon: Bool, kind: String) -> [(range: Range<Int>, kind: String)] {
+        var out: [(range: Range<Int>, kind: String)] = []
+        let n = b.count
+        var i = 0
+        while i < n {
+            guard b[i] == 0x2D, i == 0 || Assignments.isSpace(b[i - 1]) else { i += 1; continue }
+            var matched: Int? = nil
+            for f in flags {
+                let fb = Array(f.utf8)
+                if i + fb.count < n, (0..<fb.count).allSatisfy({ b[i + $0] == fb[$0] }), b[i + fb.count] == 0x20 || b[i + fb.count] == 0x3D {
+                    matched = i + fb.count + 1
+                }
+            }
+            guard var j = matched else { i += 1; continue }
+            while j < n, b[j] == 0x20 { j += 1 }
+            // A shell word: quoted pieces and bare characters up to a blank.
+            let start = j
+            var colon = false
+            while j < n, !Assignments.isSpace(b[j]) {
+                let c = b[j]
+                if c == 0x22 || c == 0x27 {
+                    j += 1
+                    while j < n, b[j] != c, b[j] != 0x0A { if b[j] == 0x3A { colon = true }; j += 1 }
+                    if j < n, b[j] == c { j += 1 }
+                    continue
+                }
+                if c == 0x3A { colon = true }
+                j += 1
+            }
+            var s = start, e = j
+            if e - s >= 2, b[s] == 0x22 || b[s] == 0x27, b[e - 1] == b[s] { s += 1; e -= 1 }
+            let value = Array(b[s..<e])
+            var reference = value.first == 0x24 || value.isEmpty || value.first == 0x2D || value.first == 0x7B || value.first == 0x5B
+            if needsColon, let c = value.firstIndex(of: 0x3A) {
+                // `user:password`: a made-up or referenced password (`user:pass`, `test:test`, `u:${P}`) is not a secret.
+                let user = Array(value[..<c]), pass = Array(value[(c + 1)...]).filter { $0 != 0x22 && $0 != 0x27 }
+                let text = String(decoding: pass, as: UTF8.self).lowercased()
+                let plain = pass.allSatisfy { $0 >= 0x61 && $0 <= 0x7A } && pass.count <= 10
+                if pass.isEmpty { reference = reference || user.count < 6 }
+                else if plain || pass == user || text.contains("$") || text.contains("{") || text.contains("[")
+                            || Placeholders.isPlaceholder(pass[...]) { reference = true }
+            }
+            if !reference, !needsColon || colon, e - s >= 3, !Placeholders.isPlaceholder(value[...]) { out.append((s..<e, kind)) }
+            i = max(j, i + 1)
+        }
+        return out
+    }
+
+    /// `mysql -psecret`, `mysqldump -u root -p'secret'`.
+    static func attachedPassword(_ b: UnsafeBufferPointer<UInt8>) -> [(range: Range<Int>, kind: String)] {
+        var out: [(range: Range<Int>, kind: String)] = []
+        let n = b.count
+        var i = 0
+        while i + 2 < n {
+            guard b[i] == 0x2D, b[i + 1] == 0x70, i == 0 || Assignments.isSpace(b[i - 1]), !Assignments.isSpace(b[i + 2]) else { i += 1; continue }
+            var s = i + 2, e = s
+            while e < n, !Assignments.isSpace(b[e]) { e += 1 }
+            if e - s >= 2, b[s] == 0x22 || b[s] == 0x27, b[e - 1] == b[s] { s += 1; e -= 1 }
+            if e - s >= 3, b[s] != 0x24 { out.append((s..<e, "password")) }
+            i = e
+        }
+        return out
+    }
+}
