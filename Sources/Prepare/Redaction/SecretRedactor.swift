@@ -94,12 +94,8 @@ public struct SecretRedactor: Sendable {
 
     /// Provider formats, named assignments and structures run when secrets are redacted.
     public let secrets: Bool
-    /// Rules from a gitleaks configuration (`redact: {rules: FILE}`), after the built-in ones.
-    public var custom: [CustomRule] = []
-
-    public init(secrets: Bool = true, emails: Bool = false, custom: [CustomRule] = []) {
+    public init(secrets: Bool = true, emails: Bool = false) {
         self.secrets = secrets
-        self.custom = custom
         var r: [Rule] = []
         if secrets { r += Self.secretRules }
         if emails { r.append(Self.emailRule) }
@@ -159,7 +155,7 @@ public struct SecretRedactor: Sendable {
     /// Redacts `text` and adds each secret removed to `found` (value → kind), so that the caller can remove
     /// it wherever else it occurs. A secret repeated within the text is removed at every occurrence.
     public func redact(_ text: String, counts: inout [String: Int], found: inout [String: String]) -> String {
-        if text.isEmpty || (rules.isEmpty && custom.isEmpty) { return text }
+        if text.isEmpty || rules.isEmpty { return text }
         var current = text
         var seen: [String: String] = [:]
         var hit = exhaustive ? ~0 : current.withUTF8 { triggers.scan($0) }
@@ -174,9 +170,6 @@ public struct SecretRedactor: Sendable {
         if secrets {
             apply({ Assignments.find(in: $0) }, to: &current, counts: &counts, seen: &seen)
             apply({ Structures.find(in: $0) }, to: &current, counts: &counts, seen: &seen)
-        }
-        for rule in custom {
-            apply({ rule.find(in: $0) }, to: &current, counts: &counts, seen: &seen)
         }
         if !seen.isEmpty {
             current = Self.scrub(current, seen, counts: &counts)
@@ -306,7 +299,7 @@ public struct SecretRedactor: Sendable {
     /// anywhere is then removed wherever else it occurs in the trajectory, even bare (a key read once and
     /// pasted into a later command, an observation, the answer or `meta`).
     public func redact(_ t: Trajectory, counts: inout [String: Int]) -> Trajectory {
-        if rules.isEmpty && custom.isEmpty { return t }
+        if rules.isEmpty { return t }
         var found: [String: String] = [:]
         var out = map(t, counts: &counts) { s, counts in redact(s, counts: &counts, found: &found) }
         if !found.isEmpty {
