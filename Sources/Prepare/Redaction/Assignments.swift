@@ -64,7 +64,9 @@ enum Assignments {
     enum Strength { case none, weak, strong }
 
     static func strength<C: Collection<UInt8>>(of name: C) -> Strength {
-        var w = words(name)
+        // One word in one case (`passed`, `Tokenizer` is not, `KEYS`): its lower case is the only word.
+        let lower = name.allSatisfy { $0 >= 0x61 && $0 <= 0x7A }, upper = name.allSatisfy { $0 >= 0x41 && $0 <= 0x5A }
+        var w = lower || upper ? [String(decoding: name.map { $0 | 0x20 }, as: UTF8.self)] : words(name)
         while let last = w.last, last.allSatisfy(\.isNumber) || trailing.contains(last), w.count > 1 { w.removeLast() }
         guard var last = w.last else { return .none }
         // `PassWord`, `PassPhrase`, `SecretKey`: two words that are one.
@@ -91,11 +93,34 @@ enum Assignments {
     }
 
     /// Findings in `b`: the value ranges of secret-like assignments.
-    static func find(in b: UnsafeBufferPointer<UInt8>) -> [(range: Range<Int>, kind: String)] {
+    ///
+    /// With `near` (where the stems a secret-like name must hold end, ascending), only the runs of name
+    /// bytes holding one are read, with the same result: a run without a stem holds no secret-like
+    /// name, and the reading resumes after a value exactly where reading everything would.
+    static func find(in b: UnsafeBufferPointer<UInt8>, near: [Int]? = nil) -> [(range: Range<Int>, kind: String)] {
+        guard let near else { return find(in: b, from: 0, to: b.count) }
+        var out: [(range: Range<Int>, kind: String)] = []
+        var cursor = 0
+        for p in near where p >= cursor && p < b.count {
+            // The run of name bytes holding `p`.
+            var r = p
+            while r > 0, isNameByte(b[r - 1]) { r -= 1 }
+            var e = p
+            while e < b.count, isNameByte(b[e]) { e += 1 }
+            let found = find(in: b, from: max(cursor, r), to: e)
+            out += found
+            cursor = max(e, found.last?.range.upperBound ?? 0)
+        }
+        return out
+    }
+
+    /// What reading every name from `from` finds, up to the first name starting at or after `to`
+    /// (a value found may reach past `to`).
+    static func find(in b: UnsafeBufferPointer<UInt8>, from: Int, to limit: Int) -> [(range: Range<Int>, kind: String)] {
         var out: [(range: Range<Int>, kind: String)] = []
         let n = b.count
-        var i = 0
-        while i < n {
+        var i = from
+        while i < limit {
             // The start of a name: a letter after a byte that is not part of a name.
             let c = b[i]
             // (A dash before it may be a flag's: `--token`.)
@@ -121,6 +146,11 @@ enum Assignments {
         (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A || (c >= 0x30 && c <= 0x39) || c == 0x5F || c == 0x2D || c == 0x2E
     }
 
+    /// Words one of which every secret-like name holds (in any case): the strong and weak words and the
+    /// `…key` names all contain one. A string holding none has no secret-like name.
+    static let stems = ["token", "secret", "pass", "pwd", "pw", "cred", "key", "bearer", "contribsys", "auth", "sig", "salt",
+                        "hmac", "cookie", "sessionid", "license", "dsn", "pin"]
+
     /// Whether the name contains (in any case) a vocabulary stem; most names do not.
     static func mayBeSecretName(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
         let count = end - start
@@ -128,8 +158,8 @@ enum Assignments {
         for k in start..<(end - 1) {
             switch b[k] | 0x20 {
             case 0x74: if k + 5 <= end, matches(b, k, "token") { return true }       // t
-            case 0x73: if k + 3 <= end, matches(b, k, "sec") || matches(b, k, "sig") || matches(b, k, "sal") { return true }   // s
-            case 0x70: if matches(b, k, "pas") || matches(b, k, "pw") || matches(b, k, "pri") || matches(b, k, "pin") { return true }  // p
+            case 0x73: if k + 3 <= end, matches(b, k, "secret") || matches(b, k, "sig") || matches(b, k, "salt") || matches(b, k, "sessionid") { return true }   // s
+            case 0x70: if matches(b, k, "pass") || matches(b, k, "pw") || matches(b, k, "pin") { return true }  // p
             case 0x6B: if matches(b, k, "key") { return true }                          // k
             case 0x63: if matches(b, k, "cred") || matches(b, k, "cookie") || matches(b, k, "contribsys") { return true }  // c
             case 0x61: if matches(b, k, "auth") || matches(b, k, "apikey") { return true }  // a
@@ -308,25 +338,40 @@ enum Assignments {
         "/", "./", "../", "~/", "http://", "https://", "file:", "arn:", "sha256:", "sha512:", "ref:", "vault:", "!", "-",
     ]
 
-    /// Whether a found value is a secret; its range when it is.
+    static let referencePrefixBytes = referencePrefixes.map { Array($0.utf8) }
+    static let longestCodeWord = codeWords.map(\.utf8.count).max() ?? 0
+
+    /// Whether a found value is a secret; its range when it is. (On bytes, cheapest tests first: it runs
+    /// for every secret-like name in the text.)
     static func accept(_ r: Range<Int>, quoted: Bool, in b: UnsafeBufferPointer<UInt8>, strength: Strength, name: Range<Int>) -> Range<Int>? {
+        guard r.count >= 3, r.count <= 2048 else { return nil }
         let v = Array(b[r])
-        guard v.count >= 3, v.count <= 2048 else { return nil }
-        if v.starts(with: Array("[REDACTED".utf8)) { return nil }
-        let s = String(decoding: v, as: UTF8.self)
-        let lower = s.lowercased()
-        if codeWords.contains(lower) { return nil }
-        if referencePrefixes.contains(where: { lower.hasPrefix($0) }) { return nil }
-        if lower.contains("(") || lower.contains("[") || lower.contains("${") || lower.contains("{{") || lower.contains("$(") { return nil }
-        if Placeholders.isPlaceholder(v[...]) || Placeholders.madeUp(v[...]) { return nil }
-        let digits = v.filter { $0 >= 0x30 && $0 <= 0x39 }.count
-        if digits == v.count && v.count <= 6 { return nil }    // ports, counts, small numbers
-        // The value repeats the name: `api_key=api_key`, `DB_PASSWORD=password`.
-        let nameText = String(decoding: b[name], as: UTF8.self).lowercased()
-        let bare = lower.trimmingCharacters(in: CharacterSet(charactersIn: "_-.,;"))
-        if bare.count >= 3 && nameText.contains(bare) { return nil }
         // A short lower-case word (`"token": "object"`, `key: locale`) names something; it is not a credential.
         if v.count <= 10, v.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) { return nil }
+        if strength == .weak {
+            guard Entropy.looksRandom(v) else { return nil }
+        }
+        if v.starts(with: markerPrefix) { return nil }
+        let lower = v.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        if lower.count <= longestCodeWord, codeWords.contains(String(decoding: lower, as: UTF8.self)) { return nil }
+        if referencePrefixBytes.contains(where: { lower.starts(with: $0) }) { return nil }
+        for (k, c) in lower.enumerated() {
+            if c == 0x28 || c == 0x5B { return nil }                                              // ( [
+            if k + 1 < lower.count, (c == 0x24 || c == 0x7B) && (lower[k + 1] == 0x7B || lower[k + 1] == 0x28) && !(c == 0x7B && lower[k + 1] == 0x28) {
+                return nil                                                                        // ${ {{ $(
+            }
+        }
+        if Placeholders.isPlaceholder(v[...]) || Placeholders.madeUp(v[...]) { return nil }
+        if v.count <= 6, v.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { return nil }    // ports, counts, small numbers
+        // The value repeats the name: `api_key=api_key`, `DB_PASSWORD=password`.
+        var lo = 0, hi = lower.count
+        func trimmed(_ c: UInt8) -> Bool { c == 0x5F || c == 0x2D || c == 0x2E || c == 0x2C || c == 0x3B }
+        while lo < hi, trimmed(lower[lo]) { lo += 1 }
+        while hi > lo, trimmed(lower[hi - 1]) { hi -= 1 }
+        if hi - lo >= 3 {
+            let nameLower = b[name].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+            if contains(nameLower, lower[lo..<hi]) { return nil }
+        }
         if !quoted {
             // A bare identifier in code (`token = get_token`, `key: value_name`) is a reference; an
             // upper-case shell name (`DB_PASSWORD=hunter`) takes any value.
@@ -335,10 +380,19 @@ enum Assignments {
             if identifier && (!shellName || v.contains(0x2E)) && (v.contains(0x5F) || v.contains(0x2E) || v.count <= 12) { return nil }
             if identifier && !shellName && v.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) { return nil }
         }
-        if strength == .weak {
-            guard Entropy.looksRandom(v) else { return nil }
-        }
         return r
+    }
+
+    static let markerPrefix = Array("[REDACTED".utf8)
+
+    /// Whether `needle` occurs in `haystack` (bytes).
+    static func contains(_ haystack: [UInt8], _ needle: ArraySlice<UInt8>) -> Bool {
+        guard !needle.isEmpty, needle.count <= haystack.count else { return needle.isEmpty }
+        let first = needle.first!
+        for k in 0...(haystack.count - needle.count) where haystack[k] == first {
+            if haystack[k..<(k + needle.count)].elementsEqual(needle) { return true }
+        }
+        return false
     }
 }
 

@@ -24,6 +24,15 @@ public struct SecretRedactor: Sendable {
         var follow: Follow = .anything
         /// `(?i)` patterns: triggers count in any ASCII case, and the regular expression runs in windows.
         var caseInsensitive: Bool { regex.caseInsensitive }
+        var scanGroup: TriggerGroup { TriggerGroup(triggers: triggers, caseInsensitive: caseInsensitive, follow: follow) }
+    }
+
+    /// Strings one bit of a trigger scan stands for: a rule's triggers, or a gate (words a byte-level
+    /// finder needs before it is worth running).
+    public struct TriggerGroup: Sendable {
+        let triggers: [String]
+        let caseInsensitive: Bool
+        var follow: Follow = .anything
     }
 
     /// A necessary condition on the bytes right after a trigger: never false where the rule's regular
@@ -109,10 +118,30 @@ public struct SecretRedactor: Sendable {
         }
     }
 
-    // In the order `init` assembles the rules.
-    static let secretScanner = TriggerScanner(secretRules)
-    static let secretAndEmailScanner = TriggerScanner(secretRules + [emailRule])
-    static let emailScanner = TriggerScanner([emailRule])
+    // In the order `init` assembles the rules, then the gates when secrets are redacted.
+    static let secretScanner = TriggerScanner(secretRules.map(\.scanGroup) + Gate.groups)
+    static let secretAndEmailScanner = TriggerScanner((secretRules + [emailRule]).map(\.scanGroup) + Gate.groups)
+    static let emailScanner = TriggerScanner([emailRule.scanGroup])
+
+    /// What one scan also tells the byte-level finders, as bits after the rules': which words a
+    /// structure needs occur (`Structures.Words`), and whether any word a secret-like name must hold
+    /// occurs (`Assignments`). A string without them is not read again by those finders.
+    enum Gate {
+        static let structureWords: [Structures.Words] = [.secret, .kind, .curl, .wget, .login, .mysql, .mariadb]
+        static let groups: [TriggerGroup] = Structures.Words.spelled.map { TriggerGroup(triggers: [$0], caseInsensitive: true) }
+            + [TriggerGroup(triggers: Assignments.stems, caseInsensitive: true)]
+    }
+
+    /// The trigger groups of this redactor's scan, rules first, in bit order.
+    public var scanGroups: [TriggerGroup] { rules.map(\.scanGroup) + (secrets ? Gate.groups : []) }
+
+    /// The gate bits of a scan: structure words, and whether an assignment stem occurs.
+    func gates(_ hit: UInt64) -> (words: Structures.Words, stems: Bool) {
+        guard secrets else { return ([], false) }
+        var words: Structures.Words = []
+        for (k, w) in Gate.structureWords.enumerated() where hit & (1 << UInt64(rules.count + k)) != 0 { words.insert(w) }
+        return (words, hit & (1 << UInt64(rules.count + Gate.structureWords.count)) != 0)
+    }
 
     static let emailRule = Rule(kind: "email", triggers: ["@"], regex: Regex(#"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"#),
                                 group: 0, follow: .run(ByteSet("A-Za-z0-9.-"), 4))
@@ -158,18 +187,35 @@ public struct SecretRedactor: Sendable {
         if text.isEmpty || rules.isEmpty { return text }
         var current = text
         var seen: [String: String] = [:]
-        var hit = exhaustive ? ~0 : current.withUTF8 { triggers.scan($0) }
+        // Where the words a secret-like name holds end (`Assignments` reads only the names around them).
+        var stems: [Int] = []
+        let stemBit: UInt64 = secrets ? 1 << UInt64(rules.count + Gate.structureWords.count) : 0
+        var hit = exhaustive ? ~0 : current.withUTF8 { triggers.scan($0, positionsOf: stemBit, into: &stems) }
         // The private key block first: its base64 may hold anything a token format looks for.
         let first = secrets ? 1 : 0
-        applyRules(0..<first, to: &current, hit: &hit, counts: &counts, seen: &seen)
+        var changed = applyRules(0..<first, to: &current, hit: &hit, counts: &counts, seen: &seen)
         if secrets {
-            apply({ TokenScanner.shared.find(in: $0) }, to: &current, counts: &counts, seen: &seen)
-            if !exhaustive { hit |= current.withUTF8 { triggers.scan($0) } }
+            let replaced = apply({ TokenScanner.shared.find(in: $0) }, to: &current, counts: &counts, seen: &seen)
+            // Markers may hold trigger strings (`[REDACTED:…-secret]`): scan what changed again.
+            if replaced && !exhaustive { hit |= current.withUTF8 { triggers.scan($0) } }
+            changed = changed || replaced
         }
-        applyRules(first..<rules.count, to: &current, hit: &hit, counts: &counts, seen: &seen)
+        if applyRules(first..<rules.count, to: &current, hit: &hit, counts: &counts, seen: &seen) { changed = true }
         if secrets {
-            apply({ Assignments.find(in: $0) }, to: &current, counts: &counts, seen: &seen)
-            apply({ Structures.find(in: $0) }, to: &current, counts: &counts, seen: &seen)
+            // The gates of the text as it is now (offsets moved and markers came where something was replaced).
+            var gate = exhaustive ? (words: Structures.Words(), stems: true) : gates(hit)
+            if changed && !exhaustive { stems = []; gate = gates(current.withUTF8 { triggers.scan($0, positionsOf: stemBit, into: &stems) }) }
+            if gate.stems {
+                let near: [Int]? = exhaustive ? nil : stems
+                if apply({ Assignments.find(in: $0, near: near) }, to: &current, counts: &counts, seen: &seen) && !exhaustive {
+                    gate.words = gates(current.withUTF8 { triggers.scan($0) }).words
+                }
+            }
+            if exhaustive { gate.words = current.withUTF8 { Structures.Words.search($0) } }
+            if !gate.words.isEmpty {
+                let words = gate.words
+                apply({ Structures.find(in: $0, words: words) }, to: &current, counts: &counts, seen: &seen)
+            }
         }
         if !seen.isEmpty {
             current = Self.scrub(current, seen, counts: &counts)
@@ -179,7 +225,10 @@ public struct SecretRedactor: Sendable {
     }
 
     /// The regular-expression rules `range` in order, each where its triggers occur.
-    private func applyRules(_ range: Range<Int>, to current: inout String, hit: inout UInt64, counts: inout [String: Int], seen: inout [String: String]) {
+    /// Whether it replaced anything.
+    @discardableResult
+    private func applyRules(_ range: Range<Int>, to current: inout String, hit: inout UInt64, counts: inout [String: Int], seen: inout [String: String]) -> Bool {
+        var changed = false
         for k in range {
             let rule = rules[k]
             guard hit & (1 << UInt64(k)) != 0 else { continue }
@@ -216,17 +265,21 @@ public struct SecretRedactor: Sendable {
             if replaced == 0 { continue }
             pieces.append(ns.substring(from: cursor))
             current = pieces.joined()
+            changed = true
             counts[rule.kind, default: 0] += replaced
             // Later rules see the text as it is now (markers included), as if scanned afresh.
             if !exhaustive { hit |= current.withUTF8 { triggers.scan($0) } }
         }
+        return changed
     }
 
     /// Replaces what a byte-level finder finds (ranges in order; overlapping ones and markers skipped).
+    /// Whether it replaced anything.
+    @discardableResult
     private func apply(_ finder: (UnsafeBufferPointer<UInt8>) -> [(range: Range<Int>, kind: String)], to current: inout String,
-                       counts: inout [String: Int], seen: inout [String: String]) {
+                       counts: inout [String: Int], seen: inout [String: String]) -> Bool {
         let findings = current.withUTF8 { finder($0) }
-        if findings.isEmpty { return }
+        if findings.isEmpty { return false }
         let bytes = Array(current.utf8)
         let markerStart = Array("[REDACTED:".utf8)
         var out: [UInt8] = []
@@ -242,9 +295,10 @@ public struct SecretRedactor: Sendable {
             let text = String(decoding: value, as: UTF8.self)
             seen[text] = seen[text] ?? f.kind
         }
-        if cursor == 0 && out.isEmpty { return }
+        if cursor == 0 && out.isEmpty { return false }
         out += bytes[cursor...]
         current = String(decoding: out, as: UTF8.self)
+        return true
     }
 
     /// Whether offset `at` falls inside a `[REDACTED:kind]` marker.
@@ -264,16 +318,57 @@ public struct SecretRedactor: Sendable {
 
     /// Every occurrence of a known secret (and of its JSON-escaped spelling) replaced by its marker.
     static func scrub(_ text: String, _ secrets: [String: String], counts: inout [String: Int]) -> String {
-        var current = text
-        for (value, kind) in secrets.sorted(by: { $0.key.utf8.count != $1.key.utf8.count ? $0.key.utf8.count > $1.key.utf8.count : $0.key < $1.key })
-        where value.utf8.count >= minimumPropagatedLength && !value.utf8.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) {
-            for spelling in Set([value, jsonEscaped(value)]) where current.contains(spelling) {
-                let parts = current.components(separatedBy: spelling)
-                counts[kind, default: 0] += parts.count - 1
-                current = parts.joined(separator: marker(kind))
+        scrub(text, spellings(secrets), counts: &counts)
+    }
+
+    /// The secrets worth searching for elsewhere, longest first, each with its spellings (as written and
+    /// JSON-escaped) and its marker, as bytes.
+    static func spellings(_ secrets: [String: String]) -> [(kind: String, spellings: [[UInt8]], marker: [UInt8])] {
+        secrets.sorted(by: { $0.key.utf8.count != $1.key.utf8.count ? $0.key.utf8.count > $1.key.utf8.count : $0.key < $1.key })
+            .filter { $0.key.utf8.count >= minimumPropagatedLength && !$0.key.utf8.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) }
+            .map { (value, kind) in (kind, Array(Set([value, jsonEscaped(value)])).sorted().map { Array($0.utf8) }, Array(marker(kind).utf8)) }
+    }
+
+    static func scrub(_ text: String, _ secrets: [(kind: String, spellings: [[UInt8]], marker: [UInt8])], counts: inout [String: Int]) -> String {
+        if secrets.isEmpty || text.utf8.count < minimumPropagatedLength { return text }
+        var bytes = Array(text.utf8)
+        var changed = false
+        for secret in secrets {
+            for spelling in secret.spellings {
+                let found = occurrences(of: spelling, in: bytes)
+                if found.isEmpty { continue }
+                var out: [UInt8] = []
+                out.reserveCapacity(bytes.count)
+                var cursor = 0
+                for at in found {
+                    out += bytes[cursor..<at]
+                    out += secret.marker
+                    cursor = at + spelling.count
+                }
+                out += bytes[cursor...]
+                bytes = out
+                counts[secret.kind, default: 0] += found.count
+                changed = true
             }
         }
-        return current
+        return changed ? String(decoding: bytes, as: UTF8.self) : text
+    }
+
+    /// Start offsets of the non-overlapping occurrences of `needle`, left to right.
+    static func occurrences(of needle: [UInt8], in haystack: [UInt8]) -> [Int] {
+        guard let first = needle.first, needle.count <= haystack.count else { return [] }
+        var out: [Int] = []
+        var k = 0
+        let last = haystack.count - needle.count
+        while k <= last {
+            if haystack[k] == first && haystack[k..<(k + needle.count)].elementsEqual(needle) {
+                out.append(k)
+                k += needle.count
+            } else {
+                k += 1
+            }
+        }
+        return out
     }
 
     /// A string as it appears inside a JSON string literal.
@@ -303,7 +398,7 @@ public struct SecretRedactor: Sendable {
         var found: [String: String] = [:]
         var out = map(t, counts: &counts) { s, counts in redact(s, counts: &counts, found: &found) }
         if !found.isEmpty {
-            let known = found
+            let known = Self.spellings(found)
             out = map(out, counts: &counts) { s, counts in Self.scrub(s, known, counts: &counts) }
         }
         return out
@@ -416,8 +511,8 @@ struct TriggerScanner: Sendable {
     /// themselves). A state is the set of trigger prefixes the text read so far ends with — the subset
     /// construction over Aho–Corasick's trie — so a case-sensitive `AC` and a case-insensitive
     /// `access_key` are told apart in the same single pass.
-    init(_ rules: [SecretRedactor.Rule]) {
-        precondition(rules.count <= 64, "TriggerScanner holds at most 64 rules")
+    init(_ rules: [SecretRedactor.TriggerGroup]) {
+        precondition(rules.count <= 64, "TriggerScanner holds at most 64 groups")
         var patterns: [(bytes: [[UInt8]], rule: Int)] = []
         for (k, r) in rules.enumerated() {
             let spellings = r.caseInsensitive ? r.triggers.flatMap { Self.spellings($0.lowercased()) } : r.triggers
@@ -518,13 +613,23 @@ struct TriggerScanner: Sendable {
     /// as four quarters interleaved in one loop, so four chains of loads overlap. Each quarter after the
     /// first starts `longestTrigger - 1` bytes early, so a trigger across a seam is still seen.
     func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var unused: [Int] = []
+        return scan(bytes, positionsOf: 0, into: &unused)
+    }
+
+    /// `scan`, also giving where (the offset of the last byte) every trigger of the groups in `positional`
+    /// ends, ascending and without repeats.
+    func scan(_ bytes: UnsafeBufferPointer<UInt8>, positionsOf positional: UInt64, into positions: inout [Int]) -> UInt64 {
         let stride = classes
-        return next.withUnsafeBufferPointer { table in
+        var ends: [Int] = []
+        let mask: UInt64 = next.withUnsafeBufferPointer { table in
         byteClass.withUnsafeBufferPointer { cls in
             var mask: UInt64 = 0
             // Entries hold the next state premultiplied by the row length, flag in bit 31.
             @inline(__always) func found(_ e: UInt32, at i: Int, _ mask: UInt64) -> UInt64 {
-                let o = output[Int(e & 0x7FFF_FFFF) / stride] & ~mask
+                let all = output[Int(e & 0x7FFF_FFFF) / stride]
+                if all & positional != 0 { ends.append(i) }
+                let o = all & ~mask
                 return o == 0 ? 0 : confirm(o, bytes, endingAt: i)
             }
             let n = bytes.count
@@ -566,6 +671,13 @@ struct TriggerScanner: Sendable {
             return mask
         }
         }
+        if !ends.isEmpty {
+            // The four streams report out of order, and the overlaps at the seams twice.
+            ends.sort()
+            var last = -1
+            positions = ends.filter { p in defer { last = p }; return p != last }
+        }
+        return mask
     }
 
     /// Where a case-insensitive rule can match in `bytes`, as UTF-16 ranges (for `NSRegularExpression`),

@@ -3,19 +3,39 @@ import Foundation
 /// Secrets that a structure, not a name, gives away: the `data` of a Kubernetes `Secret` manifest,
 /// `curl -u user:password`, `docker login -p …`, `mysql -p…`.
 enum Structures {
-    static func find(in b: UnsafeBufferPointer<UInt8>) -> [(range: Range<Int>, kind: String)] {
+    /// Findings in `b`, given which of `Words` occur in it (from the redactor's trigger scan).
+    static func find(in b: UnsafeBufferPointer<UInt8>, words: Words) -> [(range: Range<Int>, kind: String)] {
+        if words.isEmpty { return [] }
         var out: [(range: Range<Int>, kind: String)] = []
-        func has(_ word: StaticString) -> Bool {
-            let n = b.count - word.utf8CodeUnitCount
-            guard n >= 0 else { return false }
-            for k in 0...n where b[k] | 0x20 == word.utf8Start[0] && Assignments.matches(b, k, word) { return true }
-            return false
-        }
-        if has("secret"), has("kind") { out += kubernetesSecretData(b) }
-        if has("curl") || has("wget") { out += commandCredentials(b, flags: ["-u", "--user"], needsColon: true, kind: "basic-auth") }
-        if has("login") { out += commandCredentials(b, flags: ["-p"], needsColon: false, kind: "password") }
-        if has("mysql") || has("mariadb") { out += attachedPassword(b) }
+        if words.contains(.secret), words.contains(.kind) { out += kubernetesSecretData(b) }
+        if words.contains(.curl) || words.contains(.wget) { out += commandCredentials(b, flags: ["-u", "--user"], needsColon: true, kind: "basic-auth") }
+        if words.contains(.login) { out += commandCredentials(b, flags: ["-p"], needsColon: false, kind: "password") }
+        if words.contains(.mysql) || words.contains(.mariadb) { out += attachedPassword(b) }
         return out.sorted { $0.range.lowerBound < $1.range.lowerBound }
+    }
+
+    /// Which of the words a structure needs occur in the text (any ASCII case).
+    struct Words: OptionSet, Sendable {
+        let rawValue: UInt8
+        static let secret = Words(rawValue: 1), kind = Words(rawValue: 2), curl = Words(rawValue: 4), wget = Words(rawValue: 8)
+        static let login = Words(rawValue: 16), mysql = Words(rawValue: 32), mariadb = Words(rawValue: 64)
+        static let all: Words = [.secret, .kind, .curl, .wget, .login, .mysql, .mariadb]
+        /// The words, in the order of `SecretRedactor.Gate.structureWords`.
+        static let spelled = ["secret", "kind", "curl", "wget", "login", "mysql", "mariadb"]
+
+        /// The words a plain search finds (the reference the trigger scan's gate bits must equal).
+        static func search(_ b: UnsafeBufferPointer<UInt8>) -> Words {
+            var found: Words = []
+            for (k, word) in spelled.enumerated() {
+                let w = Array(word.utf8)
+                guard w.count <= b.count else { continue }
+                for i in 0...(b.count - w.count) where (0..<w.count).allSatisfy({ b[i + $0] | 0x20 == w[$0] }) {
+                    found.insert(Words(rawValue: 1 << UInt8(k)))
+                    break
+                }
+            }
+            return found
+        }
     }
 
     /// Lines of the text: (start, end) byte offsets without the line end.

@@ -270,21 +270,47 @@ struct TokenScanner: Sendable {
     let formats: [TokenFormat]
     /// Bit per two-byte pair: some format's prefix starts with it.
     private let starts: [UInt64]
-    /// Formats by the first two bytes of their prefix.
-    private let byPair: [UInt16: [Int]]
+    /// Formats by the first two bytes of their prefix: `order[first[pair]..<first[pair + 1]]` (flat
+    /// arrays, so a pair that occurs in ordinary text costs no hashing).
+    private let first: [Int32]
+    private let order: [Int32]
+    /// Per format, what the first test needs without copying the format: the prefix bytes after the
+    /// first two (`prefixBytes[prefixStart[k]..<prefixStart[k + 1]]`), and whether the byte before
+    /// the prefix must not be a word byte (no infix, not `inWord`).
+    private let prefixStart: [Int32]
+    private let prefixBytes: [UInt8]
+    private let startsWord: [Bool]
 
     init(_ formats: [TokenFormat] = TokenFormats.all) {
         self.formats = formats
         var starts = [UInt64](repeating: 0, count: 1024)
-        var byPair: [UInt16: [Int]] = [:]
+        var byPair = [[Int32]](repeating: [], count: 65536)
         for (k, f) in formats.enumerated() {
             precondition(f.prefix.count >= 2, "a token prefix has at least two bytes")
-            let key = UInt16(f.prefix[0]) << 8 | UInt16(f.prefix[1])
-            starts[Int(key) >> 6] |= 1 << UInt64(key & 63)
-            byPair[key, default: []].append(k)
+            let key = Int(f.prefix[0]) << 8 | Int(f.prefix[1])
+            starts[key >> 6] |= 1 << UInt64(key & 63)
+            byPair[key].append(Int32(k))
         }
+        var first = [Int32](repeating: 0, count: 65537)
+        var order: [Int32] = []
+        for key in 0..<65536 {
+            first[key] = Int32(order.count)
+            order += byPair[key]
+        }
+        first[65536] = Int32(order.count)
+        var prefixStart: [Int32] = []
+        var prefixBytes: [UInt8] = []
+        for f in formats {
+            prefixStart.append(Int32(prefixBytes.count))
+            prefixBytes += f.prefix.dropFirst(2)
+        }
+        prefixStart.append(Int32(prefixBytes.count))
+        self.prefixStart = prefixStart
+        self.prefixBytes = prefixBytes
+        self.startsWord = formats.map { $0.before == nil && !$0.inWord }
         self.starts = starts
-        self.byPair = byPair
+        self.first = first
+        self.order = order
     }
 
     static let shared = TokenScanner()
@@ -298,30 +324,39 @@ struct TokenScanner: Sendable {
         var out: [(range: Range<Int>, kind: String)] = []
         let n = b.count
         guard n >= 2 else { return out }
-        var i = 0
-        while i < n - 1 {
-            let key = UInt16(b[i]) << 8 | UInt16(b[i + 1])
-            guard starts[Int(key) >> 6] & (1 << UInt64(key & 63)) != 0, let candidates = byPair[key] else { i += 1; continue }
-            var matched: (Range<Int>, String)? = nil
-            for k in candidates {
-                let f = formats[k]
-                if let r = match(f, at: i, in: b) { matched = (r, f.kind); break }
-            }
-            if let (r, kind) = matched {
-                out.append((r, kind))
-                i = r.upperBound
-            } else {
-                i += 1
+        starts.withUnsafeBufferPointer { starts in
+            var i = 0
+            while i < n - 1 {
+                let key = Int(b[i]) << 8 | Int(b[i + 1])
+                guard starts[key >> 6] & (1 << UInt64(key & 63)) != 0 else { i += 1; continue }
+                var matched: (Range<Int>, String)? = nil
+                let afterWord = i > 0 && Self.isWordByte(b[i - 1])
+                candidates: for c in Int(first[key])..<Int(first[key + 1]) {
+                    let k = Int(order[c])
+                    // The cheap tests first: the rest of the prefix, and a word start.
+                    if afterWord && startsWord[k] { continue }
+                    let lo = Int(prefixStart[k]), hi = Int(prefixStart[k + 1])
+                    if i + 2 + (hi - lo) > n { continue }
+                    for j in lo..<hi where b[i + 2 + j - lo] != prefixBytes[j] { continue candidates }
+                    if let r = match(k, at: i, in: b) { matched = (r, formats[k].kind); break }
+                }
+                if let (r, kind) = matched {
+                    out.append((r, kind))
+                    i = r.upperBound
+                } else {
+                    i += 1
+                }
             }
         }
         return out
     }
 
-    private func match(_ f: TokenFormat, at i: Int, in b: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+    private func match(_ k: Int, at i: Int, in b: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
         let n = b.count
-        let p = f.prefix.count
+        let p = formats[k].prefix.count
         guard i + p <= n else { return nil }
-        for j in 0..<p where b[i + j] != f.prefix[j] { return nil }
+        for j in 2..<max(2, p) where b[i + j] != formats[k].prefix[j] { return nil }
+        let f = formats[k]
         var start = i
         if let before = f.before {
             guard i >= before.count else { return nil }

@@ -24,14 +24,19 @@ extension JSONValue {
     /// reader when it is sure of the result (see `NativeFastDecoder`), else through `JSONDecoder`; nil when
     /// the bytes are not JSON.
     public static func parse(_ bytes: ArraySlice<UInt8>) -> JSONValue? {
-        let fast: JSONValue? = bytes.withUnsafeBufferPointer { buf in
+        parseFast(bytes) ?? (try? JSONCoding.decoder.decode(JSONValue.self, from: Data(bytes)))
+    }
+
+    /// The one-pass byte reader alone: nil where it is unsure (then `parse` asks `JSONDecoder`). A value it
+    /// returns came from valid UTF-8 (every string is validated; everything else is ASCII syntax).
+    public static func parseFast(_ bytes: ArraySlice<UInt8>) -> JSONValue? {
+        bytes.withUnsafeBufferPointer { buf in
             var p = Parser(buf)
             defer { p.scratch?.deallocate() }
             guard let v = try? p.value() else { return nil }
             p.skipSpace()
             return p.i == buf.count ? v : nil
         }
-        return fast ?? (try? JSONCoding.decoder.decode(JSONValue.self, from: Data(bytes)))
     }
 
     public static func parse(_ text: String) -> JSONValue? { parse(ArraySlice(text.utf8)) }

@@ -20,7 +20,7 @@ struct Conversation {
 
     mutating func user(_ text: String) {
         let t = cleaner.clean(text, observation: false, into: &result)
-        if t.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        if t.isBlank {
             result.drop("empty_user_message")
             return
         }
@@ -33,7 +33,7 @@ struct Conversation {
     }
 
     mutating func assistant(_ text: String) {
-        let t = cleaner.clean(text, observation: false, into: &result).trimmingCharacters(in: .whitespacesAndNewlines)
+        let t = cleaner.clean(text, observation: false, into: &result).trimmedOfWhitespace()
         if !t.isEmpty { pendingText.append(t) }
     }
 

@@ -318,3 +318,20 @@ struct TextCleaner {
         return headText + "\n[… \(bytes.count - head - tail) bytes truncated by skillforge …]\n" + tailText
     }
 }
+
+extension String {
+    /// `trimmingCharacters(in: .whitespacesAndNewlines)`, without copying the string through Foundation
+    /// when neither end is white space (nearly every text an importer reads).
+    func trimmedOfWhitespace() -> String {
+        let ws = CharacterSet.whitespacesAndNewlines
+        guard let first = unicodeScalars.first, let last = unicodeScalars.last else { return self }
+        if !ws.contains(first) && !ws.contains(last) { return self }
+        return trimmingCharacters(in: ws)
+    }
+
+    /// Whether the text is empty or white space only.
+    var isBlank: Bool {
+        let ws = CharacterSet.whitespacesAndNewlines
+        return unicodeScalars.allSatisfy { ws.contains($0) }
+    }
+}

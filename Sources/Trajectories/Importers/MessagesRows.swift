@@ -47,9 +47,17 @@ public enum MessagesRows {
             Decoded(result: .quarantined(QuarantineEntry(file: file, line: line, reason: reason, excerpt: QuarantineEntry.excerpt(of: bytes))),
                     dropped: [:], cleaned: [:])
         }
-        let repaired = UTF8Repair.repairIfNeeded(bytes)
-        guard let row = JSONValue.parse(repaired.map { ArraySlice($0) } ?? bytes) else {
-            return quarantine("invalid JSON: " + JSONShape.diagnose(bytes))
+        // The byte reader validates every string it reads, so a line it reads needs no UTF-8 check first.
+        var repaired: [UInt8]? = nil
+        let row: JSONValue
+        if let v = JSONValue.parseFast(bytes) {
+            row = v
+        } else {
+            repaired = UTF8Repair.repairIfNeeded(bytes)
+            guard let v = JSONValue.parse(repaired.map { ArraySlice($0) } ?? bytes) else {
+                return quarantine("invalid JSON: " + JSONShape.diagnose(bytes))
+            }
+            row = v
         }
         guard let object = row.objectValue else { return quarantine("not a conversation: a JSON \(Self.kind(row)), not an object") }
         guard isRow(row) else {
