@@ -129,6 +129,21 @@ public struct MinHasher: Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
         var space = true
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            // ASCII: letters and digits are what the Unicode properties below call alphabetic and numeric.
+            for c in text.utf8 {
+                let l = c &- 0x41 < 26 ? c | 0x20 : c
+                if l &- 0x61 < 26 || c &- 0x30 < 10 {
+                    out.append(l)
+                    space = false
+                } else if !space {
+                    out.append(0x20)
+                    space = true
+                }
+            }
+            if out.last == 0x20 { out.removeLast() }
+            return out
+        }
         for scalar in text.lowercased().unicodeScalars {
             if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
                 out.append(contentsOf: String(scalar).utf8)
@@ -157,20 +172,39 @@ public struct MinHasher: Sendable {
 
     public func signature(of text: String) -> [UInt64] {
         var sig = [UInt64](repeating: UInt64.max, count: a.count)
-        for h in shingles(of: text) {
-            let x = h % Self.prime
-            for i in 0..<a.count {
-                let (hi, lo) = a[i].multipliedFullWidth(by: x)
-                // (hi·2^64 + lo) mod (2^61 − 1), then + b.
-                var v = Self.mod61(hi: hi, lo: lo) &+ b[i]
-                if v >= Self.prime { v -= Self.prime }
-                if v < sig[i] { sig[i] = v }
+        let bytes = Self.normalize(text)
+        // Every shingle position (a shingle seen twice leaves the minima as they were, so the set of
+        // `shingles(of:)` need not be built).
+        let hashes: [UInt64] = bytes.count <= shingle
+            ? [StableHash.fnv1a(bytes)]
+            : bytes.withUnsafeBufferPointer { p in
+                // `StableHash.fnv1a` of each window, inlined.
+                (0...(p.count - shingle)).map { start in
+                    var h: UInt64 = 0xcbf29ce484222325
+                    for k in start..<(start + shingle) { h = (h ^ UInt64(p[k])) &* 0x100000001b3 }
+                    return h
+                }
             }
+        a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+        sig.withUnsafeMutableBufferPointer { sig in
+            for h in hashes {
+                let x = h % Self.prime
+                for i in 0..<a.count {
+                    let (hi, lo) = a[i].multipliedFullWidth(by: x)
+                    // (hi·2^64 + lo) mod (2^61 − 1), then + b.
+                    var v = Self.mod61(hi: hi, lo: lo) &+ b[i]
+                    if v >= Self.prime { v -= Self.prime }
+                    if v < sig[i] { sig[i] = v }
+                }
+            }
+        }
+        }
         }
         return sig
     }
 
-    static func mod61(hi: UInt64, lo: UInt64) -> UInt64 {
+    @inline(__always) static func mod61(hi: UInt64, lo: UInt64) -> UInt64 {
         let p = prime
         // 2^64 ≡ 2^3 (mod 2^61 − 1)
         var r = (lo & p) &+ (lo >> 61) &+ ((hi << 3) & p) &+ (hi >> 58)

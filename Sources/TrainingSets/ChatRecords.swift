@@ -83,6 +83,71 @@ public struct MessagesRecord: Sendable, Hashable, Codable {
     public var provenance: Provenance
 }
 
+extension MessagesRecord {
+    /// The record as one JSON line: the bytes `JSONCoding.line(self)` writes (keys sorted, nil fields
+    /// left out), written directly — trajectory-sft writes one per kept trajectory.
+    /// `ChatRecordTests.messagesLineEqualsTheEncoder` compares the two.
+    public func jsonLine() throws -> Data {
+        typealias W = SortedJSONEncoder
+        var out: [UInt8] = [0x7B]
+        out.reserveCapacity(messages.reduce(256) { $0 + $1.content.utf8.count + 64 })
+        W.appendKey("messages", first: true, into: &out)
+        out.append(0x5B)
+        for (k, m) in messages.enumerated() {
+            if k > 0 { out.append(0x2C) }
+            // Keys in byte order: content, name, role, tool_call_id, tool_calls.
+            out.append(0x7B)
+            W.appendKey("content", first: true, into: &out)
+            W.appendString(m.content, into: &out)
+            if let name = m.name { W.appendKey("name", into: &out); W.appendString(name, into: &out) }
+            W.appendKey("role", into: &out)
+            W.appendString(m.role, into: &out)
+            if let id = m.toolCallID { W.appendKey("tool_call_id", into: &out); W.appendString(id, into: &out) }
+            if let calls = m.toolCalls {
+                W.appendKey("tool_calls", into: &out)
+                out.append(0x5B)
+                for (j, call) in calls.enumerated() {
+                    if j > 0 { out.append(0x2C) }
+                    out.append(0x7B)
+                    W.appendKey("function", first: true, into: &out)
+                    out.append(0x7B)
+                    W.appendKey("arguments", first: true, into: &out)
+                    try W.append(call.function.arguments, into: &out)
+                    W.appendKey("name", into: &out)
+                    W.appendString(call.function.name, into: &out)
+                    out.append(0x7D)
+                    W.appendKey("id", into: &out)
+                    W.appendString(call.id, into: &out)
+                    W.appendKey("type", into: &out)
+                    W.appendString(call.type, into: &out)
+                    out.append(0x7D)
+                }
+                out.append(0x5D)
+            }
+            out.append(0x7D)
+        }
+        out.append(0x5D)
+        // provenance: outcome, source, steps, trajectory_id, weak_trajectory_id.
+        W.appendKey("provenance", into: &out)
+        out.append(0x7B)
+        W.appendKey("outcome", first: true, into: &out)
+        W.appendString(provenance.outcome, into: &out)
+        if let source = provenance.source { W.appendKey("source", into: &out); W.appendString(source, into: &out) }
+        W.appendKey("steps", into: &out)
+        try W.append(.array(provenance.steps.map { .int(Int64($0)) }), into: &out)
+        W.appendKey("trajectory_id", into: &out)
+        W.appendString(provenance.trajectoryID, into: &out)
+        if let weak = provenance.weakTrajectoryID { W.appendKey("weak_trajectory_id", into: &out); W.appendString(weak, into: &out) }
+        out.append(0x7D)
+        if let tools {
+            W.appendKey("tools", into: &out)
+            try W.append(.array(tools), into: &out)
+        }
+        out.append(0x7D)
+        return Data(out)
+    }
+}
+
 /// How tool calls and their schemas are written in chat records.
 public enum ToolCallStyle: Sendable, Hashable {
     /// `arguments` as a JSON object (Hugging Face chat templates, TRL, `datasets`).

@@ -29,7 +29,7 @@ public struct TrajectorySFT: Sendable {
     public func render(_ t: Trajectory) throws -> Result<Data, SkipReason> {
         if t.steps.isEmpty && t.answer == nil { return .failure(SkipReason(Skip.noSteps.rawValue)) }
         switch options.format {
-        case .messages, .openai: return .success(try JSONCoding.line(messages(t)))
+        case .messages, .openai: return .success(try messages(t).jsonLine())
         case .sharegpt:
             guard let r = sharegpt(t) else { return .failure(SkipReason(Skip.noFinalResponse.rawValue)) }
             return .success(try JSONCoding.line(r))

@@ -54,6 +54,36 @@ func agentRun(id: String = "run-1", answer: String? = "Done: tests pass.") -> Tr
         #expect(prov["source"] as? String == "in.jsonl:4")
     }
 
+    /// trajectory-sft writes `MessagesRecord.jsonLine()`, a hand-written writer: its bytes must be the
+    /// encoder's (sorted keys, nil fields left out, escapes, numbers) for every shape a record takes.
+    @Test func messagesLineEqualsTheEncoder() throws {
+        var odd = agentRun(id: "run-ü/\"2\"")
+        odd.task = "Fix \u{1}\u{1F} tabs\t \"quotes\" back\\slash / 東京 😀\r\n"
+        odd.steps[0].action!.input = .object(["z": .double(1.5), "a": .array([.int(-3), .double(1e21), .double(0.1), .null, .bool(true)]),
+                                                "é": .object(["b": .string("x"), "B": .bool(false), "ä": .string("\u{7F}")]),
+                                                "command": .string("echo \"$HOME\"/x")])
+        odd.steps[2].action!.input = .string("bare input")
+        odd.source = nil
+        let cases: [(TrajectorySFT.Options, Trajectory)] = [
+            (.init(format: .messages, system: "Be careful."), agentRun()),
+            (.init(format: .messages), agentRun(answer: nil)),
+            (.init(format: .openai), odd),
+            (.init(format: .messages, includeThoughts: false), odd),
+            (.init(format: .messages), Trajectory(id: "empty", task: "t", steps: [], answer: "only an answer")),
+        ]
+        var compared = 0
+        for (options, t) in cases {
+            var record = TrajectorySFT(options: options).messages(t)
+            for weak in [nil, "weak-1"] as [String?] {
+                record.provenance.weakTrajectoryID = weak
+                #expect(try record.jsonLine() == JSONCoding.line(record))
+                #expect(try record.jsonLine() == JSONCoding.foundationEncoder.encode(record))
+                compared += 1
+            }
+        }
+        #expect(compared == 10)
+    }
+
     @Test func thoughtsCanBeLeftOut() throws {
         let r = TrajectorySFT(options: .init(format: .messages, includeThoughts: false)).messages(agentRun())
         #expect(!r.messages.contains { $0.content.contains("Look first") })

@@ -272,3 +272,42 @@ private struct Single: SingleValueEncodingContainer {
     mutating func encode(_ value: Double) throws { slot.node = .literal(try SortedJSONEncoder.number(value, path: codingPath)) }
     mutating func encode<T: Encodable>(_ value: T) throws { try slot.box(value, path: codingPath) }
 }
+
+extension SortedJSONEncoder {
+    /// Appends `value` as `encode` writes it (sorted keys), without building the encoder's tree: for
+    /// record types written by hand on hot paths. Throws for a non-finite double, like `encode`.
+    public static func append(_ value: JSONValue, into out: inout [UInt8]) throws {
+        switch value {
+        case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
+        case .bool(let b): out.append(contentsOf: b ? Array("true".utf8) : Array("false".utf8))
+        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .double(let d): out.append(contentsOf: try number(d, path: []).utf8)
+        case .string(let s): appendString(s, into: &out)
+        case .array(let a):
+            out.append(0x5B)
+            for (k, item) in a.enumerated() {
+                if k > 0 { out.append(0x2C) }
+                try append(item, into: &out)
+            }
+            out.append(0x5D)
+        case .object(let o):
+            out.append(0x7B)
+            for (k, key) in o.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+                if k > 0 { out.append(0x2C) }
+                appendString(key, into: &out)
+                out.append(0x3A)
+                try append(o[key]!, into: &out)
+            }
+            out.append(0x7D)
+        }
+    }
+
+    /// Appends `"key":` (after a comma unless `first`).
+    public static func appendKey(_ key: StaticString, first: Bool = false, into out: inout [UInt8]) {
+        if !first { out.append(0x2C) }
+        out.append(0x22)
+        out.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+        out.append(0x22)
+        out.append(0x3A)
+    }
+}
