@@ -188,28 +188,26 @@ public struct MinHasher: Sendable {
         a.withUnsafeBufferPointer { a in
         b.withUnsafeBufferPointer { b in
         sig.withUnsafeMutableBufferPointer { sig in
+            let p = Self.prime
             for h in hashes {
-                let x = h % Self.prime
+                let x = h % p
                 for i in 0..<a.count {
+                    // a, x < 2^61, so the product is below 2^122: hi < 2^58, and with 2^64 ≡ 2^3 (mod p)
+                    // (hi·2^64 + lo) ≡ hi·8 + (lo & p) + lo >> 61 < 2^62 + 8 —
+                    // branch-free so the loop pipelines.
                     let (hi, lo) = a[i].multipliedFullWidth(by: x)
-                    // (hi·2^64 + lo) mod (2^61 − 1), then + b.
-                    var v = Self.mod61(hi: hi, lo: lo) &+ b[i]
-                    if v >= Self.prime { v -= Self.prime }
-                    if v < sig[i] { sig[i] = v }
+                    var v = (hi << 3) &+ (lo & p) &+ (lo >> 61)
+                    v = v >= p ? v &- p : v
+                    v = v >= p ? v &- p : v
+                    v = v &+ b[i]
+                    v = v >= p ? v &- p : v
+                    sig[i] = min(sig[i], v)
                 }
             }
         }
         }
         }
         return sig
-    }
-
-    @inline(__always) static func mod61(hi: UInt64, lo: UInt64) -> UInt64 {
-        let p = prime
-        // 2^64 ≡ 2^3 (mod 2^61 − 1)
-        var r = (lo & p) &+ (lo >> 61) &+ ((hi << 3) & p) &+ (hi >> 58)
-        while r >= p { r -= p }
-        return r
     }
 
     /// Fraction of equal positions: an unbiased estimate of Jaccard similarity.

@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (not tests): measure and print, nothing is asserted.",
-        subcommands: [CatalogBench.self, PipelineBench.self]
+        subcommands: [CatalogBench.self, PipelineBench.self, PeerBench.self]
     )
 
     struct CatalogBench: ParsableCommand {

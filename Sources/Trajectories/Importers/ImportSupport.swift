@@ -223,13 +223,27 @@ struct TextCleaner {
         // One pass over the bytes says which cleanings can apply (most texts need none).
         var hasCR = false, hasESC = false, hasDataURI = false
         s.utf8.withContiguousStorageIfAvailable { b in
-            for (i, c) in b.enumerated() {
-                switch c {
+            let n = b.count
+            guard let base = b.baseAddress else { return }
+            let raw = UnsafeRawPointer(base)
+            var i = 0
+            while i < n {
+                // Eight bytes at a time while none is CR, ESC or `;` (the lowest flagged byte is a real one).
+                if i + 8 <= n {
+                    let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+                    let cr = w ^ 0x0D0D_0D0D_0D0D_0D0D, esc = w ^ 0x1B1B_1B1B_1B1B_1B1B, semi = w ^ 0x3B3B_3B3B_3B3B_3B3B
+                    let flags = ((cr &- ones) & ~cr | (esc &- ones) & ~esc | (semi &- ones) & ~semi) & highs
+                    if flags == 0 { i += 8; continue }
+                    i += flags.trailingZeroBitCount >> 3
+                }
+                switch b[i] {
                 case 0x0D: hasCR = true
                 case 0x1B: hasESC = true
                 case 0x3B where !hasDataURI: hasDataURI = b[(i + 1)...].starts(with: "base64,".utf8)
-                default: continue
+                default: break
                 }
+                i += 1
             }
         } ?? {
             hasCR = s.utf8.contains(0x0D); hasESC = s.utf8.contains(0x1B); hasDataURI = s.contains(";base64,")

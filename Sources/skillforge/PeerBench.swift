@@ -1,0 +1,184 @@
+import ArgumentParser
+import Foundation
+import Trajectories
+
+/// `skillforge bench peer`: the Python peer (`../shared/bench/peer.py`, the pipeline a data engineer
+/// would write instead) and skillforge's equivalent pipeline on the same OpenAI `messages` JSONL file,
+/// run one after the other, alternating, each in its own process; the best wall time of each and their
+/// ratio. Nothing is asserted.
+struct PeerBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "peer",
+        abstract: "Run the Python peer (peer.py) and skillforge's equivalent pipeline on the same corpus, alternating; print the best times and the ratio.",
+        discussion: """
+            The corpus is a file written by the peer's generator (`python3 gen_corpus.py --mb 256 --seed 1 --out FILE`), read \
+            by both as it is. skillforge's pipeline does the peer's job: keep successes with at least 2 tool calls, remove \
+            near-duplicate tasks (MinHash, 0.85), redact secrets and e-mails, write a 95/5 `messages` split and record the run \
+            in the catalog. The import + prepare time is measured apart (the same steps, nothing written). The peer also \
+            packs its output as .tar.zst; skillforge packs only skill bundles, so its time includes no archive.
+            """
+    )
+    @Option(name: .long, help: "The corpus: OpenAI messages JSONL from gen_corpus.py.") var corpus: String
+    @Option(name: .long, help: "The peer script (default: ../shared/bench/peer.py when it exists).") var peer: String?
+    @Option(name: .long, help: "Python with orjson, datasketch and zstandard (bash ../shared/bench/setup.sh VENV makes one).") var python: String = "python3"
+    @Option(name: .long, help: "Peer worker processes.") var workers: Int = 2
+    @Option(name: .long, help: "Runs of each, alternating; the best of each counts.") var rounds: Int = 2
+    @Option(name: .long, help: "Scratch directory (default: a temporary one, removed afterwards).") var dir: String?
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard FileManager.default.fileExists(atPath: corpus) else { throw ValidationError("--corpus \(corpus): no such file") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+    }
+
+    struct Run: Encodable {
+        var seconds: Double
+        var peakMB: Double
+        var cores: Double
+        var records: Int
+    }
+
+    struct Report: Encodable {
+        var corpus: String
+        var corpusMB: Double
+        var rounds: Int
+        var peer: [Run]
+        var skillforge: [Run]
+        var importPrepare: [Run]
+        var peerBest: Double
+        var skillforgeBest: Double
+        /// Peer time / skillforge time: how many times faster skillforge is.
+        var speedup: Double
+        /// Records kept by skillforge relative to the peer, in percent (their near-duplicate methods differ).
+        var recordsDifferencePercent: Double
+        var importPrepareMBPerSecond: Double
+    }
+
+    func run() throws {
+        let corpusURL = URL(fileURLWithPath: corpus).standardizedFileURL
+        let script = peer ?? "../shared/bench/peer.py"
+        guard FileManager.default.fileExists(atPath: script) else {
+            throw ValidationError("the peer script \(script) does not exist; pass --peer PATH (it is ../shared/bench/peer.py in the shared folder)")
+        }
+        let root = URL(fileURLWithPath: dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("skillforge-peer-bench-\(getpid())").path)
+        try? FileManager.default.removeItem(at: root)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { if dir == nil { try? FileManager.default.removeItem(at: root) } }
+        let quoted = "\"" + corpusURL.path.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        let job = """
+            version: 1
+            name: peer-job
+            inputs:
+              - path: \(quoted)
+            prepare:
+              - filter: {outcome: [success], min_steps: 2}
+              - dedupe: {by: task, method: minhash, threshold: 0.85}
+              - redact: {secrets: true, emails: true}
+            outputs:
+              sft: {style: trajectory-sft, test_split: 0.05}
+            """
+        let ingest = """
+            version: 1
+            name: peer-ingest
+            inputs:
+              - path: \(quoted)
+            prepare:
+              - filter: {outcome: [success], min_steps: 2}
+              - dedupe: {by: task, method: minhash, threshold: 0.85}
+              - redact: {secrets: true, emails: true}
+            outputs:
+              none: {style: trajectory-sft, prepare: [{filter: {task_regex: "^$"}}]}
+            package: {skills: [], catalog: false}
+            """
+        try job.write(to: root.appendingPathComponent("peer-job.yaml"), atomically: true, encoding: .utf8)
+        try ingest.write(to: root.appendingPathComponent("peer-ingest.yaml"), atomically: true, encoding: .utf8)
+        let scriptPath = URL(fileURLWithPath: script).standardizedFileURL.path
+        let mb = Double((try FileManager.default.attributesOfItem(atPath: corpusURL.path)[.size] as? Int64) ?? 0) / 1_048_576
+
+        var peerRuns: [Run] = [], ours: [Run] = [], prepareRuns: [Run] = []
+        for round in 1...rounds {
+            // The peer.
+            let peerOut = root.appendingPathComponent("peer-out")
+            try? FileManager.default.removeItem(at: peerOut)
+            try? FileManager.default.removeItem(at: root.appendingPathComponent("peer-out.tar.zst"))
+            let p = try Self.timed([python, scriptPath, "--in", corpusURL.path, "--out", peerOut.path, "--workers", String(workers)], cwd: root, tool: nil)
+            guard p.status == 0 else { throw ValidationError("the peer failed (exit \(p.status)): \(p.stderr.suffix(400))") }
+            let summary = p.stdout.split(separator: "\n").last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            peerRuns.append(Run(seconds: p.seconds, peakMB: p.peakMB, cores: p.cores, records: summary?["records_out"] as? Int ?? -1))
+            // skillforge, the whole job.
+            let out = root.appendingPathComponent("skillforge-out")
+            try? FileManager.default.removeItem(at: out)
+            let s = try Self.timed(["build", "peer-job.yaml", "--out", out.path, "--no-cache"], cwd: root, tool: Self.executable)
+            guard s.status == 0 else { throw ValidationError("skillforge build failed (exit \(s.status)): \(s.stderr.suffix(400))") }
+            let manifest = try? JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("datasets/sft/manifest.json"))) as? [String: Any]
+            ours.append(Run(seconds: s.seconds, peakMB: s.peakMB, cores: s.cores, records: manifest?["records"] as? Int ?? -1))
+            // skillforge, import + prepare alone.
+            let ingestOut = root.appendingPathComponent("skillforge-ingest")
+            try? FileManager.default.removeItem(at: ingestOut)
+            let i = try Self.timed(["build", "peer-ingest.yaml", "--out", ingestOut.path, "--no-cache"], cwd: root, tool: Self.executable)
+            guard i.status == 0 else { throw ValidationError("skillforge build (import + prepare) failed (exit \(i.status)): \(i.stderr.suffix(400))") }
+            prepareRuns.append(Run(seconds: i.seconds, peakMB: i.peakMB, cores: i.cores, records: 0))
+            if !json {
+                print(String(format: "round %d: peer %.2f s, skillforge %.2f s (import + prepare %.2f s)", round, p.seconds, s.seconds, i.seconds))
+            }
+        }
+        let peerBest = peerRuns.map(\.seconds).min()!, oursBest = ours.map(\.seconds).min()!, prepBest = prepareRuns.map(\.seconds).min()!
+        let peerRecords = peerRuns.last!.records, ourRecords = ours.last!.records
+        let report = Report(
+            corpus: corpusURL.path, corpusMB: mb, rounds: rounds, peer: peerRuns, skillforge: ours, importPrepare: prepareRuns,
+            peerBest: peerBest, skillforgeBest: oursBest, speedup: peerBest / oursBest,
+            recordsDifferencePercent: peerRecords > 0 ? Double(ourRecords - peerRecords) * 100 / Double(peerRecords) : 0,
+            importPrepareMBPerSecond: mb * 1_048_576 / 1_000_000 / prepBest)
+        if json {
+            let e = JSONEncoder()
+            e.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try e.encode(report), as: UTF8.self))
+            return
+        }
+        print(String(format: "corpus %@ (%.0f MiB), best of %d each, alternating", corpusURL.lastPathComponent, mb, rounds))
+        print(String(format: "  peer.py --workers %d   %6.2f s   peak %4.0f MB   cores busy %.2f   records kept %d",
+                     workers, peerBest, peerRuns.map(\.peakMB).max()!, peerRuns.map(\.cores).max()!, peerRecords))
+        print(String(format: "  skillforge build      %6.2f s   peak %4.0f MB   cores busy %.2f   records kept %d (%+.1f%%)",
+                     oursBest, ours.map(\.peakMB).max()!, ours.map(\.cores).max()!, ourRecords, report.recordsDifferencePercent))
+        print(String(format: "  skillforge is %.2f× the peer's speed; import + prepare alone %.2f s = %.0f MB/s",
+                     report.speedup, prepBest, report.importPrepareMBPerSecond))
+    }
+
+    static var executable: String { URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path }
+
+    /// Runs a command under GNU time (when installed): wall seconds, peak RSS in MB (for the peer, the
+    /// largest process of its tree as GNU time reports it), cores busy, exit status and output.
+    static func timed(_ args: [String], cwd: URL, tool: String?) throws
+        -> (seconds: Double, peakMB: Double, cores: Double, status: Int32, stdout: String, stderr: String) {
+        let stats = cwd.appendingPathComponent(".time-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: stats) }
+        let timed = FileManager.default.isExecutableFile(atPath: "/usr/bin/time")
+        let command = (tool.map { [$0] } ?? []) + args
+        let p = Process()
+        if timed {
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/time")
+            p.arguments = ["-f", "%e %M %U %S", "-o", stats.path] + command
+        } else {
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = command
+        }
+        p.currentDirectoryURL = cwd
+        let outFile = cwd.appendingPathComponent(".stdout-\(UInt32.random(in: 0...UInt32.max))")
+        let errFile = cwd.appendingPathComponent(".stderr-\(UInt32.random(in: 0...UInt32.max))")
+        FileManager.default.createFile(atPath: outFile.path, contents: nil)
+        FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: outFile); try? FileManager.default.removeItem(at: errFile) }
+        p.standardOutput = try FileHandle(forWritingTo: outFile)
+        p.standardError = try FileHandle(forWritingTo: errFile)
+        let start = Date()
+        try p.run()
+        p.waitUntilExit()
+        let wall = Date().timeIntervalSince(start)
+        let fields = ((try? String(contentsOf: stats, encoding: .utf8)) ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" })
+        let rssKB = fields.count >= 4 ? Double(fields[fields.count - 3]) ?? 0 : 0
+        let cpu = fields.count >= 4 ? (Double(fields[fields.count - 2]) ?? 0) + (Double(fields[fields.count - 1]) ?? 0) : 0
+        return (wall, rssKB / 1024, wall > 0 ? cpu / wall : 0, p.terminationStatus,
+                (try? String(contentsOf: outFile, encoding: .utf8)) ?? "", (try? String(contentsOf: errFile, encoding: .utf8)) ?? "")
+    }
+}
