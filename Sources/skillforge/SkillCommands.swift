@@ -80,23 +80,36 @@ struct SkillScoreCommand: ParsableCommand {
     @Argument(help: "Bundle directories, or SKILL.md files.")
     var bundles: [String]
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Trajectory files; scored against every bundle unless there is one --evidence group per bundle.")
+    @Option(name: .long, help: ArgumentHelp(
+        "Trajectory files, comma-separated (--evidence a.jsonl,b.jsonl).",
+        discussion: "Given once, every bundle is scored against these files. Given once per bundle, the i-th --evidence is the i-th bundle's own evidence (pairs are formed by position), so no bundle's φ_oss or φ_exec comes from another bundle's runs."))
     var evidence: [String] = []
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
-    func run() throws {
-        var attempts: [Trajectory] = []
-        for f in evidence {
-            do { attempts += try Importers.importFile(path: f, display: f).trajectories } catch {
-                Terminal.err("\(Terminal.red("error:")) \(error)")
-                throw ExitCode(Exit.buildFailure)
-            }
+    func validate() throws {
+        guard evidence.count <= 1 || evidence.count == bundles.count else {
+            throw ValidationError("\(evidence.count) --evidence groups for \(bundles.count) bundles: give --evidence once (shared by every bundle) or once per bundle, in the bundles' order")
         }
-        let successes = attempts.filter { $0.outcome.status == .success }
+    }
+
+    func run() throws {
+        // Each bundle's evidence: its own group, or the one shared group.
+        var groups: [[Trajectory]] = []
+        for group in evidence {
+            var attempts: [Trajectory] = []
+            for f in group.split(separator: ",").map(String.init) where !f.isEmpty {
+                do { attempts += try Importers.importFile(path: f, display: f).trajectories } catch {
+                    Terminal.err("\(Terminal.red("error:")) \(error)")
+                    throw ExitCode(Exit.buildFailure)
+                }
+            }
+            groups.append(attempts)
+        }
+        func attempts(of k: Int) -> [Trajectory] { groups.isEmpty ? [] : groups.count == 1 ? groups[0] : groups[k] }
         var terms: [PDI.Terms] = []
-        for path in bundles {
+        for (k, path) in bundles.enumerated() {
             let url = URL(fileURLWithPath: path)
             let text: String
             if path.hasSuffix(".md") {
@@ -105,7 +118,8 @@ struct SkillScoreCommand: ParsableCommand {
                 let b = try SkillBundle.read(directory: url)
                 text = b.skillMD + b.files.map(\.text).joined(separator: "\n")
             }
-            terms.append(PDI.terms(skill: text, successes: successes, attempts: attempts))
+            let own = attempts(of: k)
+            terms.append(PDI.terms(skill: text, successes: own.filter { $0.outcome.status == .success }, attempts: own))
         }
         let index = PDI.index(terms)
         if json {
@@ -114,7 +128,14 @@ struct SkillScoreCommand: ParsableCommand {
             Terminal.out(String(decoding: try JSONCoding.prettyEncoder.encode(rows), as: UTF8.self))
             return
         }
-        Terminal.out("evidence: \(attempts.count) attempt(s), \(successes.count) successful")
+        if groups.count <= 1 {
+            let all = attempts(of: 0)
+            Terminal.out("evidence: \(all.count) attempt(s), \(all.filter { $0.outcome.status == .success }.count) successful, shared by every bundle")
+        } else {
+            for (k, b) in bundles.enumerated() {
+                Terminal.out("evidence of \(b): \(groups[k].count) attempt(s), \(groups[k].filter { $0.outcome.status == .success }.count) successful")
+            }
+        }
         Terminal.out(String(format: "%-50@ %8@ %8@ %8@ %8@", "bundle" as NSString, "phi_exec" as NSString, "phi_plan" as NSString, "phi_oss" as NSString, "PDI" as NSString))
         for (i, b) in bundles.enumerated() {
             Terminal.out(String(format: "%-50@ %8.4f %8.4f %8.4f %8.3f", b as NSString, terms[i].exec, terms[i].plan, terms[i].oss, index[i]))
