@@ -48,6 +48,48 @@ import Trajectories
         #expect(results.first?["pipeline"] as? String == "sample")
         #expect((results.first?["datasets"] as? [[String: Any]])?.count == 5)
     }
+
+    /// `skill score` with one `--evidence` group per bundle scores each bundle against its own runs: a
+    /// bundle whose commands are its evidence's scores higher φ_exec against it alone than against the
+    /// pooled runs of both; a group count that is neither 1 nor the bundle count is refused.
+    @Test func skillScorePairsEvidenceWithBundles() throws {
+        guard let bin = skillforgeBinary?.path else { Issue.record("skillforge executable not built"); return }
+        let dir = try scratch("score")
+        func bundle(_ name: String, _ body: String) throws {
+            let d = dir.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+            try Data("---\nname: \(name)\ndescription: Runs the project's checks. Use when asked to check the project.\n---\n\n\(body)\n".utf8)
+                .write(to: d.appendingPathComponent("SKILL.md"))
+        }
+        func evidence(_ file: String, _ commands: [String]) throws {
+            let steps = commands.enumerated().map { k, c in
+                Step(index: k, thought: "Run it.", action: Action(tool: "bash", input: .object(["command": .string(c)]), command: c),
+                     observation: Observation(content: "ok", exitCode: 0))
+            }
+            let t = Trajectory(id: file, task: "Check the project", taskKey: file, steps: steps, answer: "Checked.",
+                               outcome: Outcome(status: .success, reward: 1))
+            var line = try NativeWriter.line(t)
+            line.append(0x0A)
+            try line.write(to: dir.appendingPathComponent(file + ".jsonl"))
+        }
+        try bundle("py", "Run `python -m pytest tests -q --maxfail 1` and read the failures.")
+        try bundle("rs", "Run `cargo build --release --locked` then `cargo clippy --all-targets`.")
+        try evidence("py-runs", ["python -m pytest tests -q --maxfail 1", "python -m pytest tests -q"])
+        try evidence("rs-runs", ["cargo build --release --locked", "cargo clippy --all-targets"])
+        func execOfFirst(_ args: [String]) throws -> Double {
+            let (status, text) = try run(bin, ["skill", "score", "--json"] + args + ["py", "rs"], cwd: dir)
+            #expect(status == 0, "\(text)")
+            let start = try #require(text.firstIndex(of: "["))
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(text[start...].utf8)) as? [[String: Any]])
+            return try #require((rows.first?["terms"] as? [String: Any])?["phi_exec"] as? Double)
+        }
+        let paired = try execOfFirst(["--evidence", "py-runs.jsonl", "--evidence", "rs-runs.jsonl"])
+        let pooled = try execOfFirst(["--evidence", "py-runs.jsonl,rs-runs.jsonl"])
+        #expect(paired > pooled, "own evidence \(paired), pooled \(pooled)")
+        let (bad, badText) = try run(bin, ["skill", "score", "--evidence", "a", "--evidence", "b", "--evidence", "c", "py", "rs"], cwd: dir)
+        #expect(bad == 2)
+        #expect(badText.contains("3 --evidence groups for 2 bundles"), "\(badText)")
+    }
 }
 
 /// The spec loader lists input formats without depending on the importers; keep them in step.
