@@ -129,28 +129,25 @@ public struct MinHasher: Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
         var space = true
-        if text.utf8.allSatisfy({ $0 < 0x80 }) {
-            // ASCII: letters and digits are what the Unicode properties below call alphabetic and numeric.
-            for c in text.utf8 {
-                let l = c &- 0x41 < 26 ? c | 0x20 : c
-                if l &- 0x61 < 26 || c &- 0x30 < 10 {
-                    out.append(l)
-                    space = false
-                } else if !space {
-                    out.append(0x20)
-                    space = true
-                }
-            }
-            if out.last == 0x20 { out.removeLast() }
-            return out
-        }
-        for scalar in text.lowercased().unicodeScalars {
-            if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
-                out.append(contentsOf: String(scalar).utf8)
+        /// Appends a kept character, or one space for a run of others.
+        func add(_ kept: Bool, _ bytes: () -> Void) {
+            if kept {
+                bytes()
                 space = false
             } else if !space {
                 out.append(0x20)
                 space = true
+            }
+        }
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            // ASCII: letters and digits are what the Unicode properties below call alphabetic and numeric.
+            for c in text.utf8 {
+                let l = c &- 0x41 < 26 ? c | 0x20 : c
+                add(l &- 0x61 < 26 || c &- 0x30 < 10) { out.append(l) }
+            }
+        } else {
+            for scalar in text.lowercased().unicodeScalars {
+                add(scalar.properties.isAlphabetic || scalar.properties.numericType != nil) { out.append(contentsOf: String(scalar).utf8) }
             }
         }
         if out.last == 0x20 { out.removeLast() }

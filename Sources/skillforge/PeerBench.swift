@@ -66,31 +66,22 @@ struct PeerBench: ParsableCommand {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { if dir == nil { try? FileManager.default.removeItem(at: root) } }
         let quoted = "\"" + corpusURL.path.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-        let job = """
+        // The peer's job; the second pipeline runs the same import and prepare steps and writes nothing.
+        func pipeline(_ name: String, outputs: String) -> String {
+            """
             version: 1
-            name: peer-job
+            name: \(name)
             inputs:
               - path: \(quoted)
             prepare:
               - filter: {outcome: [success], min_steps: 2}
               - dedupe: {by: task, method: minhash, threshold: 0.85}
               - redact: {secrets: true, emails: true}
-            outputs:
-              sft: {style: trajectory-sft, test_split: 0.05}
+            \(outputs)
             """
-        let ingest = """
-            version: 1
-            name: peer-ingest
-            inputs:
-              - path: \(quoted)
-            prepare:
-              - filter: {outcome: [success], min_steps: 2}
-              - dedupe: {by: task, method: minhash, threshold: 0.85}
-              - redact: {secrets: true, emails: true}
-            outputs:
-              none: {style: trajectory-sft, prepare: [{filter: {task_regex: "^$"}}]}
-            package: {skills: [], catalog: false}
-            """
+        }
+        let job = pipeline("peer-job", outputs: "outputs:\n  sft: {style: trajectory-sft, test_split: 0.05}")
+        let ingest = pipeline("peer-ingest", outputs: "outputs:\n  none: {style: trajectory-sft, prepare: [{filter: {task_regex: \"^$\"}}]}\npackage: {skills: [], catalog: false}")
         try job.write(to: root.appendingPathComponent("peer-job.yaml"), atomically: true, encoding: .utf8)
         try ingest.write(to: root.appendingPathComponent("peer-ingest.yaml"), atomically: true, encoding: .utf8)
         let scriptPath = URL(fileURLWithPath: script).standardizedFileURL.path
