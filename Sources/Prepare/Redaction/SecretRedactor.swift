@@ -450,8 +450,8 @@ public struct SecretRedactor: Sendable {
 }
 
 /// An automaton over the rules' trigger strings: one table lookup per byte of text gives the set of rules
-/// whose triggers occur, so the regular expressions run only where they can match. (A rule per bit: at
-/// most 64 rules.)
+/// whose triggers occur, so the regular expressions run only where they can match. (A trigger group per
+/// bit — each rule's, then the gates of the byte-level finders: at most 64 groups.)
 ///
 /// A case-insensitive rule's triggers are found in any ASCII case and also spelt with the characters
 /// that ICU's case folding turns into their letters (`paßword`, `ſecret`, `api_Key`), see `foldsTo`; a

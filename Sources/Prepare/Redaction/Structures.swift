@@ -19,7 +19,6 @@ enum Structures {
         let rawValue: UInt8
         static let secret = Words(rawValue: 1), kind = Words(rawValue: 2), curl = Words(rawValue: 4), wget = Words(rawValue: 8)
         static let login = Words(rawValue: 16), mysql = Words(rawValue: 32), mariadb = Words(rawValue: 64)
-        static let all: Words = [.secret, .kind, .curl, .wget, .login, .mysql, .mariadb]
         /// The words, in the order of `SecretRedactor.Gate.structureWords`.
         static let spelled = ["secret", "kind", "curl", "wget", "login", "mysql", "mariadb"]
 
