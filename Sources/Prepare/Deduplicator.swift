@@ -175,12 +175,7 @@ public struct MinHasher: Sendable {
         let hashes: [UInt64] = bytes.count <= shingle
             ? [StableHash.fnv1a(bytes)]
             : bytes.withUnsafeBufferPointer { p in
-                // `StableHash.fnv1a` of each window, inlined.
-                (0...(p.count - shingle)).map { start in
-                    var h: UInt64 = 0xcbf29ce484222325
-                    for k in start..<(start + shingle) { h = (h ^ UInt64(p[k])) &* 0x100000001b3 }
-                    return h
-                }
+                (0...(p.count - shingle)).map { StableHash.fnv1a(UnsafeBufferPointer(rebasing: p[$0..<($0 + shingle)])) }
             }
         a.withUnsafeBufferPointer { a in
         b.withUnsafeBufferPointer { b in

@@ -61,7 +61,9 @@ public enum ContentHash {
 
 /// Deterministic 64-bit hashing (Swift's `Hasher` is seeded per process and must not decide outputs).
 public enum StableHash {
-    /// FNV-1a over UTF-8 bytes.
+    /// FNV-1a over UTF-8 bytes. Inlinable, so callers in other modules get it specialised for their
+    /// collection (MinHash hashes every shingle of every task with it).
+    @inlinable
     public static func fnv1a(_ bytes: some Sequence<UInt8>, seed: UInt64 = 0xcbf29ce484222325) -> UInt64 {
         var h = seed
         for b in bytes {

@@ -93,22 +93,22 @@ struct PeerBench: ParsableCommand {
             let peerOut = root.appendingPathComponent("peer-out")
             try? FileManager.default.removeItem(at: peerOut)
             try? FileManager.default.removeItem(at: root.appendingPathComponent("peer-out.tar.zst"))
-            let p = try Self.timed([python, scriptPath, "--in", corpusURL.path, "--out", peerOut.path, "--workers", String(workers)], cwd: root, tool: nil)
-            guard p.status == 0 else { throw ValidationError("the peer failed (exit \(p.status)): \(p.stderr.suffix(400))") }
+            let p = try TimedRun.run([python, scriptPath, "--in", corpusURL.path, "--out", peerOut.path, "--workers", String(workers)], cwd: root)
+            guard p.status == 0 else { throw BenchFailure("the peer failed (exit \(p.status)): \(p.stderr.suffix(400))") }
             let summary = p.stdout.split(separator: "\n").last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             peerRuns.append(Run(seconds: p.seconds, peakMB: p.peakMB, cores: p.cores, records: summary?["records_out"] as? Int ?? -1))
             // skillforge, the whole job.
             let out = root.appendingPathComponent("skillforge-out")
             try? FileManager.default.removeItem(at: out)
-            let s = try Self.timed(["build", "peer-job.yaml", "--out", out.path, "--no-cache"], cwd: root, tool: Self.executable)
-            guard s.status == 0 else { throw ValidationError("skillforge build failed (exit \(s.status)): \(s.stderr.suffix(400))") }
+            let s = try TimedRun.run([TimedRun.executable, "build", "peer-job.yaml", "--out", out.path, "--no-cache"], cwd: root)
+            guard s.status == 0 else { throw BenchFailure("skillforge build failed (exit \(s.status)): \(s.stderr.suffix(400))") }
             let manifest = try? JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("datasets/sft/manifest.json"))) as? [String: Any]
             ours.append(Run(seconds: s.seconds, peakMB: s.peakMB, cores: s.cores, records: manifest?["records"] as? Int ?? -1))
             // skillforge, import + prepare alone.
             let ingestOut = root.appendingPathComponent("skillforge-ingest")
             try? FileManager.default.removeItem(at: ingestOut)
-            let i = try Self.timed(["build", "peer-ingest.yaml", "--out", ingestOut.path, "--no-cache"], cwd: root, tool: Self.executable)
-            guard i.status == 0 else { throw ValidationError("skillforge build (import + prepare) failed (exit \(i.status)): \(i.stderr.suffix(400))") }
+            let i = try TimedRun.run([TimedRun.executable, "build", "peer-ingest.yaml", "--out", ingestOut.path, "--no-cache"], cwd: root)
+            guard i.status == 0 else { throw BenchFailure("skillforge build (import + prepare) failed (exit \(i.status)): \(i.stderr.suffix(400))") }
             prepareRuns.append(Run(seconds: i.seconds, peakMB: i.peakMB, cores: i.cores, records: 0))
             if !json {
                 print(String(format: "round %d: peer %.2f s, skillforge %.2f s (import + prepare %.2f s)", round, p.seconds, s.seconds, i.seconds))
@@ -135,41 +135,44 @@ struct PeerBench: ParsableCommand {
         print(String(format: "  skillforge is %.2f× the peer's speed; import + prepare alone %.2f s = %.0f MB/s",
                      report.speedup, prepBest, report.importPrepareMBPerSecond))
     }
+}
 
+/// A command run in its own process under GNU time, for the benchmarks: wall seconds, peak RSS in MB
+/// (for a process tree, its largest process as GNU time reports it), cores busy (CPU seconds / wall
+/// seconds), exit status and output. Without /usr/bin/time (apt install time) RSS and cores are 0.
+enum TimedRun {
     static var executable: String { URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path }
 
-    /// Runs a command under GNU time (when installed): wall seconds, peak RSS in MB (for the peer, the
-    /// largest process of its tree as GNU time reports it), cores busy, exit status and output.
-    static func timed(_ args: [String], cwd: URL, tool: String?) throws
+    static func run(_ command: [String], cwd: URL) throws
         -> (seconds: Double, peakMB: Double, cores: Double, status: Int32, stdout: String, stderr: String) {
-        let stats = cwd.appendingPathComponent(".time-\(UInt32.random(in: 0...UInt32.max))")
-        defer { try? FileManager.default.removeItem(at: stats) }
+        let tag = UInt32.random(in: 0...UInt32.max)
+        let stats = cwd.appendingPathComponent(".time-\(tag)")
+        let outFile = cwd.appendingPathComponent(".stdout-\(tag)"), errFile = cwd.appendingPathComponent(".stderr-\(tag)")
+        defer { for f in [stats, outFile, errFile] { try? FileManager.default.removeItem(at: f) } }
         let timed = FileManager.default.isExecutableFile(atPath: "/usr/bin/time")
-        let command = (tool.map { [$0] } ?? []) + args
         let p = Process()
-        if timed {
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/time")
-            p.arguments = ["-f", "%e %M %U %S", "-o", stats.path] + command
-        } else {
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = command
-        }
+        p.executableURL = URL(fileURLWithPath: timed ? "/usr/bin/time" : "/usr/bin/env")
+        p.arguments = timed ? ["-f", "%e %M %U %S", "-o", stats.path] + command : command
         p.currentDirectoryURL = cwd
-        let outFile = cwd.appendingPathComponent(".stdout-\(UInt32.random(in: 0...UInt32.max))")
-        let errFile = cwd.appendingPathComponent(".stderr-\(UInt32.random(in: 0...UInt32.max))")
         FileManager.default.createFile(atPath: outFile.path, contents: nil)
         FileManager.default.createFile(atPath: errFile.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: outFile); try? FileManager.default.removeItem(at: errFile) }
         p.standardOutput = try FileHandle(forWritingTo: outFile)
         p.standardError = try FileHandle(forWritingTo: errFile)
         let start = Date()
         try p.run()
         p.waitUntilExit()
         let wall = Date().timeIntervalSince(start)
+        // The last four fields (GNU time writes "Command exited with non-zero status N" before them).
         let fields = ((try? String(contentsOf: stats, encoding: .utf8)) ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" })
         let rssKB = fields.count >= 4 ? Double(fields[fields.count - 3]) ?? 0 : 0
         let cpu = fields.count >= 4 ? (Double(fields[fields.count - 2]) ?? 0) + (Double(fields[fields.count - 1]) ?? 0) : 0
         return (wall, rssKB / 1024, wall > 0 ? cpu / wall : 0, p.terminationStatus,
                 (try? String(contentsOf: outFile, encoding: .utf8)) ?? "", (try? String(contentsOf: errFile, encoding: .utf8)) ?? "")
     }
+}
+
+/// A benchmark run that failed: its command's error, without the usage text a `ValidationError` adds.
+struct BenchFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

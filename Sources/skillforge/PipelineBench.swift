@@ -59,28 +59,14 @@ struct PipelineBench: ParsableCommand {
         try h.write(contentsOf: buffer)
     }
 
-    /// Runs this executable with `args` under GNU time; returns wall seconds, the child's peak RSS in
-    /// MB and how many cores it kept busy on average (CPU seconds / wall seconds) — 0 when
-    /// /usr/bin/time is not installed (apt install time).
+    /// Runs this executable with `args` (see `TimedRun`): wall seconds, peak RSS in MB, cores busy, exit
+    /// status. A build that fails stops the benchmark with its error (a failed build's time means nothing).
     static func child(_ args: [String], cwd: URL) throws -> (seconds: Double, peakMB: Double, cores: Double, status: Int32) {
-        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        let stats = cwd.appendingPathComponent(".time-\(UInt32.random(in: 0...UInt32.max))")
-        let p = Process()
-        let timed = FileManager.default.isExecutableFile(atPath: "/usr/bin/time")
-        p.executableURL = URL(fileURLWithPath: timed ? "/usr/bin/time" : me)
-        p.arguments = timed ? ["-f", "%e %M %U %S", "-o", stats.path, me] + args : args
-        p.currentDirectoryURL = cwd
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        let start = Date()
-        try p.run()
-        p.waitUntilExit()
-        let wall = Date().timeIntervalSince(start)
-        defer { try? FileManager.default.removeItem(at: stats) }
-        let fields = ((try? String(contentsOf: stats, encoding: .utf8)) ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" })
-        let rssKB = fields.count >= 2 ? Double(fields[1]) ?? 0 : 0
-        let cpu = fields.count >= 4 ? (Double(fields[2]) ?? 0) + (Double(fields[3]) ?? 0) : 0
-        return (wall, rssKB / 1024, wall > 0 ? cpu / wall : 0, p.terminationStatus)
+        let r = try TimedRun.run([TimedRun.executable] + args, cwd: cwd)
+        guard r.status == 0 else {
+            throw BenchFailure("skillforge \(args.joined(separator: " ")) failed (exit \(r.status)) in \(cwd.path): \(r.stderr.suffix(600))")
+        }
+        return (r.seconds, r.peakMB, r.cores, r.status)
     }
 
     func run() throws {

@@ -370,7 +370,7 @@ enum Assignments {
         while hi > lo, trimmed(lower[hi - 1]) { hi -= 1 }
         if hi - lo >= 3 {
             let nameLower = b[name].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
-            if contains(nameLower, lower[lo..<hi]) { return nil }
+            if nameLower.firstRange(of: lower[lo..<hi]) != nil { return nil }
         }
         if !quoted {
             // A bare identifier in code (`token = get_token`, `key: value_name`) is a reference; an
@@ -384,16 +384,6 @@ enum Assignments {
     }
 
     static let markerPrefix = Array("[REDACTED".utf8)
-
-    /// Whether `needle` occurs in `haystack` (bytes).
-    static func contains(_ haystack: [UInt8], _ needle: ArraySlice<UInt8>) -> Bool {
-        guard !needle.isEmpty, needle.count <= haystack.count else { return needle.isEmpty }
-        let first = needle.first!
-        for k in 0...(haystack.count - needle.count) where haystack[k] == first {
-            if haystack[k..<(k + needle.count)].elementsEqual(needle) { return true }
-        }
-        return false
-    }
 }
 
 /// Shannon entropy and the shapes of random-looking values agent runs are full of but that are not

@@ -126,8 +126,8 @@ public struct SecretRedactor: Sendable {
     /// What one scan also tells the byte-level finders, as bits after the rules': which words a
     /// structure needs occur (`Structures.Words`), and whether any word a secret-like name must hold
     /// occurs (`Assignments`). A string without them is not read again by those finders.
+    /// (Structure word k is bit k of `Structures.Words`, so the scan's bits after the rules' are the set.)
     enum Gate {
-        static let structureWords: [Structures.Words] = [.secret, .kind, .curl, .wget, .login, .mysql, .mariadb]
         static let groups: [TriggerGroup] = Structures.Words.spelled.map { TriggerGroup(triggers: [$0], caseInsensitive: true) }
             + [TriggerGroup(triggers: Assignments.stems, caseInsensitive: true)]
     }
@@ -135,12 +135,14 @@ public struct SecretRedactor: Sendable {
     /// The trigger groups of this redactor's scan, rules first, in bit order.
     public var scanGroups: [TriggerGroup] { rules.map(\.scanGroup) + (secrets ? Gate.groups : []) }
 
+    /// The scan bit of the assignment stems (0 when secrets are not redacted).
+    var stemBit: UInt64 { secrets ? 1 << UInt64(rules.count + Structures.Words.spelled.count) : 0 }
+
     /// The gate bits of a scan: structure words, and whether an assignment stem occurs.
     func gates(_ hit: UInt64) -> (words: Structures.Words, stems: Bool) {
         guard secrets else { return ([], false) }
-        var words: Structures.Words = []
-        for (k, w) in Gate.structureWords.enumerated() where hit & (1 << UInt64(rules.count + k)) != 0 { words.insert(w) }
-        return (words, hit & (1 << UInt64(rules.count + Gate.structureWords.count)) != 0)
+        let wordBits = UInt8(truncatingIfNeeded: hit >> UInt64(rules.count)) & UInt8((1 << Structures.Words.spelled.count) - 1)
+        return (Structures.Words(rawValue: wordBits), hit & stemBit != 0)
     }
 
     static let emailRule = Rule(kind: "email", triggers: ["@"], regex: Regex(#"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"#),
@@ -189,7 +191,6 @@ public struct SecretRedactor: Sendable {
         var seen: [String: String] = [:]
         // Where the words a secret-like name holds end (`Assignments` reads only the names around them).
         var stems: [Int] = []
-        let stemBit: UInt64 = secrets ? 1 << UInt64(rules.count + Gate.structureWords.count) : 0
         var hit = exhaustive ? ~0 : current.withUTF8 { triggers.scan($0, positionsOf: stemBit, into: &stems) }
         // The private key block first: its base64 may hold anything a token format looks for.
         let first = secrets ? 1 : 0

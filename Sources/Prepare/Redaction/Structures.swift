@@ -19,7 +19,7 @@ enum Structures {
         let rawValue: UInt8
         static let secret = Words(rawValue: 1), kind = Words(rawValue: 2), curl = Words(rawValue: 4), wget = Words(rawValue: 8)
         static let login = Words(rawValue: 16), mysql = Words(rawValue: 32), mariadb = Words(rawValue: 64)
-        /// The words, in the order of `SecretRedactor.Gate.structureWords`.
+        /// The words, word k being bit k (the order of the redactor's gate bits).
         static let spelled = ["secret", "kind", "curl", "wget", "login", "mysql", "mariadb"]
 
         /// The words a plain search finds (the reference the trigger scan's gate bits must equal).
