@@ -148,9 +148,28 @@ public struct Outcome: Sendable, Hashable {
 public struct TestCounts: Sendable, Hashable, Codable {
     public var passed: Int
     public var failed: Int
-    public init(passed: Int, failed: Int) {
+    /// Tests the harness skipped: neither passed nor failed. Written only when non-zero.
+    public var skipped: Int
+    public init(passed: Int, failed: Int, skipped: Int = 0) {
         self.passed = passed
         self.failed = failed
+        self.skipped = skipped
+    }
+
+    enum CodingKeys: String, CodingKey { case passed, failed, skipped }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        passed = try c.decode(Int.self, forKey: .passed)
+        failed = try c.decode(Int.self, forKey: .failed)
+        skipped = try c.decodeIfPresent(Int.self, forKey: .skipped) ?? 0
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(passed, forKey: .passed)
+        try c.encode(failed, forKey: .failed)
+        if skipped != 0 { try c.encode(skipped, forKey: .skipped) }
     }
 }
 

@@ -189,3 +189,107 @@ let expectations: [Expected] = [
         #expect(r.trajectories[0].steps.first?.action?.command?.hasPrefix("/bin/bash") == false)
     }
 }
+
+/// SPARK attempts read the way the run itself judged them (issue 19, item 3). Figures come from reading the
+/// files with a separate script (Python's `shlex.split` for commands, the CTRF summaries for tests).
+@Suite struct SparkFidelityTests {
+    func importAll() throws -> [Trajectory]? {
+        guard SharedData.path("spark") != nil else { return nil }
+        return try expectations.filter { $0.format == "spark" }.flatMap {
+            try Importers.importFile(path: SharedData.root.appendingPathComponent($0.file).path, display: $0.file).trajectories
+        }
+    }
+
+    /// codex logs `/bin/bash -lc "python3 -c \"…\""` (and mixes '…' and "…" segments in one word); bash ran
+    /// `python3 -c "…"`. 657 commands, 284 of which a strip-the-outer-quotes reading got wrong; 498,950 UTF-8
+    /// bytes as bash ran them; 10 of them legitimately contain `\"` (inside a single-quoted heredoc or Python).
+    @Test func commandsAreWhatBashRan() throws {
+        guard let all = try importAll() else { return }
+        let commands = all.flatMap(\.steps).compactMap { $0.action?.tool == "bash" ? $0.action?.command : nil }
+        #expect(commands.count == 657)
+        #expect(commands.reduce(0) { $0 + $1.utf8.count } == 498_950)
+        #expect(commands.filter { $0.contains("\\\"") }.count == 10)
+        #expect(!commands.contains { $0.hasPrefix("/bin/bash -lc") })
+        // citation-check's second file written: a heredoc whose logged text switches quoting mid-word.
+        let citation = all.first { $0.taskKey == "citation-check" }!
+        let heredoc = citation.steps.compactMap(\.action?.command).first { $0.contains("bibtex-parsing.md") }
+        #expect(heredoc?.contains(#"- `author`: Author names (may use LaTeX escapes like `{\v{Z}}`)"#) == true, "\(heredoc ?? "")")
+        #expect(heredoc?.contains("\"'`author`") == false)
+    }
+
+    /// Statuses, rewards and test counts per attempt, as the verifier left them. In these copies no ERROR
+    /// attempt was scored above 0: the six with a verifier result score 0.0 (failures, with a reward), the
+    /// three without one (`Harbor process timed out`) have no reward (failures without a reward); the one
+    /// INFRA_ERROR stays unknown.
+    @Test func statusesFollowTheVerifier() throws {
+        guard let all = try importAll() else { return }
+        let quantum = all.filter { $0.taskKey == "quantum-numerical-simulation" }.sorted { ($0.attempt ?? 0) < ($1.attempt ?? 0) }
+        #expect(quantum.map(\.outcome.status) == [.failure, .unknown, .failure, .failure, .failure, .failure, .failure, .failure, .failure, .failure])
+        #expect(quantum.map(\.outcome.reward) == [0, 0, 0, nil, 0, 0, 0, 0, 0, 0])
+        #expect(quantum[4].outcome.tests == TestCounts(passed: 5, failed: 2))
+        #expect(quantum[3].outcome.tests == nil)
+        #expect(quantum[2].outcome.detail?.contains("AgentTimeoutError") == true)
+        let mhc = all.filter { $0.taskKey == "mhc-layer-impl" }
+        #expect(mhc.map(\.outcome.status) == [.failure, .failure] && mhc.allSatisfy { $0.outcome.reward == nil })
+        let trend = all.filter { $0.taskKey == "trend-anomaly-causal-inference" }
+        #expect(trend.map(\.outcome.status) == [.partial, .success] && trend[0].outcome.reward == 0.95)
+        #expect(trend[0].outcome.tests == TestCounts(passed: 14, failed: 1))
+        // r2r-mpc-control's attempts ran no CTRF report and n_tests 0: no test counts, not "0 of 0".
+        #expect(all.filter { $0.taskKey == "r2r-mpc-control" }.allSatisfy { $0.outcome.tests == nil })
+    }
+
+    /// A real ERROR event (quantum attempt 2: the agent timed out) as it reads when the verifier, run after
+    /// the timeout, scored the work 1.0 with every test passed, or 0.5 with some skipped.
+    @Test func anErrorAttemptTheVerifierPassedIsASuccess() throws {
+        guard let path = SharedData.path("spark/quantum-numerical-simulation/trajectory.jsonl") else { return }
+        let line = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+            .first { $0.contains("\"execution_result\"") && $0.contains("\"attempt\": 2,") }!
+        let event = try JSONCoding.decoder.decode(JSONValue.self, from: Data(line.utf8))
+        #expect(event["status"]?.stringValue == "ERROR")
+        func rescored(_ reward: Double, passed: Int, failed: Int, skipped: Int) throws -> Outcome {
+            guard case .object(var e) = event, case .object(var result) = SparkImporter.embedded(e["result_json"])!,
+                  case .object(var ctrf) = SparkImporter.embedded(e["ctrf_json"])!, case .object(var results) = ctrf["results"]! else {
+                Issue.record("unexpected shape"); return Outcome()
+            }
+            result["verifier_result"] = .object(["rewards": .object(["reward": .double(reward)])])
+            let summary: [String: JSONValue] = ["tests": .int(Int64(passed + failed + skipped)), "passed": .int(Int64(passed)),
+                                                "failed": .int(Int64(failed)), "skipped": .int(Int64(skipped))]
+            results["summary"] = .object(summary)
+            ctrf["results"] = .object(results)
+            e["result_json"] = .object(result)
+            e["ctrf_json"] = .object(ctrf)
+            let dir = try tempDir().appendingPathComponent("quantum-numerical-simulation")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let file = dir.appendingPathComponent("trajectory.jsonl")
+            try JSONCoding.encoder.encode(JSONValue.object(e)).write(to: file)
+            let r = try Importers.importFile(path: file.path, display: "t.jsonl", format: "spark")
+            return r.trajectories[0].outcome
+        }
+        let passed = try rescored(1.0, passed: 7, failed: 0, skipped: 0)
+        #expect(passed.status == .success && passed.reward == 1.0 && passed.tests == TestCounts(passed: 7, failed: 0))
+        let partial = try rescored(0.5, passed: 3, failed: 0, skipped: 4)
+        #expect(partial.status == .partial && partial.tests == TestCounts(passed: 3, failed: 0, skipped: 4))
+        let failed = try rescored(0.0, passed: 0, failed: 7, skipped: 0)
+        #expect(failed.status == .failure && failed.reward == 0)
+    }
+}
+
+@Suite struct ShellWordTests {
+    @Test func readsWordsAsBashDoes() {
+        #expect(ShellWords.unwrap(#"/bin/bash -lc 'cat /root/test.bib'"#) == "cat /root/test.bib")
+        #expect(ShellWords.unwrap(#"/bin/bash -lc "python3 -c \"print('hi')\"""#) == #"python3 -c "print('hi')""#)
+        #expect(ShellWords.unwrap(#"/bin/bash -lc "echo \$HOME \\ \q""#) == #"echo $HOME \ \q"#)
+        #expect(ShellWords.unwrap(#"/bin/bash -lc "a "'`b`'" c""#) == "a `b` c")
+        #expect(ShellWords.unwrap(#"/bin/bash -lc 'it'\''s'"#) == "it's")
+        #expect(ShellWords.unwrap("/bin/bash -lc env") == "env")
+        // Not one word: left as logged.
+        #expect(ShellWords.unwrap("/bin/bash -lc 'a' 'b'") == "/bin/bash -lc 'a' 'b'")
+        #expect(ShellWords.unwrap("/bin/bash -lc 'unclosed") == "/bin/bash -lc 'unclosed")
+        #expect(ShellWords.unwrap("ls -la") == "ls -la")
+    }
+
+    @Test func splitsLoggedCommandsWhoseScriptsSpanLines() {
+        let logged = "cat /root/test.bib\n/bin/bash -lc \"cat > f << 'X'\nline \\\"1\\\"\nX\"\n\nls"
+        #expect(ShellWords.splitLogged(logged) == ["cat /root/test.bib", "cat > f << 'X'\nline \"1\"\nX", "ls"])
+    }
+}

@@ -409,15 +409,17 @@ private struct Parser {
                 if try !p.null() {
                     var passed: Int?
                     var failed: Int?
+                    var skipped = 0
                     try p.object { p, key in
                         switch key {
                         case "passed": passed = try p.int()
                         case "failed": failed = try p.int()
+                        case "skipped": skipped = try p.int()
                         default: _ = try p.value()
                         }
                     }
                     guard let passed, let failed else { throw GiveUp() }
-                    o.tests = TestCounts(passed: passed, failed: failed)
+                    o.tests = TestCounts(passed: passed, failed: failed, skipped: skipped)
                 }
             case "detail": o.detail = try p.optionalString()
             default: _ = try p.value()

@@ -16,30 +16,59 @@ struct SparkImporter: FormatImporter {
             && objs.allSatisfy { Self.eventTypes.contains($0["type"]?.stringValue ?? "") }
     }
 
-    static func status(_ raw: String?, success: Bool?, reward: Double?) -> Outcome.Status {
-        switch raw?.uppercased() {
+    /// What an attempt achieved. The verifier's reward and test counts decide when they exist: the harness
+    /// marks an attempt `ERROR` when the agent timed out or exited non-zero, even after the work was done
+    /// and verified (reward 1.0, every test passed — `attempts.json` and the task summary then record PASS).
+    /// `ERROR` with no verifier reward is a failure; `INFRA_ERROR` with none is unknown (the environment
+    /// failed, not the agent).
+    static func status(_ raw: String?, success: Bool?, reward: Double?, tests: TestCounts?) -> Outcome.Status {
+        let raw = raw?.uppercased()
+        switch raw {
         case "PASS": return .success
         case "PARTIAL": return .partial
-        case "FAIL", "ERROR": return .failure
-        case "INFRA_ERROR": return .unknown  // the environment failed, not the agent
+        case "FAIL": return .failure
+        case "ERROR", "INFRA_ERROR":
+            guard let reward else { return raw == "ERROR" ? .failure : .unknown }
+            if reward >= 1, tests.map({ $0.failed == 0 }) ?? true { return .success }
+            if reward > 0 { return .partial }
+            return raw == "ERROR" ? .failure : .unknown
         default:
             if let success { return success ? .success : .failure }
             return .unknown
         }
     }
 
-    /// `/bin/bash -lc 'cmd'` → `cmd` (codex wraps every command this way).
-    static func unwrap(_ command: String) -> String {
-        for prefix in ["/bin/bash -lc ", "bash -lc ", "/bin/sh -c ", "sh -c "] where command.hasPrefix(prefix) {
-            var rest = String(command.dropFirst(prefix.count))
-            if rest.hasPrefix("'") && rest.hasSuffix("'") && rest.count >= 2 {
-                rest = String(rest.dropFirst().dropLast()).replacingOccurrences(of: "'\\''", with: "'")
-            } else if rest.hasPrefix("\"") && rest.hasSuffix("\"") && rest.count >= 2 {
-                rest = String(rest.dropFirst().dropLast())
-            }
-            return rest
+    /// The verifier's reward of one `execution_result`: `result_json.verifier_result.rewards.reward` when the
+    /// harness wrote a result; otherwise the event's `reward`, except for `ERROR`/`INFRA_ERROR` events
+    /// without a verifier result, whose `reward: 0.0` is a default and not a verdict.
+    static func verifierReward(_ e: JSONValue) -> Double? {
+        if let result = embedded(e["result_json"]) {
+            if let r = result["verifier_result"]?["rewards"]?["reward"]?.doubleValue { return r }
         }
-        return command
+        let status = e["status"]?.stringValue?.uppercased()
+        if status == "ERROR" || status == "INFRA_ERROR" { return nil }
+        return e["reward"]?.doubleValue
+    }
+
+    /// Test counts: the CTRF report's summary (passed, failed, skipped; pending and other count as
+    /// skipped) when there is one, else `n_passed` of `n_tests` (zero tests is no count).
+    static func testCounts(_ e: JSONValue) -> TestCounts? {
+        if let summary = embedded(e["ctrf_json"])?["results"]?["summary"],
+           let passed = summary["passed"]?.intValue, let failed = summary["failed"]?.intValue {
+            let skipped = (summary["skipped"]?.intValue ?? 0) + (summary["pending"]?.intValue ?? 0) + (summary["other"]?.intValue ?? 0)
+            if passed + failed + skipped > 0 { return TestCounts(passed: passed, failed: failed, skipped: skipped) }
+        }
+        if let passed = e["n_passed"]?.intValue, let n = e["n_tests"]?.intValue, n > 0 {
+            return TestCounts(passed: passed, failed: max(0, n - passed))
+        }
+        return nil
+    }
+
+    /// A JSON document stored either as an object or as a string holding JSON.
+    static func embedded(_ v: JSONValue?) -> JSONValue? {
+        guard let v, v != .null else { return nil }
+        if let text = v.stringValue { return try? JSONCoding.decoder.decode(JSONValue.self, from: Data(text.utf8)) }
+        return v
     }
 
     /// The task instruction, when a prompt in the run quotes it.
@@ -82,6 +111,13 @@ struct SparkImporter: FormatImporter {
                                                          reason: "attempts.json is not valid JSON; memos from it are not used"))
             }
         }
+        var laterVerdicts: [Int: String] = [:]
+        if let list = events.first(where: { $0["type"]?.stringValue == "task_summary" })?["status_trajectory"]?.arrayValue {
+            for (i, v) in list.enumerated() { if let v = v.stringValue { laterVerdicts[i] = v.uppercased() } }
+        }
+        for (i, a) in (attemptsDoc?["attempts"]?.arrayValue ?? []).enumerated() {
+            if let v = a["status"]?.stringValue { laterVerdicts[a["attempt"]?.intValue ?? i] = v.uppercased() }
+        }
         for (line, e) in lines {
             let type = e["type"]?.stringValue ?? ""
             guard type == "execution_result" else {
@@ -94,15 +130,23 @@ struct SparkImporter: FormatImporter {
             if let stdout = e["agent_stdout_full"]?.stringValue, !stdout.isEmpty {
                 Self.feedCodexEvents(stdout, into: &c)
             } else if let commands = e["agent_commands"]?.stringValue {
-                for cmd in commands.split(separator: "\n") where !cmd.trimmingCharacters(in: .whitespaces).isEmpty {
-                    c.call(id: nil, tool: "bash", input: .object(["command": .string(String(cmd))]), command: String(cmd))
+                for cmd in ShellWords.splitLogged(commands) {
+                    c.call(id: nil, tool: "bash", input: .object(["command": .string(cmd)]), command: cmd)
                 }
             }
-            let reward = e["reward"]?.doubleValue
-            var outcome = Outcome(status: Self.status(e["status"]?.stringValue, success: e["success"]?.boolValue, reward: reward),
-                                  reward: reward, detail: e["status"]?.stringValue)
-            if let passed = e["n_passed"]?.intValue, let n = e["n_tests"]?.intValue { outcome.tests = TestCounts(passed: passed, failed: n - passed) }
-            if let err = e["error"]?.stringValue, !err.isEmpty { outcome.detail = (outcome.detail ?? "") + ": " + err }
+            let reward = Self.verifierReward(e)
+            let tests = Self.testCounts(e)
+            var status = Self.status(e["status"]?.stringValue, success: e["success"]?.boolValue, reward: reward, tests: tests)
+            // The run's own later verdict on this attempt (attempts.json, else the task summary's status list)
+            // settles an ERROR/INFRA_ERROR event the verifier did not score.
+            if reward == nil, let verdict = laterVerdicts[attempt], ["PASS", "PARTIAL", "FAIL"].contains(verdict) {
+                status = Self.status(verdict, success: nil, reward: nil, tests: tests)
+            }
+            var outcome = Outcome(status: status, reward: reward, tests: tests, detail: e["status"]?.stringValue)
+            var problems: [String] = []
+            if let err = e["error"]?.stringValue, !err.isEmpty { problems.append(err) }
+            if let exception = Self.embedded(e["result_json"])?["exception_info"]?["exception_type"]?.stringValue { problems.append(exception) }
+            if !problems.isEmpty { outcome.detail = (outcome.detail ?? "") + ": " + problems.joined(separator: "; ") }
             var meta: [String: JSONValue] = ["spark_task": .string(taskName)]
             if let memo = memos[attempt] { meta["memo"] = .string(memo) }
             if let summary = e["test_summary"]?.stringValue { meta["test_summary"] = .string(summary) }
@@ -141,7 +185,7 @@ struct SparkImporter: FormatImporter {
             case "agent_message": c.assistant(item["text"]?.stringValue ?? "")
             case "reasoning": c.thinking(item["text"]?.stringValue ?? "", keep: c.cleaner.options.keepThinking)
             case "command_execution":
-                let command = Self.unwrap(item["command"]?.stringValue ?? "")
+                let command = ShellWords.unwrap(item["command"]?.stringValue ?? "")
                 c.call(id: item["id"]?.stringValue, tool: "bash", input: .object(["command": .string(command)]), command: command)
                 c.result(id: item["id"]?.stringValue, content: item["aggregated_output"]?.stringValue ?? "",
                          exitCode: item["exit_code"]?.intValue)
