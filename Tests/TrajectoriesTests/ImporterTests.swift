@@ -293,3 +293,48 @@ let expectations: [Expected] = [
         #expect(ShellWords.splitLogged(logged) == ["cat /root/test.bib", "cat > f << 'X'\nline \"1\"\nX", "ls"])
     }
 }
+
+/// Claude Code sessions as users have them (issue 19, item 1): a few junk lines, and compactions.
+@Suite struct ClaudeCodeFidelityTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/claude-code")
+
+    /// The real simonw session with four junk lines put between its records: each junk line is quarantined
+    /// with its own line number, and the session reads exactly as the clean file does — detected or named.
+    @Test(arguments: ["auto", "claude-code"])
+    func junkLinesAreQuarantinedOneByOne(format: String) throws {
+        guard let path = SharedData.path("trajectories/claude-code/simonw_sample_session.jsonl") else { return }
+        var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.count == 8)
+        let misspelt = lines[1].replacingOccurrences(of: "\"message\":", with: "\"mesage\":")
+        lines.insert(contentsOf: ["\"just a string\"", "42", "{silly: this}", misspelt], at: 2)  // lines 3-6
+        let junk = try tempDir().appendingPathComponent("junk.jsonl")
+        try (lines.joined(separator: "\n") + "\n").write(to: junk, atomically: true, encoding: .utf8)
+
+        let clean = try Importers.importFile(path: path, display: "s.jsonl")
+        let dirty = try Importers.importFile(path: junk.path, display: "s.jsonl", format: format)
+        #expect(dirty.format == "claude-code")
+        #expect(dirty.trajectories.map(\.steps) == clean.trajectories.map(\.steps))
+        #expect(dirty.trajectories.map(\.task) == clean.trajectories.map(\.task))
+        #expect(dirty.quarantined.map(\.line) == [3, 4, 5, 6])
+        let reasons = dirty.quarantined.map(\.reason)
+        #expect(reasons[0].contains("JSON string") && reasons[1].contains("JSON number"), "\(reasons)")
+        #expect(reasons[3].contains("'user' has no message") && reasons[3].contains("mesage"), "\(reasons)")
+    }
+
+    /// daaain/claude-code-log's compaction sessions (Tests/Fixtures/claude-code, read by hand): everything on
+    /// the main line before the compaction is kept, the rewound branch is not, the summary goes to meta.
+    @Test(arguments: ["dag_compact_after_rewind.jsonl", "dag_compact_after_rewind_preserved.jsonl"])
+    func recordsBeforeACompactionAreKept(file: String) throws {
+        let r = try Importers.importFile(path: Self.fixtures.appendingPathComponent(file).path, display: file)
+        #expect(r.format == "claude-code" && r.trajectories.count == 1 && r.quarantined.isEmpty)
+        let t = try #require(r.trajectories.first)
+        #expect(t.task == "Start")
+        let said = t.steps.map { $0.thought ?? $0.observation?.content ?? "" }
+        #expect(said == ["Ready", "User: Second attempt", "Second answer", "User: Keep going", "Kept going", "User: After compaction"])
+        #expect(t.answer == "Final answer")
+        #expect(t.meta["summaries"]?.arrayValue?.first?.stringValue?.hasPrefix("This session is being continued") == true)
+        #expect(r.dropped["off_main_line_record"] == 2)  // First attempt / First answer
+        #expect(r.dropped["compact_boundary"] == 1)
+    }
+}

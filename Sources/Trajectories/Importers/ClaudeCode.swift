@@ -16,15 +16,41 @@ struct ClaudeCodeImporter: FormatImporter {
         }
     }
 
+    /// A session file: some user/assistant records with a `message.role`, and most records typed. A few
+    /// junk lines (a bare string or number, an object with a misspelt key) do not make it another format:
+    /// they are quarantined one by one.
     func recognizes(_ file: ParsedFile, path: String) -> Bool {
         let recs = Self.records(file)
         guard !recs.isEmpty else { return false }
+        let typed = recs.filter { $0.1["type"]?.stringValue != nil }.count
         return recs.contains { r in
             ["user", "assistant"].contains(r.1["type"]?.stringValue ?? "") && r.1["message"]?["role"] != nil
-        } && recs.allSatisfy { $0.1["type"] != nil }
+        } && typed * 2 > recs.count
     }
 
     static let noise: Set<String> = ["progress", "file-history-snapshot", "queue-operation", "system", "attachment"]
+
+    /// `{"type": "system", "subtype": "compact_boundary"}`: where the context was compacted. It carries no
+    /// message but links the records after it (through its `uuid`) to those before (`logicalParentUuid`).
+    static func isCompactBoundary(_ rec: JSONValue) -> Bool {
+        rec["type"]?.stringValue == "system" && rec["subtype"]?.stringValue == "compact_boundary"
+    }
+
+    /// Why a record that is not a user/assistant message with a `message` is quarantined.
+    static func junkReason(_ rec: JSONValue) -> String {
+        switch rec {
+        case .object(let o):
+            if let type = o["type"]?.stringValue {
+                return "record of type '\(type)' has no message (keys: \(o.keys.sorted().joined(separator: ", ")))"
+            }
+            return "record has no type (keys: \(o.keys.sorted().joined(separator: ", ")))"
+        case .string: return "line is a JSON string, not a session record"
+        case .int, .double: return "line is a JSON number, not a session record"
+        case .bool: return "line is a JSON boolean, not a session record"
+        case .null: return "line is JSON null, not a session record"
+        case .array: return "line is a JSON array, not a session record"
+        }
+    }
 
     func importFile(_ file: ParsedFile, path: String, display: String, options: ImportOptions) -> ImportResult {
         var total = ImportResult(format: name)
@@ -38,10 +64,11 @@ struct ClaudeCodeImporter: FormatImporter {
                 if let s = rec["summary"]?.stringValue { summaries.append(s) }
                 continue
             }
-            if Self.noise.contains(type) { total.drop("record_\(type)"); continue }
-            guard type == "user" || type == "assistant", rec["message"] != nil else {
+            let boundary = Self.isCompactBoundary(rec)
+            if Self.noise.contains(type) && !boundary { total.drop("record_\(type)"); continue }
+            guard boundary || ((type == "user" || type == "assistant") && rec["message"] != nil) else {
                 total.quarantined.append(QuarantineEntry(file: display, line: line, index: line == nil ? i : nil,
-                                                         reason: "record of type '\(type)' without a message"))
+                                                         reason: Self.junkReason(rec)))
                 continue
             }
             if rec["isSidechain"]?.boolValue == true { total.drop("sidechain_record"); continue }
@@ -55,6 +82,7 @@ struct ClaudeCodeImporter: FormatImporter {
             var c = Conversation(format: name, options: options)
             var first: (Int?, Int)?
             for (line, i, rec) in recs {
+                if Self.isCompactBoundary(rec) { total.drop("compact_boundary"); continue }
                 if first == nil { first = (line, i) }
                 let msg = rec["message"]!
                 if rec["isCompactSummary"]?.boolValue == true {
@@ -76,7 +104,11 @@ struct ClaudeCodeImporter: FormatImporter {
     }
 
     /// Records on the path from the last record back to the root through `parentUuid`; files without
-    /// uuids keep their order. Records off the path (abandoned branches) are counted.
+    /// uuids keep their order. Records off the path (abandoned branches) are counted. A compaction
+    /// boundary has no parent of its own: the walk goes on from its `logicalParentUuid` (the last record
+    /// before compaction), or, when that record was carried over past the boundary (a preserved segment),
+    /// from the last preserved record still before it; a boundary with neither goes on from the record
+    /// just before it in the file. Records before a compaction are part of the session.
     static func mainLine(_ recs: [(Int?, Int, JSONValue)], dropped: inout ImportResult) -> [(Int?, Int, JSONValue)] {
         let hasLinks = recs.contains { $0.2["parentUuid"]?.stringValue != nil }
         guard hasLinks else { return recs }
@@ -87,11 +119,19 @@ struct ClaudeCodeImporter: FormatImporter {
         var cur: Int? = recs.indices.last
         while let k = cur, seen.insert(k).inserted {
             path.append(k)
-            cur = recs[k].2["parentUuid"]?.stringValue.flatMap { byID[$0] }
+            let rec = recs[k].2
+            if isCompactBoundary(rec) {
+                let preserved = rec["compactMetadata"]?["preservedMessages"]?["uuids"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                let candidates = [rec["logicalParentUuid"]?.stringValue].compactMap { $0 } + preserved.reversed()
+                cur = candidates.lazy.compactMap { byID[$0] }.first { !seen.contains($0) }
+                    ?? (k > 0 ? (0..<k).reversed().first { !seen.contains($0) && !isCompactBoundary(recs[$0].2) } : nil)
+            } else {
+                cur = rec["parentUuid"]?.stringValue.flatMap { byID[$0] }
+            }
         }
         // Roots that are not reached by links (a record whose parent was a dropped record) keep order.
         let onPath = Set(path)
-        let orphans = recs.indices.filter { !onPath.contains($0) && recs[$0].2["parentUuid"]?.stringValue == nil }
+        let orphans = recs.indices.filter { !onPath.contains($0) && recs[$0].2["parentUuid"]?.stringValue == nil && !isCompactBoundary(recs[$0].2) }
         let keep = Set(path).union(orphans.filter { $0 < (path.last ?? 0) })
         dropped.drop("off_main_line_record", recs.count - keep.count)
         return recs.indices.filter(keep.contains).map { recs[$0] }

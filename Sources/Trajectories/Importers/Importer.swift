@@ -115,7 +115,10 @@ public enum Importers {
         var result = importer.importFile(parsed, path: path, display: display, options: options)
         // Importers that read the file themselves, line by line, quarantine its bad lines themselves.
         if case .lines(_, let bad) = parsed, !(importer is NativeImporter), !(importer is MessagesRowsImporter) {
-            result.quarantined = bad + result.quarantined
+            // In line order, as a reader of the file expects them.
+            result.quarantined = zip(bad + result.quarantined, 0...).sorted {
+                ($0.0.line ?? Int.max, $0.1) < ($1.0.line ?? Int.max, $1.1)
+            }.map(\.0)
         }
         if repairs > 0 { result.cleaned["invalid_utf8_repaired", default: 0] += repairs }
         return result
