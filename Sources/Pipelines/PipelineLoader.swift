@@ -8,7 +8,7 @@ public enum PipelineLoader {
     /// Input formats a pipeline may name (`auto` detects by content).
     /// (Kept in step with `Importers.names` by a test; this module does not depend on the importers.)
     public static let inputFormats = ["auto", "native", "spark", "openhands-output", "claude-code", "atif", "swe-agent",
-                                      "mini-swe-agent", "gemini-cli", "openhands", "openai-messages", "sharegpt", "api-exchange",
+                                      "mini-swe-agent", "gemini-cli", "openhands", "llamafactory", "openai-messages", "sharegpt", "api-exchange",
                                       "openai-chat", "anthropic-messages", "gemini-api"]
     /// Pipeline files larger than this are refused before parsing.
     public static let maxFileBytes = 1 << 20

@@ -338,3 +338,125 @@ let expectations: [Expected] = [
         #expect(r.dropped["compact_boundary"] == 1)
     }
 }
+
+/// LLaMA-Factory's typed-content layout (issue 19, item 2).
+@Suite struct LlamaFactoryLayoutTests {
+    func write(_ rows: [JSONValue], jsonl: Bool = false) throws -> URL {
+        let url = try tempDir().appendingPathComponent(jsonl ? "rows.jsonl" : "rows.json")
+        if jsonl {
+            let text = try rows.map { String(decoding: try JSONCoding.encoder.encode($0), as: UTF8.self) }.joined(separator: "\n")
+            try (text + "\n").write(to: url, atomically: true, encoding: .utf8)
+        } else {
+            try JSONCoding.encoder.encode(JSONValue.array(rows)).write(to: url)
+        }
+        return url
+    }
+
+    static func parts(_ type: String, _ value: String) -> JSONValue { .array([.object(["type": .string(type), "value": .string(value)])]) }
+    static func message(_ role: String, _ content: JSONValue) -> JSONValue { .object(["role": .string(role), "content": content]) }
+
+    /// The real glaive demo file (LLaMA-Factory's own ShareGPT tool-call sample) turned into the typed layout
+    /// the way LLaMA-Factory's converter documents it (human→user, gpt→assistant text, function_call→assistant
+    /// `tool_call`, observation→tool text, `tools` kept): both layouts must read as the same 300 conversations,
+    /// 211 calls and 211 results.
+    @Test func theGlaiveDemoReadsTheSameInBothLayouts() throws {
+        guard let path = SharedData.path("trajectories/sharegpt-llamafactory/glaive_toolcall_en_demo.json") else { return }
+        let rows = try JSONCoding.decoder.decode(JSONValue.self, from: Data(contentsOf: URL(fileURLWithPath: path))).arrayValue!
+        let typed: [JSONValue] = rows.map { row in
+            let messages = row["conversations"]!.arrayValue!.map { turn -> JSONValue in
+                let value = turn["value"]!.stringValue!
+                switch turn["from"]!.stringValue! {
+                case "human": return Self.message("user", Self.parts("text", value))
+                case "gpt": return Self.message("assistant", Self.parts("text", value))
+                case "function_call": return Self.message("assistant", Self.parts("tool_call", value))
+                case "observation": return Self.message("tool", Self.parts("text", value))
+                default: return Self.message("system", Self.parts("text", value))
+                }
+            }
+            var out: [String: JSONValue] = ["messages": .array(messages)]
+            if let tools = row["tools"] { out["tools"] = tools }
+            return .object(out)
+        }
+        let sharegpt = try Importers.importFile(path: path, display: "glaive.json")
+        for jsonl in [false, true] {
+            let url = try write(typed, jsonl: jsonl)
+            #expect(try Importers.detect(path: url.path, display: "x") == "llamafactory")
+            let r = try Importers.importFile(path: url.path, display: "glaive.json")
+            #expect(r.format == "llamafactory" && r.quarantined.isEmpty)
+            #expect(r.trajectories.count == 300)
+            let calls = r.trajectories.flatMap(\.steps).filter { $0.action != nil }
+            #expect(calls.count == 211 && calls.filter { $0.observation != nil }.count == 211)
+            #expect(r.trajectories.map(\.task) == sharegpt.trajectories.map(\.task))
+            #expect(r.trajectories.map(\.steps) == sharegpt.trajectories.map(\.steps))
+            #expect(r.trajectories.map(\.answer) == sharegpt.trajectories.map(\.answer))
+            #expect(r.trajectories.allSatisfy { $0.meta["tools"]?.arrayValue != nil })
+        }
+    }
+
+    /// LLaMA-Factory's own test messages (tests_v1/core/utils/test_rendering.py: V1_MESSAGES_WITH_TOOLS, and
+    /// the message its parser returns for a reasoning + text + tool_call completion).
+    @Test func llamaFactorysOwnTestMessages() throws {
+        let row: JSONValue = .object(["messages": .array([
+            Self.message("system", Self.parts("text", "You are a helpful assistant.")),
+            Self.message("user", Self.parts("text", "What is 6*8?")),
+            .object(["role": .string("assistant"), "loss_weight": .double(0),
+                     "content": Self.parts("tool_call", #"{"name": "multiply", "arguments": {"a": 6, "b": 8}}"#)]),
+            Self.message("tool", Self.parts("text", "48.")),
+            Self.message("assistant", Self.parts("text", "The result of 6*8 is 48.")),
+        ])])
+        let parsed: JSONValue = .object(["messages": .array([
+            Self.message("user", Self.parts("text", "What is 6*8?")),
+            Self.message("assistant", .array([
+                .object(["type": .string("reasoning"), "value": .string("I need to use the multiply function to calculate 6*8.")]),
+                .object(["type": .string("text"), "value": .string("Let me call the multiply function.")]),
+                .object(["type": .string("tool_call"), "value": .string(#"{"name": "multiply", "arguments": {"a": 6, "b": 8}}"#)]),
+            ])),
+        ])])
+        let r = try Importers.importFile(path: try write([row, parsed]).path, display: "v1.json")
+        #expect(r.format == "llamafactory" && r.trajectories.count == 2)
+        let first = r.trajectories[0]
+        #expect(first.task == "What is 6*8?" && first.meta["system"]?.stringValue == "You are a helpful assistant.")
+        #expect(first.steps.count == 1 && first.steps[0].action?.tool == "multiply")
+        #expect(first.steps[0].action?.input == .object(["a": .int(6), "b": .int(8)]))
+        #expect(first.steps[0].observation?.content == "48." && first.answer == "The result of 6*8 is 48.")
+        let second = r.trajectories[1]
+        #expect(second.steps[0].thought == "Let me call the multiply function.")
+        #expect(second.steps[0].observation == nil)
+        #expect(r.dropped["thinking_block"] == 1 && r.dropped["tool_call_without_result"] == 1)
+    }
+
+    /// Several calls in one turn answered by one tool message holding a JSON list, matched by position; a
+    /// turn whose calls no tool message answers leaves them unpaired, and a later result never lands on them.
+    @Test func severalCallsPerTurnAndUnansweredCalls() throws {
+        let call = { (name: String, q: String) -> JSONValue in .object(["type": .string("tool_call"), "value": .string(#"{"name": "\#(name)", "arguments": "{\"q\": \"\#(q)\"}"}"#)]) }
+        let row: JSONValue = .object(["messages": .array([
+            Self.message("user", Self.parts("text", "Compare the weather in Paris and Rome.")),
+            Self.message("assistant", .array([.object(["type": .string("text"), "value": .string("Looking both up.")]), call("weather", "Paris"), call("weather", "Rome")])),
+            Self.message("tool", Self.parts("text", #"["18C, cloudy", {"temp": "24C"}]"#)),
+            Self.message("assistant", .array([call("forecast", "Paris")])),
+            Self.message("user", Self.parts("text", "Never mind the forecast.")),
+            Self.message("assistant", .array([call("news", "Rome")])),
+            Self.message("tool", Self.parts("text", "Rome: sunny week ahead")),
+            Self.message("assistant", Self.parts("text", "Rome is warmer.")),
+        ])])
+        let r = try Importers.importFile(path: try write([row], jsonl: true).path, display: "multi.jsonl")
+        let t = try #require(r.trajectories.first)
+        let steps = t.steps.filter { $0.action != nil }
+        #expect(steps.map { $0.action!.tool } == ["weather", "weather", "forecast", "news"])
+        #expect(steps.map { $0.observation?.content } == ["18C, cloudy", #"{"temp":"24C"}"#, nil, "Rome: sunny week ahead"])
+        #expect(steps[0].thought == "Looking both up." && steps[0].action?.input == .object(["q": .string("Paris")]))
+        #expect(r.dropped["tool_call_without_result"] == 1)
+        #expect(t.answer == "Rome is warmer.")
+    }
+
+    /// Rows of this layout that are not conversations are quarantined with their line; OpenAI `messages`
+    /// rows are still read by `openai-messages`.
+    @Test func badRowsAndTheOpenAILayout() throws {
+        let good: JSONValue = .object(["messages": .array([Self.message("user", Self.parts("text", "Hi")), Self.message("assistant", Self.parts("text", "Hello"))])])
+        let url = try write([good, .object(["sensor": .string("t1"), "reading": .double(3)]), good], jsonl: true)
+        let r = try Importers.importFile(path: url.path, display: "mixed.jsonl")
+        #expect(r.format == "llamafactory" && r.trajectories.count == 2 && r.quarantined.map(\.line) == [2])
+        let openai: JSONValue = .object(["messages": .array([.object(["role": .string("user"), "content": .array([.object(["type": .string("text"), "text": .string("Hi")])])])])])
+        #expect(try Importers.detect(path: try write([openai], jsonl: true).path, display: "x") == "openai-messages")
+    }
+}

@@ -54,6 +54,18 @@ struct Conversation {
         unanswered.append((id, steps.count - 1))
     }
 
+    /// Calls made and not yet answered.
+    var unansweredCalls: Int { unanswered.count }
+
+    /// Gives up on the calls not yet answered: they stay without a result (counted at the end) and a later
+    /// result is never paired with them. For layouts that pair by position, where a turn's results can
+    /// only answer that turn's calls.
+    mutating func abandonUnanswered() {
+        abandoned += unanswered.count
+        unanswered = []
+    }
+    private var abandoned = 0
+
     /// Pairs a result with its call. Returns false when there was no call to pair with (the result is
     /// then kept as an observation-only step and counted).
     @discardableResult
@@ -97,7 +109,8 @@ struct Conversation {
     /// The steps and the answer (assistant text after the last step).
     mutating func finish() -> (steps: [Step], answer: String?) {
         let answer = takeText()
-        if !unanswered.isEmpty { result.drop("tool_call_without_result", unanswered.count) }
+        if unanswered.count + abandoned > 0 { result.drop("tool_call_without_result", unanswered.count + abandoned) }
+        abandoned = 0
         return (steps, answer)
     }
 

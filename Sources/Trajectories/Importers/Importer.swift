@@ -15,7 +15,7 @@ public enum Importers {
     public static let all: [any FormatImporter] = [
         NativeImporter(), SparkImporter(), OpenHandsOutputImporter(), ClaudeCodeImporter(), ATIFImporter(),
         SWEAgentImporter(), MiniSWEAgentImporter(), GeminiCLIImporter(), OpenHandsEventsImporter(),
-        MessagesRowsImporter(), ShareGPTImporter(), APIExchangeImporter(dialect: nil),
+        LlamaFactoryImporter(), MessagesRowsImporter(), ShareGPTImporter(), APIExchangeImporter(dialect: nil),
     ]
 
     /// Importers that can only be chosen by name (they narrow a detected format to one dialect).

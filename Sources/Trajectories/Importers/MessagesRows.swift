@@ -24,13 +24,13 @@ public enum MessagesRows {
 
     /// Whether a value is a row of this format: an object whose `messages` is a non-empty list of
     /// `{role, …}` objects in the OpenAI roles. Rows whose content parts are LLaMA-Factory's typed
-    /// `tool_call` / `reasoning` parts are another layout and are not claimed.
+    /// `{type, value}` parts are another layout (`llamafactory`) and are not claimed.
     public static func isRow(_ v: JSONValue) -> Bool {
         guard let messages = v["messages"]?.arrayValue, !messages.isEmpty else { return false }
         return messages.allSatisfy { m in
             guard let role = m["role"]?.stringValue, chatRoles.contains(role) else { return false }
             let parts = m["content"]?.arrayValue ?? []
-            return !parts.contains { ["tool_call", "reasoning"].contains($0["type"]?.stringValue ?? "") }
+            return !parts.contains(where: LlamaFactoryImporter.isTypedPart)
         }
     }
 
