@@ -460,3 +460,41 @@ let expectations: [Expected] = [
         #expect(try Importers.detect(path: try write([openai], jsonl: true).path, display: "x") == "openai-messages")
     }
 }
+
+/// OpenHands actions read as the model made them (issue 19, item 4). Figures read from the files with a
+/// separate script (the tool calls in each action's `tool_call_metadata.model_response`).
+@Suite struct OpenHandsFidelityTests {
+    func load(_ file: String) throws -> ImportResult? {
+        guard let path = SharedData.path("trajectories/openhands/\(file)") else { return nil }
+        return try Importers.importFile(path: path, display: file)
+    }
+
+    @Test func aCreatedFileKeepsItsText() throws {
+        guard let r = try load("basic.json") else { return }
+        let call = try #require(r.trajectories.first?.steps.first { $0.action != nil }?.action)
+        #expect(call.tool == "str_replace_editor" && call.callID == "toolu_017nBp7UfiGqyrA7j77HgtFP")
+        #expect(call.input["command"]?.stringValue == "create" && call.input["path"]?.stringValue == "/workspace/game_2048.py")
+        let text = try #require(call.input["file_text"]?.stringValue)
+        #expect(text.utf8.count == 3409 && text.filter { $0 == "\n" }.count == 116 && text.hasPrefix("import random\nimport keyboard\n"))
+        #expect(call.input["content"] == nil && call.input["start"] == nil)
+    }
+
+    @Test func viewsAreViewsAndCallIDsAreTheModels() throws {
+        guard let r = try load("multi_swe_bench_output.jsonl") else { return }
+        let calls = r.trajectories.flatMap(\.steps).compactMap(\.action)
+        #expect(calls.count == 101)
+        #expect(calls.filter { $0.input["command"]?.stringValue == "view" }.count == 23)  // the 23 `read` actions
+        #expect(!calls.contains { $0.input["start"] != nil || $0.input["end"] != nil || $0.input["content"] != nil })
+        #expect(calls.allSatisfy { $0.callID?.hasPrefix("toolu_") == true })
+        #expect(calls.filter { $0.command != nil }.count == 49 && calls.filter { $0.tool == "execute_bash" }.count == 49)
+        // Every call still has its observation, now paired through the model's call id.
+        #expect(r.trajectories.flatMap(\.steps).filter { $0.action != nil && $0.observation != nil }.count == 101)
+    }
+
+    @Test func theFinishMessageIsWrittenOnce() throws {
+        guard let basic = try load("basic.json"), let harbor = try load("harbor-rfc-openhands_trajectory.json") else { return }
+        let answer = try #require(basic.trajectories.first?.answer)
+        #expect(answer.utf8.count == 536 && answer.hasPrefix("I've created a simple implementation of the 2048 game"))
+        #expect(harbor.trajectories.first?.answer == #"Created /app/hello.txt with the requested content: "Hello, world!". Let me know if you want it moved or modified."#)
+    }
+}

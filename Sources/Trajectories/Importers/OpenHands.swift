@@ -36,11 +36,33 @@ struct OpenHandsEventsImporter: FormatImporter {
     static let noiseActions: Set<String> = ["recall", "system", "change_agent_state", "null", "condensation"]
     static let noiseObservations: Set<String> = ["recall", "agent_state_changed", "null", "user_rejected", "condensation"]
 
+    /// The call the model made for an action, from `tool_call_metadata`: the tool call in its `model_response`
+    /// whose id is `tool_call_id` — its id, function name and arguments as the model sent them (OpenHands'
+    /// own `args` drop a created file's text into `content: ""` and add internal `start`/`end`).
+    static func modelCall(_ e: JSONValue) -> (id: String, name: String, arguments: JSONValue?)? {
+        guard let meta = e["tool_call_metadata"]?.decodedIfString, let id = meta["tool_call_id"]?.stringValue, !id.isEmpty else { return nil }
+        let name = meta["function_name"]?.stringValue
+        for choice in meta["model_response"]?["choices"]?.arrayValue ?? [] {
+            for call in choice["message"]?["tool_calls"]?.arrayValue ?? [] where call["id"]?.stringValue == id {
+                let fn = call["function"]
+                return (id, fn?["name"]?.stringValue ?? name ?? "unknown", fn?["arguments"]?.decodedIfString)
+            }
+        }
+        return name.map { (id, $0, nil) }
+    }
+
+    /// OpenHands' bookkeeping keys in `args`, not part of what the model asked for.
+    static let internalArgs = ["thought", "impl_source", "translated_ipython_code", "is_input", "blocking", "is_static",
+                               "hidden", "confirmation_state", "security_risk"]
+
     static func feed(_ events: [JSONValue], into c: inout Conversation) {
         /// Ids of actions that are not tool calls (messages, thoughts, finish, bookkeeping): their
         /// observations only acknowledge them.
         var nonCalls: [String: String] = [:]
+        /// Event id of each call → the id its observation is paired by (the model's tool call id when known).
+        var callIDs: [String: String] = [:]
         func key(_ v: JSONValue?) -> String? { v.flatMap { $0.intValue.map(String.init) ?? $0.stringValue } }
+        func nonEmpty(_ s: String?) -> String? { s.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 } }
         for e in events {
             let source = e["source"]?.stringValue ?? ""
             let args = e["args"]?.decodedIfString ?? .object([:])
@@ -50,7 +72,7 @@ struct OpenHandsEventsImporter: FormatImporter {
                     nonCalls[id] = action
                 }
                 if noiseActions.contains(action) { c.result.drop("event_\(action)"); continue }
-                let thought = args["thought"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+                let thought = nonEmpty(args["thought"]?.stringValue)
                 switch action {
                 case "message":
                     let text = args["content"]?.stringValue ?? e["message"]?.stringValue ?? ""
@@ -58,20 +80,32 @@ struct OpenHandsEventsImporter: FormatImporter {
                 case "think":
                     c.assistant(thought ?? e["message"]?.stringValue ?? "")
                 case "finish":
-                    if let thought { c.assistant(thought) }
-                    c.assistant(args["final_thought"]?.stringValue ?? args["outputs"]?["content"]?.stringValue ?? e["message"]?.stringValue ?? "")
+                    // The summary is `final_thought` (or the finish call's `message`, or `outputs.content`);
+                    // the event's `message` repeats the thought or is OpenHands' stock "All done!" line.
+                    let summary = nonEmpty(args["final_thought"]?.stringValue) ?? nonEmpty(modelCall(e)?.arguments?["message"]?.stringValue)
+                        ?? nonEmpty(args["outputs"]?["content"]?.stringValue)
+                    if let thought, thought != summary { c.assistant(thought) }
+                    if let summary { c.assistant(summary) }
+                    else if thought == nil { c.assistant(e["message"]?.stringValue ?? "") }
+                    else { c.result.drop("finish_message_repeating_the_thought") }
                 default:
-                    let meta = e["tool_call_metadata"]?.decodedIfString
-                    let tool = meta?["function_name"]?.stringValue ?? action
-                    var input = args
-                    if case .object(var o) = input {
-                        for k in ["thought", "impl_source", "translated_ipython_code", "is_input", "blocking", "is_static",
-                                  "hidden", "confirmation_state", "security_risk"] { o.removeValue(forKey: k) }
-                        input = .object(o)
+                    let model = modelCall(e)
+                    var input: JSONValue
+                    if let arguments = model?.arguments, case .object = arguments {
+                        input = arguments
+                    } else {
+                        input = args
+                        if case .object(var o) = input {
+                            for k in internalArgs { o.removeValue(forKey: k) }
+                            if o["content"]?.stringValue == "" { o.removeValue(forKey: "content") }
+                            input = .object(o)
+                        }
                     }
-                    let command = args["command"]?.stringValue ?? args["code"]?.stringValue
-                    c.call(id: key(e["id"]),
-                           tool: tool, input: input, command: command, thought: thought, timestamp: stamp)
+                    let shell = action == "run" || action == "run_ipython"
+                    let command = shell ? (input["command"]?.stringValue ?? input["code"]?.stringValue ?? args["command"]?.stringValue ?? args["code"]?.stringValue) : nil
+                    let id = model?.id ?? key(e["id"])
+                    if let event = key(e["id"]), let id { callIDs[event] = id }
+                    c.call(id: id, tool: model?.name ?? action, input: input, command: command, thought: thought, timestamp: stamp)
                 }
             } else if let obs = e["observation"]?.stringValue {
                 if noiseObservations.contains(obs) { c.result.drop("event_\(obs)"); continue }
@@ -79,8 +113,9 @@ struct OpenHandsEventsImporter: FormatImporter {
                 let extras = e["extras"]?.decodedIfString
                 let exit = extras?["metadata"]?["exit_code"]?.intValue ?? extras?["exit_code"]?.intValue
                 let cause = key(e["cause"])
+                let id = cause.flatMap { callIDs[$0] } ?? modelCall(e)?.id ?? cause
                 let isError = obs == "error" ? true : (e["success"]?.boolValue.map { !$0 })
-                c.result(id: cause, content: e["content"]?.stringValue ?? e["message"]?.stringValue ?? "",
+                c.result(id: id, content: e["content"]?.stringValue ?? e["message"]?.stringValue ?? "",
                          isError: isError, exitCode: exit)
             } else {
                 c.result.drop("event_without_action")
