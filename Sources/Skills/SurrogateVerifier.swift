@@ -165,6 +165,36 @@ public struct SurrogateVerifier: Sendable {
     static let userPath = try! NSRegularExpression(pattern: #"(?<![\w.])/(home|Users|root|private/var|var/folders)/[\w.@-]+(/[\w.@/-]*)?"#)
     static let literalID = try! NSRegularExpression(pattern: #"\b([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{40})\b"#)
 
+    enum PathUse { case instruction, example, code }
+
+    /// What an absolute path at `range` is. In documentation: an example inside a fenced code block (an
+    /// argument in a sample call or command), else an instruction. In a script: an example in a comment or
+    /// docstring, a parameter's default (`def f(path="/root/x")`, `base: str = '…'`, `default=`,
+    /// `getenv("X", "…")`), else a location the code hard-codes.
+    static func pathUse(in text: NSString, at range: NSRange, document: Bool) -> PathUse {
+        let before = text.substring(to: range.location)
+        if document {
+            // Inside a fenced block when an odd number of fence lines come before it.
+            let fences = before.split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("```") || $0.trimmingCharacters(in: .whitespaces).hasPrefix("~~~") }.count
+            return fences % 2 == 1 ? .example : .instruction
+        }
+        let lineStart = before.range(of: "\n", options: .backwards).map { $0.upperBound } ?? before.startIndex
+        let linePrefix = before[lineStart...]
+        let trimmed = linePrefix.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasPrefix("#") || trimmed.hasPrefix("//") || trimmed.hasPrefix("*") || trimmed.hasPrefix("/*") || linePrefix.contains(" # ") || linePrefix.contains("// ") {
+            return .example
+        }
+        if before.components(separatedBy: "\"\"\"").count % 2 == 0 || before.components(separatedBy: "'''").count % 2 == 0 { return .example }
+        if linePrefix.range(of: #"(?:[(,]|^|\bdef\b[^(]*\()\s*\w+\s*(?::[^=,()]+)?=\s*[rbf]?['"]$"#, options: .regularExpression) != nil
+            || linePrefix.range(of: #"\bdefault\s*[=:]\s*['"]$"#, options: .regularExpression) != nil
+            || linePrefix.range(of: #"(?:getenv|environ\.get|env\.get|process\.env\.\w+\s*\|\|)\s*\(?[^)]*,?\s*['"]$"#, options: .regularExpression) != nil
+            || linePrefix.range(of: #"\$\{\w+:-$"#, options: .regularExpression) != nil {
+            return .example
+        }
+        return .code
+    }
+
     func textFiles(_ b: SkillBundle) -> [(String, String)] {
         [("SKILL.md", b.skillMD)] + b.files.compactMap { f in
             String(data: f.data, encoding: .utf8).map { (f.path, $0) }
@@ -184,11 +214,28 @@ public struct SurrogateVerifier: Sendable {
                                      repair: "redact_secrets", target: path))
             }
             let ns = text as NSString
-            if let m = Self.userPath.firstMatch(in: text, range: NSRange(location: 0, length: ns.length)) {
-                out.append(Diagnosis(check: "boundary.absolute_path", category: .boundary, severity: .error, actual: ns.substring(with: m.range),
-                                     expected: "paths relative to the task or given as parameters",
-                                     rootCause: "a path from one run's machine was copied", fix: "use a parameter or a relative path",
+            let isDoc = path == "SKILL.md" || path.lowercased().hasSuffix(".md")
+            var instruction: String?, hardCoded: String?
+            for m in Self.userPath.matches(in: text, range: NSRange(location: 0, length: ns.length)) {
+                switch Self.pathUse(in: ns, at: m.range, document: isDoc) {
+                case .instruction: instruction = instruction ?? ns.substring(with: m.range)
+                case .code: hardCoded = hardCoded ?? ns.substring(with: m.range)
+                case .example: continue
+                }
+            }
+            if let instruction {
+                out.append(Diagnosis(check: "boundary.absolute_path", category: .boundary, severity: .error, actual: "the instruction names \(instruction)",
+                                     expected: "locations the agent is told to use given as parameters or found, not copied from one machine",
+                                     rootCause: "a path from one run's machine was copied into an instruction",
+                                     fix: "write it as a placeholder the agent fills in (e.g. `<repo_dir>`) or say how to find it",
                                      repair: "parameterise_literals", target: path))
+            }
+            if let hardCoded {
+                out.append(Diagnosis(check: "boundary.hardcoded_path", category: .boundary, severity: .warning, actual: "the code opens \(hardCoded)",
+                                     expected: "locations taken as arguments, with a default",
+                                     rootCause: "a script reads or writes a fixed location",
+                                     fix: "take it as an argument or environment variable and keep this as the default",
+                                     repair: nil, target: path))
             }
             if let m = Self.literalID.firstMatch(in: text, range: NSRange(location: 0, length: ns.length)) {
                 out.append(Diagnosis(check: "boundary.literal", category: .boundary, severity: .error, actual: ns.substring(with: m.range),
@@ -235,21 +282,50 @@ public struct SurrogateVerifier: Sendable {
                                  expected: "references one level deep", rootCause: "deep references are hard for agents to find",
                                  fix: "move it up one level", repair: nil, target: r))
         }
-        // Documentation anywhere in the bundle may say when to run a script (SKILL.md links it, or a
-        // reference file does); module-style mentions (`python -m scripts.tool`) count.
-        let docs = ([b.body] + b.files.filter { $0.path.hasSuffix(".md") }.map(\.text)).joined(separator: "\n")
+        // A script is referenced when it is named, imported, sourced or executed anywhere in the bundle:
+        // SKILL.md, a reference file, or another script (`from utils import …` after adding scripts/ to
+        // the import path, `require('./utils')`, `source lib.sh`, `python -m scripts.tool`).
         for f in b.files where f.path.hasPrefix("scripts/") && !Self.isBoilerplate(f) && Self.isCode(f) {
-            let file = (f.path as NSString).lastPathComponent
-            let module = "scripts." + (file as NSString).deletingPathExtension
-            let mentioned = refs.contains(f.path) || docs.contains(file) || docs.contains(module)
+            let mentioned = refs.contains(f.path) || Self.references(to: f, in: b).named || Self.references(to: f, in: b).imported
             if !mentioned {
                 out.append(Diagnosis(check: "structure.unreferenced_script", category: .structure, severity: .error,
-                                     actual: "'\(f.path)' is never mentioned", expected: "every script is referenced from SKILL.md",
-                                     rootCause: "an agent cannot know when to run it", fix: "say in SKILL.md when to use it",
+                                     actual: "'\(f.path)' is never named, imported, sourced or run anywhere in the bundle",
+                                     expected: "every script is referenced (SKILL.md, a reference file or another script)",
+                                     rootCause: "an agent cannot know when to run it", fix: "say in SKILL.md when to use it, or remove it",
                                      repair: "add_reference", target: f.path))
             }
         }
         return out
+    }
+
+    /// How the rest of the bundle (SKILL.md and every other file; a file's mentions of itself do not count)
+    /// refers to script `f`: by name (`utils.py`, `scripts/run.sh`, `python -m scripts.tool`) or as a module
+    /// it imports (Python `import utils` / `from utils import …` / `from scripts.utils import …`, JavaScript
+    /// `require('./utils')` / `import … from './utils.js'`).
+    static func references(to f: SkillBundle.File, in b: SkillBundle) -> (named: Bool, imported: Bool) {
+        let file = (f.path as NSString).lastPathComponent
+        let stem = NSRegularExpression.escapedPattern(for: (file as NSString).deletingPathExtension)
+        let texts = [b.body] + b.files.filter { $0.path != f.path && !$0.data.isEmpty && $0.data.count < 4 << 20 }.map(\.text)
+        let ext = (file as NSString).pathExtension.lowercased()
+        let importPatterns: [String]
+        switch ext {
+        case "py":
+            importPatterns = [#"(?m)^[ \t>]*(?:from|import)[ \t]+(?:[\w.]+\.)?"# + stem + #"\b"#,
+                              #"(?m)^[ \t>]*from[ \t]+[\w.]+[ \t]+import[ \t(][^\n]*\b"# + stem + #"\b"#,
+                              #"-m[ \t]+(?:[\w.]+\.)?"# + stem + #"\b"#]
+        case "js", "mjs", "cjs", "ts":
+            importPatterns = [#"(?:require|import)[ \t]*\([ \t]*['"][^'"\n]*\b"# + stem + #"(?:\.[mc]?[jt]s)?['"]"#,
+                              #"from[ \t]+['"][^'"\n]*\b"# + stem + #"(?:\.[mc]?[jt]s)?['"]"#]
+        default: importPatterns = []
+        }
+        let regexes = importPatterns.compactMap { try? NSRegularExpression(pattern: $0) }
+        var named = false, imported = false
+        for text in texts {
+            if !named, text.contains(file) { named = true }
+            if !imported, regexes.contains(where: { $0.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil }) { imported = true }
+            if named && imported { break }
+        }
+        return (named, imported)
     }
 
     static let codeExtensions: Set<String> = ["sh", "bash", "py", "js", "mjs", "cjs", "ts", "rb", "pl"]
@@ -283,8 +359,10 @@ public struct SurrogateVerifier: Sendable {
                                      expected: "the \(kind) script parses", rootCause: "the script has a syntax error",
                                      fix: "fix the syntax", repair: nil, target: f.path))
             }
-            // Modules imported by other scripts (Python, JavaScript) need neither a shebang nor the run bit.
-            let entryPoint = kind == "bash" || f.text.hasPrefix("#!") || f.executable
+            // Modules imported by other scripts or by SKILL.md's code (Python, JavaScript) need neither a
+            // shebang nor the run bit, whatever mode the files were committed with.
+            let module = kind != "bash" && !f.text.hasPrefix("#!") && Self.references(to: f, in: b).imported
+            let entryPoint = kind == "bash" || f.text.hasPrefix("#!") || (f.executable && !module)
             if entryPoint && !f.text.hasPrefix("#!") {
                 out.append(Diagnosis(check: "implementation.shebang", category: .implementation, severity: .error, actual: "no shebang line",
                                      expected: "a shebang (#!/usr/bin/env \(kind == "node" ? "node" : kind == "python" ? "python3" : "bash"))",

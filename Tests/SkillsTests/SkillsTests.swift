@@ -74,6 +74,44 @@ let sharedSkills = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
         #expect(checks(bundle(ok, body: "\nCommit 9fceb02d0ae598e95dc970b74767f19372d61af8.\n")).contains("boundary.literal"))
     }
 
+    /// What counts as a reference and as a copied path (issue 19 item 6), on the shapes real bundles use.
+    @Test func modulesAndExamplePathsAreNotFindings() {
+        let file = { (path: String, text: String, x: Bool) in SkillBundle.File(path: path, data: Data(text.utf8), executable: x) }
+        // A module the entry script imports after adding scripts/ to the path: referenced, no shebang needed even with +x.
+        let main = file("scripts/main.py", "#!/usr/bin/env python3\nimport sys\nfrom helpers import load\n", true)
+        let helpers = file("scripts/helpers.py", "def load(path):\n    return open(path).read()\n", true)
+        #expect(checks(bundle(ok, body: "\nRun `scripts/main.py INPUT`.\n", files: [main, helpers])).isEmpty)
+        // Imported from SKILL.md's sample code, JavaScript require, python -m.
+        #expect(checks(bundle(ok, body: "\n```python\nsys.path.insert(0, 'scripts')\nfrom helpers import load\n```\n", files: [helpers])).isEmpty)
+        let js = file("scripts/util.js", "module.exports = {}\n", false)
+        let entry = file("scripts/run.js", "#!/usr/bin/env node\nconst u = require('./util')\n", true)
+        #expect(checks(bundle(ok, body: "\nRun scripts/run.js.\n", files: [js, entry])).isEmpty)
+        #expect(checks(bundle(ok, body: "\nRun `python -m scripts.helpers`.\n", files: [helpers])).isEmpty)
+        // Only a mention of the word, no import: still unreferenced. An executable module nobody imports needs #!.
+        #expect(checks(bundle(ok, body: "\nThe helpers are handy.\n", files: [helpers])).contains("structure.unreferenced_script"))
+        #expect(checks(bundle(ok, body: "\nRun scripts/helpers.py.\n", files: [helpers])).contains("implementation.shebang"))
+
+        // Paths in sample calls, docstrings, comments and parameter defaults are examples.
+        let defaults = file("scripts/tool.py", """
+            #!/usr/bin/env python3
+            \"\"\"Reads the repo (e.g. /home/github/build/failed/Org/repo).\"\"\"
+            import os
+            def find(base_path: str = '/home/travis/build/failed', out="/root/out.json"):
+                # writes /root/answer.json
+                return os.environ.get("BASE", "/home/ci/work")
+            """, true)
+        let sample = "\nRun scripts/tool.py.\n\n```python\nverify('/root/test.bib', '/root/answer.json')\n```\n"
+        #expect(checks(bundle(ok, body: sample, files: [defaults])).isEmpty)
+        // In prose, the agent is told to use that location: a finding, with the fix named.
+        let prose = bundle(ok, body: "\n1. Discover the repository under `/home/travis/build/failed/`.\n")
+        let finding = SurrogateVerifier().verify(prose).errors.first { $0.check == "boundary.absolute_path" }
+        #expect(finding?.fix.contains("placeholder") == true)
+        // Hard-coded in code (not a default): a warning, not an error.
+        let fixed = file("scripts/run_all.py", "#!/usr/bin/env python3\nwith open('/root/system_config.json') as f:\n    pass\n", true)
+        let r = SurrogateVerifier().verify(bundle(ok, body: "\nRun scripts/run_all.py.\n", files: [fixed]))
+        #expect(r.passed && r.diagnoses.contains { $0.check == "boundary.hardcoded_path" && $0.severity == .warning })
+    }
+
     @Test func writeThenReadKeepsTheBundle() throws {
         let script = SkillBundle.File(path: "scripts/run.sh", data: Data("#!/usr/bin/env bash\necho hi\n".utf8), executable: true)
         let b = bundle(ok + "\nmetadata:\n  author: me", body: "\nRun `scripts/run.sh`.\n", files: [script])
@@ -165,20 +203,29 @@ func bundleDir() throws -> URL {
 
 @Suite struct RealBundleTests {
     /// The verifier's errors for each real bundle, set by reading the bundles.
+    /// The verifier's errors for each real bundle, set by reading the bundles (issue 19 item 6: scripts
+    /// imported as modules are referenced and need no shebang; absolute paths in sample code, docstrings and
+    /// parameter defaults are examples, not copied answers).
     static let expected: [String: Set<String>] = [
-        "coevoskills/skills/citation-check/evo-citation-checker": ["boundary.absolute_path"],  // /root/test.bib from the task
-        "coevoskills/skills/civ6-adjacency-optimizer/evo-civ6-adjacency": ["implementation.shebang"],  // executable .py without #!
-        "coevoskills/skills/fix-build-agentops/evo-python-build-fixer": ["boundary.absolute_path", "structure.unreferenced_script"],
-        "coevoskills/skills/fix-build-google-auto/evo-java-build-fixer": ["boundary.absolute_path", "structure.unreferenced_script"],
-        "coevoskills/skills/quantum-numerical-simulation/evo-dicke-wigner": ["structure.unreferenced_script"],
-        "coevoskills/skills/r2r-mpc-control/evo-r2r-mpc": ["boundary.absolute_path", "implementation.mode"],
+        // /root/test.bib only as an argument in SKILL.md's sample code.
+        "coevoskills/skills/citation-check/evo-citation-checker": [],
+        // Seven executable .py files without #!: all imported modules (`from main import …`, `from hex_utils import …`).
+        "coevoskills/skills/civ6-adjacency-optimizer/evo-civ6-adjacency": [],
+        // utils.py imported by SKILL.md's sample; /home/github/build/failed in sample calls and a docstring.
+        "coevoskills/skills/fix-build-agentops/evo-python-build-fixer": [],
+        // True: step 1 of the prose tells the agent to "Discover the repository under `/home/travis/build/failed/`".
+        "coevoskills/skills/fix-build-google-auto/evo-java-build-fixer": ["boundary.absolute_path"],
+        "coevoskills/skills/quantum-numerical-simulation/evo-dicke-wigner": [],  // utils.py imported by SKILL.md
+        // True: run_all.py starts with #! but lost its run bit (its fixed /root paths are a warning).
+        "coevoskills/skills/r2r-mpc-control/evo-r2r-mpc": ["implementation.mode"],
         "coevoskills/skills/speaker-diarization-subtitles/evo-diarization": [],
         "coevoskills/skills/spring-boot-jakarta-migration/evo-spring-boot-migration": [],
         "coevoskills/skills/syzkaller-ppdev-syzlang/syzkaller-ppdev-syzlang": [],  // folded description block
-        "coevoskills/skills/threejs-structure-parser/evo-threejs-parser": ["boundary.absolute_path", "structure.unreferenced_script"],
+        // True: nothing names, imports or runs scripts/utils.js (SKILL.md only says to "inspect scripts/").
+        "coevoskills/skills/threejs-structure-parser/evo-threejs-parser": ["structure.unreferenced_script"],
         "coevoskills/skills/trend-anomaly-causal-inference/evo-ecommerce-anomaly": [],
-        "anthropics-skills/skills/mcp-builder": ["boundary.secret", "structure.unreferenced_script"],  // API_KEY=abc123 example
-        "anthropics-skills/skills/skill-creator": ["structure.unreferenced_script"],
+        "anthropics-skills/skills/mcp-builder": ["boundary.secret"],  // "Bearer token123" examples (redaction look-alike)
+        "anthropics-skills/skills/skill-creator": [],  // its scripts import each other (`from scripts.utils import …`)
         "anthropics-skills/skills/webapp-testing": [],
         "anthropics-skills/template": ["spec.name.directory"],  // name template-skill in folder template
     ]
