@@ -115,20 +115,36 @@ public enum PDI {
         return rest.joined(separator: "\n")
     }
 
-    /// Facts an attempt established: its memo's Verified Facts, else the first line of each observation.
+    /// The tests an attempt's summary lists as passed (`✓`) or failed (`✗` / FAILED), by test name (path
+    /// prefixes and failure messages stripped, so the same test matches across attempts run from different
+    /// directories); nil when the attempt has no such summary.
+    static func testLines(_ t: Trajectory) -> (passed: Set<String>, failed: Set<String>)? {
+        guard let summary = t.meta["test_summary"]?.stringValue else { return nil }
+        var passed = Set<String>(), failed = Set<String>()
+        for raw in summary.split(separator: "\n") {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            let isPass = line.hasPrefix("✓"), isFail = line.hasPrefix("✗")
+            guard isPass || isFail else { continue }
+            var name = String(line.dropFirst()).trimmingCharacters(in: .whitespaces)
+            name = TextPattern.cached(#"\s+-\s.*$"#).replacing(in: name, with: "")
+            if let slash = name.range(of: "/", options: .backwards) { name = String(name[slash.upperBound...]) }
+            if isPass { passed.insert(name) } else { failed.insert(name) }
+        }
+        return passed.isEmpty && failed.isEmpty ? nil : (passed, failed)
+    }
+
+    /// What an attempt verified: the tests it passed; without a test summary, its own memo's Verified Facts,
+    /// else the first line of each observation.
     static func facts(_ t: Trajectory) -> String {
+        if let tests = testLines(t) { return tests.passed.sorted().joined(separator: "\n") }
         if let memo = t.meta["memo"]?.stringValue, let f = section(memo, titled: "Verified Facts") { return f }
         return t.steps.compactMap { $0.observation.map { String($0.content.prefix(400).prefix { $0 != "\n" }) } }.joined(separator: "\n")
     }
 
-    /// Errors an attempt ran into: failing tests from its summary, else first lines of failed observations.
+    /// What an attempt failed: the tests its summary lists as failed, else the first lines of its failed
+    /// observations (numbers masked).
     static func errors(_ t: Trajectory) -> Set<String> {
-        if let summary = t.meta["test_summary"]?.stringValue {
-            let failing = summary.split(separator: "\n").filter { $0.contains("✗") || $0.contains("FAILED") }.map {
-                TextPattern.cached(#"\s+-\s.*$"#).replacing(in: String($0), with: "").trimmingCharacters(in: .whitespaces)
-            }
-            if !failing.isEmpty { return Set(failing) }
-        }
+        if let tests = testLines(t), !tests.failed.isEmpty || !tests.passed.isEmpty { return tests.failed }
         return Set(t.steps.compactMap { s in
             guard let o = s.observation, o.failed else { return nil }
             return TextPattern.cached(#"\d+"#).replacing(in: String(o.content.prefix(400).prefix { $0 != "\n" }), with: "N")
@@ -136,7 +152,9 @@ public enum PDI {
     }
 
     /// φ_oss over the attempts of each task (by task key, in attempt order), averaged: for each
-    /// consecutive pair, 0.5·ψ(facts) + 0.5·Jaccard(errors); 0 when no task has two attempts.
+    /// consecutive pair, 0.5·ψ(what each verified) + 0.5·Jaccard(what each failed) — each attempt judged
+    /// by its own results, so an attempt that fixes what the last one failed scores low; 0 when no task has
+    /// two attempts.
     /// `features`: pairs worked out by the previous build.
     public static func oscillation(_ attempts: [Trajectory], features: SkillFeatures? = nil) -> Double {
         let byTask = Dictionary(grouping: attempts, by: { $0.taskKey ?? $0.task })
@@ -148,10 +166,19 @@ public enum PDI {
             // Each run's facts and errors once, when needed (every run but the ends is in two pairs).
             var known: [[String]?] = Array(repeating: nil, count: runs.count)
             var failed: [Set<String>?] = Array(repeating: nil, count: runs.count)
+            let tests = runs.map(testLines)
             func facts(_ i: Int) -> [String] { known[i] ?? { known[i] = tokens(PDI.facts(runs[i])); return known[i]! }() }
             func errs(_ i: Int) -> Set<String> { failed[i] ?? { failed[i] = errors(runs[i]); return failed[i]! }() }
+            /// How alike two attempts' verified facts are: the overlap of the tests they passed when both ran
+            /// tests (both passing none is no progress: 1), else ψ of the fact texts (one side empty: 0).
+            func sameFacts(_ a: Int, _ b: Int) -> Double {
+                if let x = tests[a]?.passed, let y = tests[b]?.passed { return x.isEmpty && y.isEmpty ? 1 : jaccard(x, y) }
+                let (x, y) = (facts(a), facts(b))
+                if x.isEmpty || y.isEmpty { return x.isEmpty && y.isEmpty ? 1 : 0 }
+                return psi(tokens: x, y)
+            }
             for i in 1..<runs.count {
-                let compute = { 0.5 * psi(tokens: facts(i - 1), facts(i)) + 0.5 * jaccard(errs(i - 1), errs(i)) }
+                let compute = { 0.5 * sameFacts(i - 1, i) + 0.5 * jaccard(errs(i - 1), errs(i)) }
                 pairs.append(features?.pair(runs[i - 1], runs[i], compute: compute) ?? compute())
             }
             return pairs.reduce(0, +) / Double(pairs.count)

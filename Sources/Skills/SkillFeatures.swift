@@ -34,7 +34,7 @@ public final class SkillFeatures: @unchecked Sendable {
 
     static let magic = "SFSK"
     /// Bump when what is derived from a run changes.
-    static let revision = 1
+    static let revision = 2  // 2: φ_oss compares what each attempt verified or failed
 
     public init(url: URL, toolVersion: String) {
         self.url = url

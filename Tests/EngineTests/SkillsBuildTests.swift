@@ -94,5 +94,13 @@ import Trajectories
         for (task, t) in rows where ["citation-check", "energy-market-pricing", "fix-build-agentops", "software-dependency-audit"].contains(task) {
             #expect(t.oss == 0, "\(task)")
         }
+        // φ_oss compares what consecutive attempts verified and failed (issue 19 item 7), worked out from the
+        // test summaries with a separate script: mean over pairs of 0.5·Jaccard(passed) + 0.5·Jaccard(failed).
+        // exceltable: 0/8 then 8/0 → 0; lean4: 3 passed 1 failed, then 4 passed → 0.5·3/4; trend: 18 passed
+        // 1 failed, then 19 passed → 0.5·18/19; google-auto: the same 3 failures twice, then all pass →
+        // (1 + 1 + 0)/3; r2r: 5 passed 1 failed three times, then 6 passed → (1 + 1 + 0.5·5/6)/3.
+        let expectedOss: [String: Double] = ["exceltable-in-ppt": 0, "lean4-proof": 0.375, "trend-anomaly-causal-inference": 9.0 / 19,
+                                             "fix-build-google-auto": 2.0 / 3, "r2r-mpc-control": (2 + 5.0 / 12) / 3]
+        for (task, t) in rows { if let want = expectedOss[task] { #expect(abs(t.oss - want) < 1e-9, "\(task): \(t.oss) vs \(want)") } }
     }
 }

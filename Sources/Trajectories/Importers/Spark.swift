@@ -151,8 +151,10 @@ struct SparkImporter: FormatImporter {
             if let memo = memos[attempt] { meta["memo"] = .string(memo) }
             if let summary = e["test_summary"]?.stringValue { meta["test_summary"] = .string(summary) }
             if let commands = e["agent_commands"]?.stringValue { meta["agent_commands"] = .string(commands) }
+            // The run's final memo belongs to the last attempt only when no reflection wrote it already
+            // (otherwise it is the previous attempt's memo, and copying it would compare that memo with itself).
             if let exploration = attemptsDoc?["exploration_memo"]?.stringValue, memos[attempt] == nil,
-               attemptsDoc?["attempts"]?.arrayValue?.count == attempt + 1 {
+               attemptsDoc?["attempts"]?.arrayValue?.count == attempt + 1, !memos.values.contains(exploration) {
                 meta["memo"] = .string(exploration)
             }
             let made = c.trajectory(id: "spark-\(taskName)-attempt-\(attempt)", source: Source(format: name, file: display, line: line),
