@@ -264,9 +264,10 @@ public final class BuildRunner {
         }
         func add(_ batch: [Trajectory]) throws { builder.add(batch) }
         func finish() throws -> [String: JSONValue] {
-            let (entries, below) = try builder.finish(into: directory)
+            let (entries, below, unshared) = try builder.finish(into: directory)
             let status = Dictionary(grouping: entries, by: { "\($0.source)_\($0.status)" }).mapValues { JSONValue.int(Int64($0.count)) }
-            return ["skills": .object(status), "families_below_min_support": .int(Int64(below))]
+            return ["skills": .object(status), "families_below_min_support": .int(Int64(below)),
+                    "families_without_shared_procedure": .int(Int64(unshared))]
         }
     }
 

@@ -197,7 +197,7 @@ public struct OutputSpec: Sendable, Hashable, Codable {
     /// skills: successful runs a task family needs before it becomes a skill.
     public var minSupport: Int = 2
     /// skills: Jaccard similarity of normalised task words that puts two runs in one family.
-    public var familyThreshold: Double = 0.5
+    public var familyThreshold: Double = 0.7
     /// skills: verify → refine rounds before a bundle is rejected.
     public var maxRounds: Int = 5
     /// skills: directory of curated bundles verified with the build (relative to the pipeline file).

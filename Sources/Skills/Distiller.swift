@@ -8,10 +8,10 @@ import Trajectories
 public struct Distiller: Sendable {
     public struct Options: Sendable {
         public var minSupport: Int
-        /// Jaccard similarity of normalised task words at which two runs are the same family.
+        /// Similarity of two tasks' instruction shapes (`TaskText.similarity`) at which they are one family.
         public var familyThreshold: Double
         public var license: String?
-        public init(minSupport: Int = 2, familyThreshold: Double = 0.5, license: String? = nil) {
+        public init(minSupport: Int = 2, familyThreshold: Double = 0.7, license: String? = nil) {
             self.minSupport = minSupport
             self.familyThreshold = familyThreshold
             self.license = license
@@ -178,28 +178,44 @@ public struct Distiller: Sendable {
         return out
     }
 
+    /// Runs grouped into families: runs with the same task key are one family; a run whose key is new (or
+    /// that has none) joins the family whose first instruction has the most similar shape (`TaskText.similarity`
+    /// of the instructions with greetings, context sentences and parameters set aside, at least
+    /// `familyThreshold`), so tasks that differ only in parameters and wording share one skill. A failed run
+    /// never starts a family.
     public func families(_ trajectories: [Trajectory]) -> [Family] {
         var fams: [Family] = []
+        var shapes: [[String]] = []
         var keyToFamily: [String: Int] = [:]
-        var wordsOfTask: [String: Set<String>] = [:]
+        var decided: [String: Int?] = [:]  // instruction → family, for runs of the same instruction
         func place(_ t: Trajectory, success: Bool) {
             var target: Int?
             if let k = t.taskKey, let f = keyToFamily[k] { target = f }
-            // A task's words matter only to a trajectory whose task key has no family yet.
             var words = Set<String>()
+            var shape: [String] = []
             if target == nil {
-                words = wordsOfTask[t.task] ?? { let w = Self.taskWords(t.task); wordsOfTask[t.task] = w; return w }()
-                var best: (Int, Double)?
-                for (i, f) in fams.enumerated() {
-                    let j = jaccard(words, f.words)
-                    if j >= options.familyThreshold, best == nil || j > best!.1 { best = (i, j) }
+                let instruction = TaskText.instruction(t.task)
+                if let known = decided[instruction] { target = known }
+                if target == nil {
+                    shape = TaskText.shape(t.task)
+                    words = Set(shape.filter { $0 != "\u{1}" && !Self.stopwords.contains($0) })
+                    var best: (Int, Double)?
+                    for (i, f) in fams.enumerated() {
+                        // Cheap screen first: shapes this far apart in words cannot reach the threshold.
+                        guard jaccard(words, f.words) >= options.familyThreshold / 2 else { continue }
+                        let sim = TaskText.similarity(shape, shapes[i])
+                        if sim >= options.familyThreshold, best == nil || sim > best!.1 { best = (i, sim) }
+                    }
+                    target = best?.0
+                    if target != nil { decided[instruction] = target }
                 }
-                target = best?.0
             }
             if target == nil {
                 guard success else { return }
                 fams.append(Family(successes: [], attempts: [], words: words))
+                shapes.append(shape)
                 target = fams.count - 1
+                decided[TaskText.instruction(t.task)] = target
             }
             if success { fams[target!].successes.append(t) }
             fams[target!].attempts.append(t)
@@ -440,34 +456,33 @@ public struct Distiller: Sendable {
 
     // MARK: Rendering
 
-    public func distill(_ trajectories: [Trajectory]) -> (skills: [Distilled], belowSupport: [Family]) {
-        // Names are given in family order (a later family with the same name gets a suffix); the
-        // families are then rendered in parallel, each on its own.
+    /// Skills for the families with `minSupport` successes; the others, and the families whose runs share
+    /// no step often enough to make a procedure, are returned apart.
+    public func distill(_ trajectories: [Trajectory]) -> (skills: [Distilled], belowSupport: [Family], withoutProcedure: [Family]) {
+        // Which supported families have a procedure (in parallel; the alignments are kept for rendering),
+        // then names in family order among those (a later family with the same name gets a suffix), then
+        // the bundles, rendered in parallel, each on its own.
         let all = families(trajectories)
+        let supported = all.filter { $0.successes.count >= options.minSupport }
+        let hasProcedure = Parallel.map(supported, minChunk: 1) { !self.procedure($0.successes).isEmpty }
         var names = Set<String>()
         var named: [(Family, String)] = []
-        for f in all where f.successes.count >= options.minSupport {
+        for (f, ok) in zip(supported, hasProcedure) where ok {
             var name = Self.name(for: f)
             var n = 2
             while names.contains(name) { name = "\(Self.name(for: f))-\(n)"; n += 1 }
             names.insert(name)
             named.append((f, name))
         }
-        var rendered = Parallel.map(named, minChunk: 1) { self.render($0.0, name: $0.1, excluding: []) }.makeIterator()
-        var out: [Distilled] = []
-        var below: [Family] = []
-        for f in all {
-            guard f.successes.count >= options.minSupport, let d = rendered.next()! else { below.append(f); continue }
-            out.append(d)
-        }
-        return (out, below)
+        let out = Parallel.map(named, minChunk: 1) { self.render($0.0, name: $0.1, excluding: []) }.compactMap { $0 }
+        return (out, all.filter { $0.successes.count < options.minSupport }, zip(supported, hasProcedure).filter { !$0.1 }.map(\.0))
     }
 
     static func name(for f: Family) -> String {
         // The family's words in the order the first task uses them.
-        let first = f.successes[0].task.lowercased().split(whereSeparator: { !$0.isLetter })
+        let first = TaskText.withoutParameters(TaskText.instruction(f.successes[0].task)).lowercased().split(whereSeparator: { !$0.isLetter })
         var words: [String] = []
-        let everyTask = f.successes.map { taskWords($0.task) }  // once each, not once per candidate word
+        let everyTask = f.successes.map { TaskText.familyWords($0.task) }  // once each, not once per candidate word
         for w in first.map(String.init) where f.words.contains(w) && !words.contains(w) && everyTask.allSatisfy({ $0.contains(w) }) {
             words.append(w)
             if words.count == 4 { break }
@@ -479,18 +494,20 @@ public struct Distiller: Sendable {
     public func render(_ f: Family, name: String, excluding: Set<String>) -> Distilled? {
         let steps = procedure(f.successes, excluding: excluding)
         guard !steps.isEmpty else { return nil }
-        let example = f.successes[0].task
         let n = f.successes.count
+        // What the family's tasks ask for, without greetings, context sentences or parameters.
+        let instructions = f.successes.map { TaskText.instruction($0.task) }
+        let skeleton = Self.sentence(TaskText.skeleton(instructions))
         var body: [String] = ["# \(name.replacingOccurrences(of: "-", with: " ").capitalized)", ""]
         body.append("Distilled by skillforge from \(n) successful runs (and \(f.attempts.count - n) other attempts) of tasks like:")
         body.append("")
         var examples: [String] = []
-        for t in f.successes where !examples.contains(Self.instanceFree(t.task)) { examples.append(Self.instanceFree(t.task)) }
+        for i in instructions where !examples.contains(i) { examples.append(i) }
         for e in examples.prefix(3) { body.append("> \(e)") }
         body.append("")
         body.append("## When to use")
         body.append("")
-        body.append("Use this skill when a task asks for the same kind of change: \(Self.instanceFree(example))")
+        body.append("Use this skill when a task asks for the same kind of change: \(skeleton)")
         body.append("")
         body.append("## Procedure")
         body.append("")
@@ -541,10 +558,7 @@ public struct Distiller: Sendable {
         }
         var files = [SkillBundle.File(path: "references/evidence.md", data: Data((evidence.joined(separator: "\n") + "\n").utf8), executable: false)]
         if let script { files.append(SkillBundle.File(path: script.path, data: Data(script.text.utf8), executable: true)) }
-        let steps3 = steps.prefix(3).map { $0.thought ?? $0.display }.joined(separator: "; ")
-        var description = "Procedure for tasks like: \(Self.instanceFree(example)) Steps: \(steps3). Use when asked to do this kind of task."
-        description = description.replacingOccurrences(of: "<", with: "").replacingOccurrences(of: ">", with: "")
-        if description.count > 1024 { description = String(description.prefix(1020)) + "…" }
+        let description = Self.description(skeleton: skeleton, runs: n)
         var front: [(key: String, value: SkillBundle.FrontmatterValue)] = [("name", .string(name)), ("description", .string(description))]
         if let l = options.license { front.append(("license", .string(l))) }
         front.append(("metadata", .mapping([("generator", "skillforge"), ("support", "\(n)")])))
@@ -563,9 +577,21 @@ public struct Distiller: Sendable {
         return Distilled(bundle: bundle, evidence: ev, family: f)
     }
 
-    /// Text with instance values replaced by their kind (for descriptions and "when to use").
-    static func instanceFree(_ task: String) -> String {
-        normalise(task).replacingOccurrences(of: "{", with: "").replacingOccurrences(of: "}", with: "")
+    /// A skeleton as a sentence: capitalised, ending in a full stop.
+    static func sentence(_ s: String) -> String {
+        var t = s.trimmingCharacters(in: .whitespaces)
+        while let last = t.last, ",;:".contains(last) { t.removeLast() }
+        if let last = t.last, !".!?…".contains(last) { t += "." }
+        return t.prefix(1).uppercased() + t.dropFirst()
+    }
+
+    /// Two sentences within the spec's 1,024 characters, no `<` or `>`: what the skill does (the family's
+    /// instruction skeleton) and when to use it.
+    static func description(skeleton: String, runs: Int) -> String {
+        var what = skeleton.replacingOccurrences(of: "<", with: "").replacingOccurrences(of: ">", with: "")
+        if what.count > 700 { what = String(what.prefix(699)).trimmingCharacters(in: .whitespaces) + "…" }
+        if let last = what.last, !".!?…".contains(last) { what += "." }
+        return "Handles tasks of the form: \(what) Use it when a task asks for this kind of change; its steps are those that worked in \(runs) successful runs."
     }
 
     struct Script {

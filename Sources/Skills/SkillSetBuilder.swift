@@ -45,11 +45,11 @@ public final class SkillSetBuilder {
 
     public func add(_ batch: [Trajectory]) { trajectories += batch }
 
-    public func finish(into directory: URL) throws -> (entries: [Entry], belowSupport: Int) {
+    public func finish(into directory: URL) throws -> (entries: [Entry], belowSupport: Int, withoutProcedure: Int) {
         let fm = FileManager.default
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
         let distiller = Distiller(options: options.distiller, features: options.features)
-        let (skills, below) = distiller.distill(trajectories)
+        let (skills, below, unshared) = distiller.distill(trajectories)
         let refiner = Refiner(maxRounds: options.maxRounds)
         // Each skill's verify → refine loop is its own: they run in parallel, results in order.
         let results: [(SkillBundle, Refiner.Outcome, Distiller.Distilled)] = Parallel.map(skills, minChunk: 1) { d in
@@ -103,7 +103,7 @@ public final class SkillSetBuilder {
         data.append(0x0A)
         try data.write(to: directory.appendingPathComponent("index.json"))
         self.entries = entries
-        return (entries, below.count)
+        return (entries, below.count, unshared.count)
     }
 }
 

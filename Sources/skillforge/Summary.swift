@@ -30,7 +30,8 @@ enum Summary {
         }
         if let skills = r.skills {
             lines.append("  skills → out/skills: " + (skills["skills"]?.objectValue ?? [:]).keys.sorted().map { "\($0.replacingOccurrences(of: "_", with: " ")) \(skills["skills"]![$0]!.intValue ?? 0)" }.joined(separator: ", ")
-                         + "; \(skills["families_below_min_support"]?.intValue ?? 0) famil(ies) below min_support")
+                         + "; \(skills["families_below_min_support"]?.intValue ?? 0) famil(ies) below min_support"
+                         + "; \(skills["families_without_shared_procedure"]?.intValue ?? 0) whose runs share no procedure")
         }
         if !r.quarantined.isEmpty {
             lines.append("  \(Terminal.yellow("quarantined")) \(r.quarantined.count) record(s) (out/report/\(r.pipeline)/quarantine.jsonl):")
