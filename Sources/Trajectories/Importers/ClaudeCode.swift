@@ -161,11 +161,7 @@ struct ShareGPTImporter: FormatImporter {
     func importFile(_ file: ParsedFile, path: String, display: String, options: ImportOptions) -> ImportResult {
         var total = ImportResult(format: name)
         let stem = Importers.stem(path)
-        let rows: [(Int?, JSONValue)]
-        switch file {
-        case .lines(let ls, _): rows = ls.map { ($0.line, $0.value) }
-        case .document(let v): rows = (v.arrayValue ?? [v]).map { (nil, $0) }
-        }
+        let rows = Importers.rows(file)
         for (i, (line, rec)) in rows.enumerated() {
             guard let turns = Self.turns(rec) else {
                 total.quarantined.append(QuarantineEntry(file: display, line: line, index: line == nil ? i : nil,

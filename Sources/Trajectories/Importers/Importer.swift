@@ -139,6 +139,15 @@ public enum Importers {
         case .lines(let ls, _): return ls.map(\.value)
         }
     }
+
+    /// The records of a file with where each was: JSON Lines values with their line numbers, or the
+    /// document's elements (or the document itself) without one.
+    static func rows(_ file: ParsedFile) -> [(Int?, JSONValue)] {
+        switch file {
+        case .lines(let ls, _): return ls.map { ($0.line, $0.value) }
+        case .document(let v): return (v.arrayValue ?? [v]).map { (nil, $0) }
+        }
+    }
 }
 
 /// skillforge's own JSON Lines (see README "Native trajectory format").

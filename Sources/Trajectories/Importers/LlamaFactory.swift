@@ -50,11 +50,7 @@ struct LlamaFactoryImporter: FormatImporter {
 
     func importFile(_ file: ParsedFile, path: String, display: String, options: ImportOptions) -> ImportResult {
         var total = ImportResult(format: name)
-        let rows: [(Int?, JSONValue)]
-        switch file {
-        case .lines(let ls, _): rows = ls.map { ($0.line, $0.value) }
-        case .document(let v): rows = (v.arrayValue ?? [v]).map { (nil, $0) }
-        }
+        let rows = Importers.rows(file)
         let stem = Importers.stem(path)
         for (i, (line, row)) in rows.enumerated() {
             guard Self.isRow(row), let messages = row["messages"]?.arrayValue else {

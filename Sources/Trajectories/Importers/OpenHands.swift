@@ -135,11 +135,7 @@ struct OpenHandsOutputImporter: FormatImporter {
 
     func importFile(_ file: ParsedFile, path: String, display: String, options: ImportOptions) -> ImportResult {
         var total = ImportResult(format: name)
-        let rows: [(Int?, JSONValue)]
-        switch file {
-        case .lines(let ls, _): rows = ls.map { ($0.line, $0.value) }
-        case .document(let v): rows = (v.arrayValue ?? [v]).map { (nil, $0) }
-        }
+        let rows = Importers.rows(file)
         for (i, (line, row)) in rows.enumerated() {
             guard let id = row["instance_id"]?.stringValue, let history = row["history"]?.arrayValue else {
                 total.quarantined.append(QuarantineEntry(file: display, line: line, index: line == nil ? i : nil,

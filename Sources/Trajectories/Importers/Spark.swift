@@ -88,11 +88,7 @@ struct SparkImporter: FormatImporter {
 
     func importFile(_ file: ParsedFile, path: String, display: String, options: ImportOptions) -> ImportResult {
         var total = ImportResult(format: name)
-        let lines: [(Int?, JSONValue)]
-        switch file {
-        case .lines(let ls, _): lines = ls.map { ($0.line, $0.value) }
-        case .document(let v): lines = (v.arrayValue ?? [v]).map { (nil, $0) }
-        }
+        let lines = Importers.rows(file)
         let events = lines.map(\.1)
         let dir = (path as NSString).deletingLastPathComponent
         let taskName = events.first { $0["type"]?.stringValue == "task_summary" }?["task_name"]?.stringValue
