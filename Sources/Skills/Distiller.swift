@@ -187,7 +187,7 @@ public struct Distiller: Sendable {
         var fams: [Family] = []
         var shapes: [[String]] = []
         var keyToFamily: [String: Int] = [:]
-        var decided: [String: Int?] = [:]  // instruction → family, for runs of the same instruction
+        var decided: [String: Int] = [:]  // instruction → family, for runs of the same instruction
         func place(_ t: Trajectory, success: Bool) {
             var target: Int?
             if let k = t.taskKey, let f = keyToFamily[k] { target = f }

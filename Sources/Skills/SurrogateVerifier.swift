@@ -287,7 +287,7 @@ public struct SurrogateVerifier: Sendable {
         // SKILL.md, a reference file, or another script (`from utils import …` after adding scripts/ to
         // the import path, `require('./utils')`, `source lib.sh`, `python -m scripts.tool`).
         for f in b.files where f.path.hasPrefix("scripts/") && !Self.isBoilerplate(f) && Self.isCode(f) {
-            let mentioned = refs.contains(f.path) || Self.references(to: f, in: b).named || Self.references(to: f, in: b).imported
+            let mentioned = refs.contains(f.path) || { let r = Self.references(to: f, in: b); return r.named || r.imported }()
             if !mentioned {
                 out.append(Diagnosis(check: "structure.unreferenced_script", category: .structure, severity: .error,
                                      actual: "'\(f.path)' is never named, imported, sourced or run anywhere in the bundle",
