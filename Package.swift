@@ -17,13 +17,17 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        // gitleaks configuration files (TOML) for `redact: {rules: FILE}`.
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // Every YAML document is walked with bounds (depth, alias expansion) before it is composed.
         .target(name: "BoundedYAML", dependencies: ["Yams"]),
         .target(name: "Trajectories", dependencies: [.product(name: "Crypto", package: "swift-crypto"), "Yams", "BoundedYAML"]),
         .target(name: "Pipelines", dependencies: ["Yams", "BoundedYAML"]),
-        .target(name: "Prepare", dependencies: ["Trajectories"]),
+        // gitleaks rule files: TOML read into JSONValue (TOMLKit stays inside this target).
+        .target(name: "TOMLSupport", dependencies: ["Trajectories", "TOMLKit"]),
+        .target(name: "Prepare", dependencies: ["Trajectories", "TOMLSupport"]),
         .target(name: "TrainingSets", dependencies: ["Trajectories", "Yams", "BoundedYAML"]),
         .target(name: "Skills", dependencies: ["Trajectories", "Prepare", "Yams", "BoundedYAML"]),
         .target(name: "SampleCorpus", dependencies: ["Trajectories"]),

@@ -190,11 +190,11 @@ public final class BuildRunner {
 
     // MARK: Steps from the spec
 
-    static func makeSteps(_ specs: [PrepareStepSpec]) -> [PrepareStep] {
-        specs.map { spec in
+    static func makeSteps(_ specs: [PrepareStepSpec]) throws -> [PrepareStep] {
+        try specs.map { spec in
             switch spec {
             case .redact(let r):
-                return .redact(SecretRedactor(secrets: r.secrets, emails: r.emails))
+                return .redact(SecretRedactor(secrets: r.secrets, emails: r.emails, custom: try customRules(r)))
             case .filter(let f):
                 return .filter(TrajectoryFilter(
                     statuses: f.outcome.map { Set($0.compactMap(Outcome.Status.init(rawValue:))) },
@@ -226,7 +226,7 @@ public final class BuildRunner {
     /// A fingerprinting copy of the first step after the cached ones when it is a dedupe: ingest computes
     /// its fingerprints and keeps them with the cache entries, so a rebuild fingerprints only new records.
     static func fingerprinter(_ rest: [PrepareStepSpec]) -> Deduplicator? {
-        guard let first = rest.first, case .dedupe(let d)? = makeSteps([first]).first else { return nil }
+        guard let first = rest.first, case .dedupe(let d)? = try? makeSteps([first]).first else { return nil }
         return d
     }
 
@@ -374,6 +374,7 @@ public final class BuildRunner {
     /// Builds `spec` into the output directory. On any failure nothing is installed and the previous
     /// outputs and catalog stay as they were; write failures (disk full, read-only) are explained.
     public func run(_ spec: PipelineSpec) throws -> BuildResult {
+        let spec = try Self.loadRedactionRules(spec)
         do {
             return try build(spec)
         } catch {
@@ -446,8 +447,8 @@ public final class BuildRunner {
                 return r
             }
         }
-        let prefix = PrepareChain(steps: Self.makeSteps(prefixSpec))
-        let suffix = PrepareChain(steps: Self.makeSteps(suffixSpec))
+        let prefix = PrepareChain(steps: try Self.makeSteps(prefixSpec))
+        let suffix = PrepareChain(steps: try Self.makeSteps(suffixSpec))
         let cache = IngestCache(outDirectory: out)
         var cacheHits = 0, cacheMisses = 0
         var outputs: [OutputState] = []
@@ -467,7 +468,7 @@ public final class BuildRunner {
                                                                           license: o.license == "other" ? nil : o.license),
                                                          maxRounds: o.maxRounds, curatedDirectory: curated,
                                                          features: memos[o.name]?.features))
-            outputs.append(OutputState(spec: o, chain: PrepareChain(steps: Self.makeSteps(o.prepare)),
+            outputs.append(OutputState(spec: o, chain: PrepareChain(steps: try Self.makeSteps(o.prepare)),
                                        builder: SkillsOutput(builder: builder, directory: staging.appendingPathComponent("skills")),
                                        writer: nil, configHash: ""))
         }
@@ -489,7 +490,7 @@ public final class BuildRunner {
             let memo = memos[o.name]?.memo
             let writer = try DatasetWriter(directory: staging.appendingPathComponent("datasets/\(o.name)"), description: desc,
                                            partBytes: spec.package.partBytes, previous: memo)
-            outputs.append(OutputState(spec: o, chain: PrepareChain(steps: Self.makeSteps(o.prepare)),
+            outputs.append(OutputState(spec: o, chain: PrepareChain(steps: try Self.makeSteps(o.prepare)),
                                        builder: try Self.makeBuilder(o, spec: spec, writer: writer, memo: memo),
                                        writer: writer, configHash: configHash))
         }

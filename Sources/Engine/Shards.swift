@@ -28,6 +28,7 @@ extension BuildRunner {
 
     /// Ingests shard `index` of `count`; returns the marker it wrote.
     public func runShard(_ spec: PipelineSpec, index: Int, count: Int) throws -> ShardMarker {
+        let spec = try Self.loadRedactionRules(spec)
         guard count >= 1, index >= 0, index < count else {
             throw EngineError.configuration("shard \(index)/\(count): the index must be between 0 and \(count - 1)")
         }
@@ -39,7 +40,7 @@ extension BuildRunner {
         let inputs = try Self.resolveInputs(spec, quarantine: &quarantine)
         let mine = inputs.enumerated().filter { $0.offset % count == index }.map(\.element)
         let (prefixSpec, rest) = Self.cachedAndRest(spec)
-        let prefix = PrepareChain(steps: Self.makeSteps(prefixSpec))
+        let prefix = PrepareChain(steps: try Self.makeSteps(prefixSpec))
         let cache = IngestCache(outDirectory: out)
         options.progress?(.pipelineStarted(name: "\(spec.name) shard \(index)/\(count)", files: mine.count, bytes: mine.reduce(0) { $0 + $1.bytes }))
         try ingest(mine, prefix: prefix, prefixSpec: prefixSpec, cache: cache, decodeHits: false, fingerprinter: Self.fingerprinter(rest),
@@ -55,6 +56,7 @@ extension BuildRunner {
 
     /// Checks that all `count` shards finished for this pipeline, records the run, then builds.
     public func merge(_ spec: PipelineSpec, count: Int) throws -> BuildResult {
+        let spec = try Self.loadRedactionRules(spec)
         let dir = Self.shardDirectory(options.outDirectory, spec, count: count)
         let hash = Self.configHash(spec)
         var missing: [Int] = []

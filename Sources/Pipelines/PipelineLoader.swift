@@ -421,8 +421,16 @@ final class SpecReader {
         if case .scalar(let s) = node, s.style == .plain, let b = Bool(s.string.lowercased()) {
             return .redact(RedactSpec(secrets: b, emails: false))
         }
-        guard let m = mapping(node, "'redact'", allowed: ["secrets", "emails"]) else { return nil }
-        return .redact(RedactSpec(secrets: bool(m["secrets"]) ?? true, emails: bool(m["emails"]) ?? false))
+        guard let m = mapping(node, "'redact'", allowed: ["secrets", "emails", "rules"]) else { return nil }
+        var rules: String?
+        if let path = string(m["rules"]) {
+            let full = path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path)
+            if checkPaths && !FileManager.default.fileExists(atPath: full) {
+                error(m["rules"]?.value, "gitleaks rules file '\(path)' does not exist (paths are relative to \(displayBase))")
+            }
+            rules = full
+        }
+        return .redact(RedactSpec(secrets: bool(m["secrets"]) ?? true, emails: bool(m["emails"]) ?? false, rules: rules))
     }
 
     static let statuses = ["success", "failure", "partial", "unknown"]

@@ -90,10 +90,58 @@ public struct RedactSpec: Sendable, Hashable, Codable {
     public var secrets: Bool = true
     /// Email addresses (off by default: they are often part of the task).
     public var emails: Bool = false
+    /// A gitleaks configuration file (absolute path) whose rules run beside the built-in ones.
+    public var rules: String?
+    /// SHA-256 of that file, filled in when the build reads it (ingest caches key on it).
+    public var rulesDigest: String?
 
-    public init(secrets: Bool = true, emails: Bool = false) {
+    public init(secrets: Bool = true, emails: Bool = false, rules: String? = nil) {
         self.secrets = secrets
         self.emails = emails
+        self.rules = rules
+    }
+}
+
+extension PipelineSpec {
+    /// Every redact step — the shared ones (an implicit default one when there is none) and each output's
+    /// own — with `path` as its gitleaks rules file unless it names one itself (`build --redact-rules`).
+    public func withRedactionRules(_ path: String) -> PipelineSpec {
+        func add(_ steps: [PrepareStepSpec]) -> [PrepareStepSpec] {
+            steps.map { step in
+                guard case .redact(var r) = step, r.rules == nil else { return step }
+                r.rules = path
+                return .redact(r)
+            }
+        }
+        var spec = self
+        let hasRedact = spec.prepare.contains { if case .redact = $0 { return true } else { return false } }
+        spec.prepare = add(hasRedact ? spec.prepare : [.redact(RedactSpec())] + spec.prepare)
+        for k in spec.outputs.indices { spec.outputs[k].prepare = add(spec.outputs[k].prepare) }
+        return spec
+    }
+
+    /// The gitleaks rules files the pipeline's redact steps name, once each, in order.
+    public var redactionRuleFiles: [String] {
+        var out: [String] = []
+        for step in prepare + outputs.flatMap(\.prepare) {
+            if case .redact(let r) = step, let f = r.rules, !out.contains(f) { out.append(f) }
+        }
+        return out
+    }
+
+    /// The spec with each redact step's `rulesDigest` set from `digests` (file → SHA-256).
+    public func withRuleDigests(_ digests: [String: String]) -> PipelineSpec {
+        func fill(_ steps: [PrepareStepSpec]) -> [PrepareStepSpec] {
+            steps.map { step in
+                guard case .redact(var r) = step, let f = r.rules else { return step }
+                r.rulesDigest = digests[f]
+                return .redact(r)
+            }
+        }
+        var spec = self
+        spec.prepare = fill(spec.prepare)
+        for k in spec.outputs.indices { spec.outputs[k].prepare = fill(spec.outputs[k].prepare) }
+        return spec
     }
 }
 

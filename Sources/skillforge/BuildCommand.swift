@@ -39,9 +39,12 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .long, help: "Number of shards, with --shard auto.")
     var shards: Int?
 
+    @Option(name: .long, help: "A gitleaks configuration file (TOML) whose rules every redact step applies beside the built-in ones (a step's own 'rules:' wins).")
+    var redactRules: String?
+
     func run() throws {
         let files = try PipelineFiles.resolve(pipelines)
-        let specs = try PipelineFiles.loadAll(files)
+        let specs = try PipelineFiles.loadAll(files, redactRules: redactRules)
         do {
             try BuildRunner.checkConflicts(specs)
         } catch {
@@ -117,9 +120,10 @@ struct MergeCommand: ParsableCommand {
     @Option(name: .long, help: "Number of shards.") var shards: Int
     @Option(name: .long, help: "Output directory.") var out: String = "out"
     @Flag(name: .shortAndLong, help: "Print only errors.") var quiet = false
+    @Option(name: .long, help: "The gitleaks rules file the shards were built with (--redact-rules).") var redactRules: String?
 
     func run() throws {
-        let specs = try PipelineFiles.loadAll(try PipelineFiles.resolve(pipelines))
+        let specs = try PipelineFiles.loadAll(try PipelineFiles.resolve(pipelines), redactRules: redactRules)
         let printer = ProgressPrinter(quiet: quiet)
         let cancellation = Cancellation()
         Interrupts.install(cancellation)
@@ -174,13 +178,21 @@ enum PipelineFiles {
         return found
     }
 
-    /// Loads every file, printing all diagnostics of all files before failing.
-    static func loadAll(_ files: [String]) throws -> [PipelineSpec] {
+    /// Loads every file, printing all diagnostics of all files before failing. `redactRules`: a gitleaks
+    /// rules file added to every redact step; every rules file is read and checked here.
+    static func loadAll(_ files: [String], redactRules: String? = nil) throws -> [PipelineSpec] {
         var specs: [PipelineSpec] = []
         var failed = false
+        if let r = redactRules, !FileManager.default.fileExists(atPath: r) {
+            Terminal.err("\(Terminal.red("error:")) --redact-rules: gitleaks rules file '\(r)' does not exist")
+            throw ExitCode(Exit.specError)
+        }
+        let rulesPath = redactRules.map { $0.hasPrefix("/") ? $0 : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent($0) }
         for f in files {
             do {
-                let spec = try PipelineLoader.load(path: f)
+                var spec = try PipelineLoader.load(path: f)
+                if let rulesPath { spec = spec.withRedactionRules(rulesPath) }
+                spec = try BuildRunner.loadRedactionRules(spec)
                 let problems = BuildRunner.resourceProblems(spec)
                 for p in problems { Terminal.err(p.replacingOccurrences(of: ": error: ", with: ": \(Terminal.red("error:")) ")) }
                 if !problems.isEmpty { failed = true }

@@ -98,3 +98,87 @@ import Trajectories
         #expect(PipelineLoader.inputFormats == ["auto"] + Importers.names)
     }
 }
+
+/// A gitleaks configuration reused in a build (issue 20, item 4): `redact: {rules: FILE}` and
+/// `build --redact-rules FILE`; no output holds what its rule finds; a broken file stops the build with an
+/// error located in the file.
+@Suite struct GitleaksConfigBuildTests {
+    static let rules = #"""
+        [[rules]]
+        id = "acme-internal-token"
+        regex = '''\b(acmetok_[a-z0-9]{24})\b'''
+        keywords = ["acmetok_"]
+
+        [[rules.allowlists]]
+        regexes = ['''acmetok_0{24}''']
+        """#
+    static let secret = "acmetok_a1b2c3d4e5f6a7b8c9d0e1f2"
+
+    func corpus(_ dir: URL) throws {
+        let t = Trajectory(id: "t1", task: "Deploy with \(Self.secret) and show the example acmetok_000000000000000000000000",
+                           steps: [Step(index: 0, thought: "Use the token.",
+                                        action: Action(tool: "bash", input: .object(["command": .string("deploy --token \(Self.secret)")]), command: "deploy --token \(Self.secret)"),
+                                        observation: Observation(content: "deployed with \(Self.secret)", exitCode: 0))],
+                           answer: "Deployed using \(Self.secret).", outcome: Outcome(status: .success, reward: 1))
+        var line = try NativeWriter.line(t)
+        line.append(0x0A)
+        try line.write(to: dir.appendingPathComponent("runs.jsonl"))
+        try Data(Self.rules.utf8).write(to: dir.appendingPathComponent("acme.toml"))
+        try Data("[[rules]]\nid = \"acme\"\nregex = '''(acmetok'''\n".utf8).write(to: dir.appendingPathComponent("broken.toml"))
+    }
+
+    func pipeline(_ dir: URL, redact: String?) throws {
+        var yaml = "version: 1\nname: acme\ninputs:\n  - path: runs.jsonl\n"
+        if let redact { yaml += "prepare:\n  - redact: \(redact)\n" }
+        yaml += "outputs:\n  sft: {style: trajectory-sft}\n"
+        try Data(yaml.utf8).write(to: dir.appendingPathComponent("p.yaml"))
+    }
+
+    /// Every byte the build wrote, as text.
+    func written(_ out: URL) throws -> String {
+        var all = ""
+        let e = FileManager.default.enumerator(at: out, includingPropertiesForKeys: [.isRegularFileKey])
+        while let url = e?.nextObject() as? URL {
+            if (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
+                all += String(decoding: try Data(contentsOf: url), as: UTF8.self)
+            }
+        }
+        return all
+    }
+
+    @Test func theRulesFileInThePipelineAndOnTheCommandLine() throws {
+        guard let bin = skillforgeBinary?.path else { Issue.record("skillforge executable not built"); return }
+        let dir = try scratch("gitleaks-config")
+        try corpus(dir)
+        try pipeline(dir, redact: "{secrets: true, rules: acme.toml}")
+        var (status, text) = try run(bin, ["build", "p.yaml", "--out", "out1", "--no-cache"], cwd: dir)
+        #expect(status == 0, "\(text)")
+        var all = try written(dir.appendingPathComponent("out1"))
+        #expect(!all.contains("a1b2c3d4e5f6a7b8c9d0e1f2") && all.contains("[REDACTED:acme-internal-token]"))
+        #expect(all.contains("acmetok_000000000000000000000000"), "the allowlisted example stays")
+
+        // No redact step in the pipeline: the option reaches the implicit default one.
+        try pipeline(dir, redact: nil)
+        (status, text) = try run(bin, ["build", "p.yaml", "--out", "out2", "--redact-rules", "acme.toml"], cwd: dir)
+        #expect(status == 0, "\(text)")
+        all = try written(dir.appendingPathComponent("out2"))
+        #expect(!all.contains("a1b2c3d4e5f6a7b8c9d0e1f2") && all.contains("[REDACTED:acme-internal-token]"))
+        // Without the option, no marker of that rule (the built-in rules may still catch the token by its
+        // `--token` flag, under their own name).
+        (status, text) = try run(bin, ["build", "p.yaml", "--out", "out3"], cwd: dir)
+        let plain = try written(dir.appendingPathComponent("out3"))
+        #expect(status == 0 && !plain.contains("[REDACTED:acme-internal-token]"))
+
+        // A broken rules file: exit 2, the error names the file, line and column, nothing is built.
+        try pipeline(dir, redact: "{rules: broken.toml}")
+        (status, text) = try run(bin, ["build", "p.yaml", "--out", "out4"], cwd: dir)
+        #expect(status == 2 && text.contains("broken.toml:3:1: error: rule 'acme': the regular expression does not compile"), "\(text)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out4/datasets").path))
+        (status, text) = try run(bin, ["validate", "p.yaml"], cwd: dir)
+        #expect(status == 2 && text.contains("broken.toml:3:1"), "\(text)")
+        // A missing one: located in the pipeline.
+        try pipeline(dir, redact: "{rules: missing.toml}")
+        (status, text) = try run(bin, ["validate", "p.yaml"], cwd: dir)
+        #expect(status == 2 && text.contains("p.yaml:6:21: error: gitleaks rules file 'missing.toml' does not exist"), "\(text)")
+    }
+}

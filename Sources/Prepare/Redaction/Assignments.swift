@@ -66,12 +66,12 @@ enum Assignments {
     static func strength<C: Collection<UInt8>>(of name: C) -> Strength {
         // One word in one case (`passed`, `Tokenizer` is not, `KEYS`): its lower case is the only word.
         let lower = name.allSatisfy { $0 >= 0x61 && $0 <= 0x7A }, upper = name.allSatisfy { $0 >= 0x41 && $0 <= 0x5A }
-        var w = lower || upper ? [String(decoding: name.map { $0 | 0x20 }, as: UTF8.self)] : words(name)
+        var w: [String] = lower || upper ? [String(decoding: name.map { $0 | 0x20 }, as: UTF8.self)] : words(name)
         while let last = w.last, last.allSatisfy(\.isNumber) || trailing.contains(last), w.count > 1 { w.removeLast() }
         guard var last = w.last else { return .none }
         // `PassWord`, `PassPhrase`, `SecretKey`: two words that are one.
         if w.count >= 2, strong.contains(w[w.count - 2] + last) { last = w[w.count - 2] + last; w.removeLast() }
-        let before = w.count > 1 ? w[w.count - 2] : nil
+        let before: String? = w.count > 1 ? w[w.count - 2] : nil
         if last == "token" || last == "tokens" {
             if last == "tokens" { return .none }
             if let before, notSecretBeforeToken.contains(before) { return .none }

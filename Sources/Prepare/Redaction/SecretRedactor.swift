@@ -87,6 +87,11 @@ public struct SecretRedactor: Sendable {
             // The patterns are constants of this file; a bad one is a programming error caught by tests.
             re = try! NSRegularExpression(pattern: pattern)
         }
+        /// A pattern from a file (gitleaks rules): a bad one is the file's error.
+        init(checking pattern: String) throws {
+            caseInsensitive = pattern.hasPrefix("(?i)")
+            re = try NSRegularExpression(pattern: pattern)
+        }
     }
 
     /// Bumped whenever what redaction finds changes (2: keywords in any case and case-folded
@@ -103,8 +108,11 @@ public struct SecretRedactor: Sendable {
 
     /// Provider formats, named assignments and structures run when secrets are redacted.
     public let secrets: Bool
-    public init(secrets: Bool = true, emails: Bool = false) {
+    /// Rules from a gitleaks configuration file, applied after the built-in ones.
+    public let custom: GitleaksRules?
+    public init(secrets: Bool = true, emails: Bool = false, custom: GitleaksRules? = nil) {
         self.secrets = secrets
+        self.custom = custom
         var r: [Rule] = []
         if secrets { r += Self.secretRules }
         if emails { r.append(Self.emailRule) }
@@ -186,7 +194,7 @@ public struct SecretRedactor: Sendable {
     /// Redacts `text` and adds each secret removed to `found` (value → kind), so that the caller can remove
     /// it wherever else it occurs. A secret repeated within the text is removed at every occurrence.
     public func redact(_ text: String, counts: inout [String: Int], found: inout [String: String]) -> String {
-        if text.isEmpty || rules.isEmpty { return text }
+        if text.isEmpty || (rules.isEmpty && custom == nil) { return text }
         var current = text
         var seen: [String: String] = [:]
         // Where the words a secret-like name holds end (`Assignments` reads only the names around them).
@@ -217,6 +225,9 @@ public struct SecretRedactor: Sendable {
                 let words = gate.words
                 apply({ Structures.find(in: $0, words: words) }, to: &current, counts: &counts, seen: &seen)
             }
+        }
+        if let custom, !custom.rules.isEmpty {
+            apply({ custom.find(in: String(decoding: $0, as: UTF8.self)) }, to: &current, counts: &counts, seen: &seen)
         }
         if !seen.isEmpty {
             current = Self.scrub(current, seen, counts: &counts)
