@@ -80,6 +80,29 @@ import Trajectories
         #expect(counts["acme-internal-token"] == 1 && counts["aws-access-key"] == 1)
     }
 
+    /// RE2 constructs gitleaks configurations use, read the same way by ICU: a flag switched on mid-pattern,
+    /// a group with the flag switched off, `\x60` for a backtick, an escaped line end, named groups.
+    @Test func re2ConstructsGitleaksConfigsUse() throws {
+        let rules = try GitleaksRules.parse(#"""
+            [[rules]]
+            id = "zz-key"
+            regex = '''\b(ZZK(?i)[a-z0-9]{20})(?:[\x60'"\s;]|\\[nr]|$)'''
+            keywords = ["zzk"]
+
+            [[rules]]
+            id = "acme-generic"
+            regex = '''(?i)[\w.-]{0,50}?(?:(?-i:ACME|[Aa]cme))(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|:)[\x60'"\s=]{0,5}(?P<v>[a-z0-9]{16})(?:[\x60'"\s;]|$)'''
+            keywords = ["acme"]
+            """#, file: "re2.toml")
+        func find(_ text: String) -> [String] {
+            rules.find(in: text).map { String(decoding: Array(text.utf8)[$0.range], as: UTF8.self) }
+        }
+        #expect(find("key `ZZKab12CD34ef56GH78ij90` here") == ["ZZKab12CD34ef56GH78ij90"])
+        #expect(find("zzkab12cd34ef56gh78ij90;").isEmpty)  // ZZK itself is case-sensitive
+        #expect(find(#"acme_token = "k3j4h5g6f7d8s9a0""#) == ["k3j4h5g6f7d8s9a0"])
+        #expect(find(#"aCME_token = "k3j4h5g6f7d8s9a0""#).isEmpty)  // (?-i:ACME|[Aa]cme)
+    }
+
     /// Every problem names the file, line and column.
     @Test(arguments: [
         ("[[rules]]\nid = \"ok\"\nregex = '''abc'''\n\n[[rules]]\nid = \"broken\"\nregex = '''(unclosed'''\n", 7, "rule 'broken': the regular expression does not compile"),
