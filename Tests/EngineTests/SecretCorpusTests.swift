@@ -107,21 +107,27 @@ import Trajectories
                 var out = ""
                 var c: [String: Int] = [:]
                 out = redactor.redact(row.text, counts: &c)
-                if out != row.text { changed += 1; changedExamples.append("\(row.rule_id): \(row.text.prefix(100)) → \(out.prefix(100))") }
+                if out != row.text {
+                    changed += 1
+                    let keep = ProcessInfo.processInfo.environment["SKILLFORGE_SECRETS_ALL"] == nil ? 100 : 4000
+                    changedExamples.append("\(row.rule_id): \(row.text.prefix(keep)) → \(out.prefix(keep))")
+                }
             }
         }
         let all = removed.values.reduce(0) { $0 + $1.0 }
         print("gitleaks true positives removed everywhere: \(all)/\(total) (\(String(format: "%.1f", 100.0 * Double(all) / Double(max(total, 1))))%), bare: \(bareRemoved)/\(total)")
         for (family, (ok, n)) in removed.sorted(by: { $0.key < $1.key }) { print("  \(family): \(ok)/\(n)") }
         print("look-alikes changed: \(changed)/\(lookAlikes)")
-        for m in missed.prefix(10) { print("  missed \(m.debugDescription)") }
-        for m in changedExamples.prefix(10) { print("  changed \(m.debugDescription)") }
+        // SKILLFORGE_SECRETS_ALL=1 lists every miss and every changed look-alike.
+        let shown = ProcessInfo.processInfo.environment["SKILLFORGE_SECRETS_ALL"] == nil ? 10 : Int.max
+        for m in missed.prefix(shown) { print("  missed \(m.debugDescription)") }
+        for m in changedExamples.prefix(shown) { print("  changed \(m.debugDescription)") }
         // The issue's targets are 95% everywhere (bare included) and at most 5% of look-alikes changed; these
-        // bounds hold what has landed (97.4% as written, 92.6% bare, 17.9% of look-alikes) so that it does
+        // bounds hold what has landed (97.4% as written, 92.6% bare, 15.3% of look-alikes) so that it does
         // not slip back while the rest is done.
         #expect(Double(all) >= 0.97 * Double(total), "\(all) of \(total)")
         #expect(Double(bareRemoved) >= 0.92 * Double(total), "\(bareRemoved) of \(total)")
-        #expect(Double(changed) <= 0.18 * Double(lookAlikes), "\(changed) of \(lookAlikes)")
+        #expect(Double(changed) <= 0.155 * Double(lookAlikes), "\(changed) of \(lookAlikes)")
     }
 
     /// Redacting redacted text changes nothing (markers are never taken for secrets, and no pass uncovers

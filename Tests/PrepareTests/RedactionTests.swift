@@ -66,11 +66,28 @@ import Trajectories
         "token = os.environ['GITHUB_TOKEN']",
         "CI_DEPLOY_PASSWORD=[secure]",
         "password=None",
+        // Names, not credentials: what a manifest's secretKey or an XML key attribute holds.
+        "    - secretKey: api-key\n      remoteRef:\n        key: my-secrets-manager-secret",
+        "<entry key=\"jetbrains.mps.v8_elimination\" value=\"executed\" />",
+        // Documentation's placeholder tokens: AWS's EXAMPLE keys, "…Here".
+        "aws_access_key: AKIAIOSFODNN7EXAMPLE",
+        "SLACK=xoxe.xoxp-1-SlackAppConfigurationAccessTokenHere",
+        // Not Sourcegraph's shapes (hex, 40 or 16_40): a G in it, an 18-character first part.
+        "sgp_local_d45b6G86aBb0F2Cee943902dbaDBCFCFDD1dA089",
+        "sgp_78Ad84a5B6e8A2fE5B_4085FB0ccaDDd29DB66Fd7FE9bA2C1cdCE8400CD",
     ])
     func ordinaryTextIsLeftAlone(text: String) {
         let (out, counts) = redact(text)
         #expect(out == text)
         #expect(counts.isEmpty)
+    }
+
+    /// A quoted value that is itself the start of another assignment is not the secret; the value after
+    /// it is.
+    @Test func anAssignmentInsideQuotesIsNotItsOwnValue() {
+        let (out, _) = redact(#"telegram_api_token = "telegram_api_token = "80924184:Ahellokq3uq9ef71fk2k_auw4b1tl1i8ru323596"""#)
+        #expect(out == #"telegram_api_token = "telegram_api_token = "[REDACTED:password]"""#, "\(out)")
+        #expect(redact("TOKEN=sgp_0123456789abcdef_0123456789abcdef0123456789abcdef01234567").0.contains("[REDACTED:sourcegraph-token]"))
     }
 
     /// The byte checks after each trigger only skip regular expressions that cannot match: redacting

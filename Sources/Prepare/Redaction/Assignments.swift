@@ -362,6 +362,12 @@ enum Assignments {
             }
         }
         if Placeholders.isPlaceholder(v[...]) || Placeholders.madeUp(v[...]) { return nil }
+        if nameLike(v) { return nil }
+        // The start of another assignment (`"telegram_api_token = "`, `token:`), not a value.
+        if let last = v.last(where: { $0 != 0x20 }), last == 0x3D || last == 0x3A,
+           v.dropLast(v.count - (v.lastIndex(where: { $0 != 0x20 }) ?? 0)).allSatisfy({ ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x5F || $0 == 0x2D || $0 == 0x20 || ($0 >= 0x30 && $0 <= 0x39) }) {
+            return nil
+        }
         if v.count <= 6, v.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { return nil }    // ports, counts, small numbers
         // The value repeats the name: `api_key=api_key`, `DB_PASSWORD=password`.
         var lo = 0, hi = lower.count
@@ -384,6 +390,21 @@ enum Assignments {
     }
 
     static let markerPrefix = Array("[REDACTED".utf8)
+
+    /// A name, not a credential: lower-case words joined by `-`, `_` or `.` (`api-key`,
+    /// `my-secrets-manager-secret`, `jetbrains.mps.v8_elimination`) — what a manifest's `secretKey:` or an
+    /// XML `key="…"` attribute holds. Two to five parts, each a short word (a vowel in it) or a short
+    /// letters-and-digits part (`v8`).
+    static func nameLike(_ v: [UInt8]) -> Bool {
+        guard v.count <= 48, v.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E }) else { return false }
+        let parts = v.split(omittingEmptySubsequences: false, whereSeparator: { $0 == 0x2D || $0 == 0x5F || $0 == 0x2E })
+        guard parts.count >= 2, parts.count <= 5 else { return false }
+        let vowels: Set<UInt8> = Set("aeiouy".utf8)
+        return parts.allSatisfy { p in
+            guard !p.isEmpty, p.count <= 14, p.contains(where: { $0 >= 0x61 && $0 <= 0x7A }) else { return false }
+            return p.count <= 3 || p.contains(where: vowels.contains)
+        } && v.filter({ $0 >= 0x30 && $0 <= 0x39 }).count <= 2
+    }
 }
 
 /// Shannon entropy and the shapes of random-looking values agent runs are full of but that are not

@@ -96,8 +96,9 @@ public struct SecretRedactor: Sendable {
 
     /// Bumped whenever what redaction finds changes (2: keywords in any case and case-folded
     /// spellings; 3: provider token formats, assignments in every syntax, structures, a secret found
-    /// once removed everywhere), so that ingest results cached by an earlier revision are not reused.
-    public static let revision = 3
+    /// once removed everywhere; 4: names and documentation placeholders left alone, Sourcegraph shapes),
+    /// so that ingest results cached by an earlier revision are not reused.
+    public static let revision = 4
 
     public let rules: [Rule]
     /// Finds, in one pass over a string's bytes, which rules' triggers occur in it.

@@ -131,7 +131,7 @@ enum TokenFormats {
         .init("notion-token", "ntn_", alnum, 46), .init("notion-token", "secret_", alnum, 43),
         .init("airtable-token", "pat", alnum + ".", 79, 79, check: { t in t.count == 82 && t[17] == 0x2E }),
         .init("figma-token", "figd_", wordDash, 40, 60),
-        .init("sourcegraph-token", "sgp_", S("A-Za-z0-9_"), 40, 70), .init("sourcegraph-token", "sgs_", S("A-Za-z0-9_"), 40, 70),
+        .init("sourcegraph-token", "sgp_", S("A-Za-z0-9_"), 40, 70, check: sourcegraphShape), .init("sourcegraph-token", "sgs_", S("A-Za-z0-9_"), 40, 70),
         .init("contentful-token", "CFPAT-", wordDash, 43),
         .init("adobe-client-secret", "p8e-", alnum, 32),
         .init("typeform-token", "tfp_", dotted, 59, 70),
@@ -219,6 +219,16 @@ enum TokenFormats {
         let rest = t.dropFirst(5)
         guard let first = rest.first, first >= 0x30 && first <= 0x39 || t.starts(with: Array("xapp-".utf8)) else { return false }
         return t.contains { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
+    /// Sourcegraph access tokens: `sgp_` then 40 hex digits, `sgp_local_` then 40, or `sgp_` 16 hex `_` 40 hex.
+    static func sourcegraphShape(_ t: [UInt8]) -> Bool {
+        func hex(_ s: ArraySlice<UInt8>) -> Bool { s.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) } }
+        let body = t.dropFirst(4)
+        if body.count == 40 { return hex(body) }
+        if body.starts(with: Array("local_".utf8)) { return body.count == 46 && hex(body.dropFirst(6)) }
+        let parts = body.split(separator: 0x5F, omittingEmptySubsequences: false)
+        return parts.count == 2 && parts[0].count == 16 && parts[1].count == 40 && hex(parts[0]) && hex(parts[1])
     }
 
     static func mixedCase(_ t: [UInt8]) -> Bool {
@@ -394,7 +404,9 @@ enum Placeholders {
         guard let first = body.first else { return true }
         if body.allSatisfy({ $0 == first }) { return true }
         let lower = String(decoding: body.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
-        return ["xxxx", "****", "<", "..."].contains { lower.contains($0) }
+        // Documentation's conventions: AWS's `…EXAMPLE` keys, `…TokenHere`, `…STRINGHERE`.
+        if lower.hasSuffix("example") || lower.hasSuffix("here") { return true }
+        return ["xxxx", "****", "<", "...", "####"].contains { lower.contains($0) }
     }
 
     static func isPlaceholder(_ body: ArraySlice<UInt8>) -> Bool {
