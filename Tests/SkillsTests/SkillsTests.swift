@@ -69,7 +69,8 @@ let sharedSkills = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
         #expect(checks(bundle(ok, body: "\nRun scripts/run.sh.\n", files: [broken])).contains("implementation.syntax"))
         let py = SkillBundle.File(path: "scripts/t.py", data: Data("#!/usr/bin/env python3\ndef f(:\n".utf8), executable: true)
         #expect(checks(bundle(ok, body: "\nRun scripts/t.py.\n", files: [py])).contains("implementation.syntax"))
-        #expect(checks(bundle(ok, body: "\nUse AKIAIOSFODNN7EXAMPLE.\n")).contains("boundary.secret"))
+        #expect(checks(bundle(ok, body: "\nUse AKIAZ7Q3M5XVB2N4P6RT.\n")).contains("boundary.secret"))
+        #expect(!checks(bundle(ok, body: "\nUse AKIAIOSFODNN7EXAMPLE (the documentation's example key).\n")).contains("boundary.secret"))
         #expect(checks(bundle(ok, body: "\nOpen /home/alice/project/x.py.\n")).contains("boundary.absolute_path"))
         #expect(checks(bundle(ok, body: "\nCommit 9fceb02d0ae598e95dc970b74767f19372d61af8.\n")).contains("boundary.literal"))
     }
