@@ -72,6 +72,7 @@ import Trajectories
         // Documentation's placeholder tokens: AWS's EXAMPLE keys, "…Here".
         "aws_access_key: AKIAIOSFODNN7EXAMPLE",
         "SLACK=xoxe.xoxp-1-SlackAppConfigurationAccessTokenHere",
+        #"secret_key => "sk_abcdefghijklmnopqrstuvwxyz123""#,
         // Not Sourcegraph's shapes (hex, 40 or 16_40): a G in it, an 18-character first part.
         "sgp_local_d45b6G86aBb0F2Cee943902dbaDBCFCFDD1dA089",
         "sgp_78Ad84a5B6e8A2fE5B_4085FB0ccaDDd29DB66Fd7FE9bA2C1cdCE8400CD",

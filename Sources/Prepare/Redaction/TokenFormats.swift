@@ -413,7 +413,21 @@ enum Placeholders {
         guard let first = body.first else { return true }
         if body.allSatisfy({ $0 == first }) { return true }
         let lower = String(decoding: body.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
-        return markers.contains { lower.contains($0) } || lower.hasSuffix("here")
+        return markers.contains { lower.contains($0) } || lower.hasSuffix("here") || alphabetRun(body)
+    }
+
+    /// Eight or more letters in alphabetical order (`abcdefghijklmnopqrstuvwxyz`): a placeholder, not key
+    /// material (random values practically never hold one).
+    static func alphabetRun(_ body: ArraySlice<UInt8>) -> Bool {
+        var run = 1, prev: UInt8 = 0
+        for c in body {
+            let l = c | 0x20
+            let letter = l >= 0x61 && l <= 0x7A
+            run = letter && l == prev &+ 1 ? run + 1 : 1
+            prev = letter ? l : 0
+            if run >= 8 { return true }
+        }
+        return false
     }
 
     /// Typed by hand, not generated (used for values found by their name only; a provider prefix is
