@@ -83,6 +83,22 @@ import Trajectories
         #expect(counts.isEmpty)
     }
 
+    /// Structures that give a secret away without a secret-like name beside the value.
+    @Test func configElementsAndBundlerCredentials() {
+        #expect(redact(#"<add key="ClearTextPassword" value="Tr0ub4dor-3xyz" />"#).0 == #"<add key="ClearTextPassword" value="[REDACTED:password]" />"#)
+        #expect(redact(#"<add key="ApiKey" value="k8Hq2LmPz0Xv" />"#).0.contains("[REDACTED:password]"))
+        #expect(redact(#"<add key="Timeout" value="30" />"#).0 == #"<add key="Timeout" value="30" />"#)
+        #expect(redact(#"<add key="ClearTextPassword" value="$NUGET_PASSWORD" />"#).0.contains("$NUGET_PASSWORD"))
+        #expect(redact(#"<add key="ClearTextPassword" value="%NUGET_PASSWORD%" />"#).0.contains("%NUGET_PASSWORD%"))
+        #expect(redact("export BUNDLE_GEMS__CONTRIBSYS__COM=c0ffee12:9f3ab7d1 && bundle install").0
+                == "export BUNDLE_GEMS__CONTRIBSYS__COM=[REDACTED:password] && bundle install")
+        #expect(redact(#"BUNDLE_ENTERPRISE__CONTRIBSYS__COM: "c0ffee12:9f3ab7d1""#).0 == #"BUNDLE_ENTERPRISE__CONTRIBSYS__COM: "[REDACTED:password]""#)
+        #expect(redact("BUNDLE_JOBS=4 BUNDLE_PATH=vendor/bundle").0 == "BUNDLE_JOBS=4 BUNDLE_PATH=vendor/bundle")
+        let intra = "s-s4t2ud-" + String(repeating: "3f9a0c", count: 10) + "d1e2"
+        #expect(redact("FT_SECRET=" + intra).0 == "FT_SECRET=[REDACTED:intra42-secret]" || !redact("x " + intra).0.contains(intra))
+        #expect(!redact("client secret " + intra).0.contains(intra))
+    }
+
     /// A quoted value that is itself the start of another assignment is not the secret; the value after
     /// it is.
     @Test func anAssignmentInsideQuotesIsNotItsOwnValue() {

@@ -150,7 +150,7 @@ public struct SecretRedactor: Sendable {
     /// The gate bits of a scan: structure words, and whether an assignment stem occurs.
     func gates(_ hit: UInt64) -> (words: Structures.Words, stems: Bool) {
         guard secrets else { return ([], false) }
-        let wordBits = UInt8(truncatingIfNeeded: hit >> UInt64(rules.count)) & UInt8((1 << Structures.Words.spelled.count) - 1)
+        let wordBits = UInt16(truncatingIfNeeded: hit >> UInt64(rules.count)) & UInt16((1 << Structures.Words.spelled.count) - 1)
         return (Structures.Words(rawValue: wordBits), hit & stemBit != 0)
     }
 

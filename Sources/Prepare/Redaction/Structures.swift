@@ -1,7 +1,8 @@
 import Foundation
 
 /// Secrets that a structure, not a name, gives away: the `data` of a Kubernetes `Secret` manifest,
-/// `curl -u user:password`, `docker login -p …`, `mysql -p…`.
+/// `curl -u user:password`, `docker login -p …`, `mysql -p…`, a NuGet/.NET `<add key="…Password"
+/// value="…"/>`, Bundler's `BUNDLE_<HOST>=user:password`.
 enum Structures {
     /// Findings in `b`, given which of `Words` occur in it (from the redactor's trigger scan).
     static func find(in b: UnsafeBufferPointer<UInt8>, words: Words) -> [(range: Range<Int>, kind: String)] {
@@ -11,16 +12,19 @@ enum Structures {
         if words.contains(.curl) || words.contains(.wget) { out += commandCredentials(b, flags: ["-u", "--user"], needsColon: true, kind: "basic-auth") }
         if words.contains(.login) { out += commandCredentials(b, flags: ["-p"], needsColon: false, kind: "password") }
         if words.contains(.mysql) || words.contains(.mariadb) { out += attachedPassword(b) }
+        if words.contains(.addKey) { out += keyValueElements(b) }
+        if words.contains(.bundle) { out += bundlerCredentials(b) }
         return out.sorted { $0.range.lowerBound < $1.range.lowerBound }
     }
 
     /// Which of the words a structure needs occur in the text (any ASCII case).
     struct Words: OptionSet, Sendable {
-        let rawValue: UInt8
+        let rawValue: UInt16
         static let secret = Words(rawValue: 1), kind = Words(rawValue: 2), curl = Words(rawValue: 4), wget = Words(rawValue: 8)
         static let login = Words(rawValue: 16), mysql = Words(rawValue: 32), mariadb = Words(rawValue: 64)
+        static let addKey = Words(rawValue: 128), bundle = Words(rawValue: 256)
         /// The words, word k being bit k (the order of the redactor's gate bits).
-        static let spelled = ["secret", "kind", "curl", "wget", "login", "mysql", "mariadb"]
+        static let spelled = ["secret", "kind", "curl", "wget", "login", "mysql", "mariadb", "<add key", "bundle_"]
 
         /// The words a plain search finds (the reference the trigger scan's gate bits must equal).
         static func search(_ b: UnsafeBufferPointer<UInt8>) -> Words {
@@ -29,7 +33,7 @@ enum Structures {
                 let w = Array(word.utf8)
                 guard w.count <= b.count else { continue }
                 for i in 0...(b.count - w.count) where (0..<w.count).allSatisfy({ b[i + $0] | 0x20 == w[$0] }) {
-                    found.insert(Words(rawValue: 1 << UInt8(k)))
+                    found.insert(Words(rawValue: 1 << UInt16(k)))
                     break
                 }
             }
@@ -163,6 +167,91 @@ enum Structures {
             }
             if !reference, !needsColon || colon, e - s >= 3, !Placeholders.isPlaceholder(value[...]) { out.append((s..<e, kind)) }
             i = max(j, i + 1)
+        }
+        return out
+    }
+
+    /// The quoted value of attribute `name` inside the tag `b[tag]`, as a range (without the quotes).
+    static func attribute(_ name: String, in b: UnsafeBufferPointer<UInt8>, _ tag: Range<Int>) -> Range<Int>? {
+        let nb = Array(name.utf8)
+        var i = tag.lowerBound
+        while i + nb.count + 2 < tag.upperBound {
+            if (i == tag.lowerBound || Assignments.isSpace(b[i - 1])), (0..<nb.count).allSatisfy({ b[i + $0] | 0x20 == nb[$0] }) {
+                var j = i + nb.count
+                while j < tag.upperBound, b[j] == 0x20 { j += 1 }
+                if j < tag.upperBound, b[j] == 0x3D {
+                    j += 1
+                    while j < tag.upperBound, b[j] == 0x20 { j += 1 }
+                    if j < tag.upperBound, b[j] == 0x22 || b[j] == 0x27 {
+                        let q = b[j]
+                        var e = j + 1
+                        while e < tag.upperBound, b[e] != q, b[e] != 0x0A { e += 1 }
+                        if e < tag.upperBound, b[e] == q { return (j + 1)..<e }
+                    }
+                }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// `<add key="ClearTextPassword" value="…" />` (NuGet.config, app.config, web.config): the value of an
+    /// element whose key is a secret-like name (`Password`, `ApiKey`, `ClientSecret`).
+    static func keyValueElements(_ b: UnsafeBufferPointer<UInt8>) -> [(range: Range<Int>, kind: String)] {
+        var out: [(range: Range<Int>, kind: String)] = []
+        let n = b.count
+        let open = Array("<add".utf8)
+        var i = 0
+        while i + open.count < n {
+            guard b[i] == 0x3C, (0..<open.count).allSatisfy({ b[i + $0] | 0x20 == open[$0] }), Assignments.isSpace(b[i + open.count]) else { i += 1; continue }
+            var end = i + open.count
+            while end < n, b[end] != 0x3E, b[end] != 0x0A { end += 1 }
+            let tag = (i + open.count)..<end
+            if let key = attribute("key", in: b, tag), Assignments.strength(of: b[key]) != .none,
+               let value = attribute("value", in: b, tag), value.count >= 3,
+               b[value.lowerBound] != 0x24, b[value.lowerBound] != 0x25,            // $VAR, %VAR% references
+               !(value.count <= 10 && b[value].allSatisfy({ $0 >= 0x61 && $0 <= 0x7A })),  // a short word
+               !Placeholders.isPlaceholder(b[value].map { $0 }[...]) {
+                out.append((value, "password"))
+            }
+            i = end
+        }
+        return out
+    }
+
+    /// Bundler's gem-source credentials, `BUNDLE_<HOST with . as __>=user:password` (`BUNDLE_GEMS__CONTRIBSYS__COM`),
+    /// in the environment, a shell line or YAML (`.bundle/config`).
+    static func bundlerCredentials(_ b: UnsafeBufferPointer<UInt8>) -> [(range: Range<Int>, kind: String)] {
+        var out: [(range: Range<Int>, kind: String)] = []
+        let n = b.count
+        let prefix = Array("BUNDLE_".utf8)
+        var i = 0
+        while i + prefix.count < n {
+            guard (0..<prefix.count).allSatisfy({ b[i + $0] == prefix[$0] }), i == 0 || !Assignments.isNameByte(b[i - 1]) else { i += 1; continue }
+            var j = i + prefix.count
+            var doubled = false
+            while j < n, (b[j] >= 0x41 && b[j] <= 0x5A) || (b[j] >= 0x30 && b[j] <= 0x39) || b[j] == 0x5F {
+                if b[j] == 0x5F, j + 1 < n, b[j + 1] == 0x5F { doubled = true }
+                j += 1
+            }
+            guard doubled else { i = j; continue }  // a host name has a dot: `__` in the variable
+            while j < n, b[j] == 0x20 { j += 1 }
+            guard j < n, b[j] == 0x3D || b[j] == 0x3A else { i = j; continue }
+            j += 1
+            while j < n, b[j] == 0x20 { j += 1 }
+            var s = j, e = j
+            if s < n, b[s] == 0x22 || b[s] == 0x27 {
+                let q = b[s]
+                s += 1; e = s
+                while e < n, b[e] != q, b[e] != 0x0A { e += 1 }
+            } else {
+                while e < n, !Assignments.isSpace(b[e]), b[e] != 0x3B, b[e] != 0x26 { e += 1 }
+            }
+            let value = b[s..<e]
+            if let colon = value.firstIndex(of: 0x3A), colon > s, colon + 1 < e, b[s] != 0x24 {
+                out.append((s..<e, "password"))
+            }
+            i = max(e, i + 1)
         }
         return out
     }

@@ -131,7 +131,9 @@ enum TokenFormats {
         .init("notion-token", "ntn_", alnum, 46), .init("notion-token", "secret_", alnum, 43),
         .init("airtable-token", "pat", alnum + ".", 79, 79, check: { t in t.count == 82 && t[17] == 0x2E }),
         .init("figma-token", "figd_", wordDash, 40, 60),
-        .init("sourcegraph-token", "sgp_", S("A-Za-z0-9_"), 40, 70, check: sourcegraphShape), .init("sourcegraph-token", "sgs_", S("A-Za-z0-9_"), 40, 70),
+        .init("sourcegraph-token", "sgp_", S("A-Za-z0-9_"), 40, 70, check: sourcegraphShape),
+        // 42 (intra.42.fr) OAuth client secrets: `s-s4t2ud-` / `s-s4t2af-` and 64 hex digits.
+        .init("intra42-secret", "s-s4t2ud-", S("0-9a-f"), 64, 64), .init("intra42-secret", "s-s4t2af-", S("0-9a-f"), 64, 64), .init("sourcegraph-token", "sgs_", S("A-Za-z0-9_"), 40, 70),
         .init("contentful-token", "CFPAT-", wordDash, 43),
         .init("adobe-client-secret", "p8e-", alnum, 32),
         .init("typeform-token", "tfp_", dotted, 59, 70),
