@@ -94,6 +94,9 @@ import Trajectories
                 == "export BUNDLE_GEMS__CONTRIBSYS__COM=[REDACTED:password] && bundle install")
         #expect(redact(#"BUNDLE_ENTERPRISE__CONTRIBSYS__COM: "c0ffee12:9f3ab7d1""#).0 == #"BUNDLE_ENTERPRISE__CONTRIBSYS__COM: "[REDACTED:password]""#)
         #expect(redact("BUNDLE_JOBS=4 BUNDLE_PATH=vendor/bundle").0 == "BUNDLE_JOBS=4 BUNDLE_PATH=vendor/bundle")
+        // A credential scheme makes the value a credential, whatever its shape (40 hex digits here).
+        let header = #"curl -H "Authorization: Token 22cb987851bc5659229114c62e60c79abd0d2c08" --request PUT https://x.example/api"#
+        #expect(!redact(header).0.contains("22cb987851bc5659229114c62e60c79abd0d2c08"), "\(redact(header).0)")
         let intra = "s-s4t2ud-" + String(repeating: "3f9a0c", count: 10) + "d1e2"
         #expect(redact("FT_SECRET=" + intra).0 == "FT_SECRET=[REDACTED:intra42-secret]" || !redact("x " + intra).0.contains(intra))
         #expect(!redact("client secret " + intra).0.contains(intra))

@@ -25,7 +25,7 @@ enum Assignments {
         "server", "rest", "live", "prod", "management", "integration", "partner", "merchant", "developer", "dev", "user", "personal",
     ]
     /// Names that say what the value is only together with a value that looks random.
-    static let weak: Set<String> = ["key", "auth", "signature", "sig", "salt", "hmac", "cookie", "sessionid", "license", "dsn", "pin"]
+    static let weak: Set<String> = ["key", "auth", "authorization", "signature", "sig", "salt", "hmac", "cookie", "sessionid", "license", "dsn", "pin"]
     /// Words before `token` that make it a counter or a cursor, not a secret.
     static let notSecretBeforeToken: Set<String> = [
         "max", "min", "num", "total", "input", "output", "prompt", "completion", "completions", "next", "page", "continuation",
@@ -185,6 +185,7 @@ enum Assignments {
 
     /// The range of the value assigned to the name at `start..<nameEnd`, when there is one and it is a secret.
     static func value(after start: Int, nameEnd: Int, in b: UnsafeBufferPointer<UInt8>, strength: Strength) -> Range<Int>? {
+        var strength = strength
         let n = b.count
         var j = nameEnd
         var opener: UInt8? = start > 0 && (b[start - 1] == 0x22 || b[start - 1] == 0x27 || b[start - 1] == 0x60) ? b[start - 1] : nil
@@ -265,9 +266,12 @@ enum Assignments {
             while e < n, isNameByte(b[e]) { e += 1 }
             if e < n, b[e] == 0x20 || b[e] == 0x09, e > wordStart {
                 let scheme = String(decoding: b[wordStart..<e], as: UTF8.self).lowercased()
-                if ["bearer", "basic", "token", "bot", "digest", "apikey", "api-key", "key", "sso-key", "ssws", "oauth", "negotiate", "otp"].contains(scheme) {
+                if ["bearer", "basic", "token", "api-token", "bot", "digest", "apikey", "api-key", "key", "sso-key", "ssws", "oauth", "negotiate", "otp"].contains(scheme) {
                     j = e
                     skipBlanks()
+                    // A credential scheme says what follows is a credential, whatever its shape (a 40-hex
+                    // token is not a git SHA there).
+                    strength = .strong
                 }
             }
         }
