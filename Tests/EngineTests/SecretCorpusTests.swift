@@ -125,11 +125,11 @@ import Trajectories
         for m in changedExamples.prefix(shown) { print("  changed \(m.debugDescription)") }
         if shown == Int.max { print("bare misses by rule: " + bareMissed.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) }
         // The targets are 95% everywhere (bare included) and at most 5% of look-alikes changed; these
-        // bounds hold what has landed (99.4% as written, 94.7% bare — 296 of the misses are base64-wrapped
+        // bounds hold what has landed (99.5% as written, 94.8% bare — 296 of the misses are base64-wrapped
         // JWTs whose listed secret is a fragment — and 16.5% of look-alikes) so that it does not slip back
         // while the rest is done.
-        #expect(Double(all) >= 0.994 * Double(total), "\(all) of \(total)")
-        #expect(Double(bareRemoved) >= 0.945 * Double(total), "\(bareRemoved) of \(total)")
+        #expect(Double(all) >= 0.995 * Double(total), "\(all) of \(total)")
+        #expect(Double(bareRemoved) >= 0.947 * Double(total), "\(bareRemoved) of \(total)")
         #expect(Double(changed) <= 0.165 * Double(lookAlikes), "\(changed) of \(lookAlikes)")
     }
 

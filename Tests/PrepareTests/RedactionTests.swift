@@ -97,6 +97,13 @@ import Trajectories
         // A credential scheme makes the value a credential, whatever its shape (40 hex digits here).
         let header = #"curl -H "Authorization: Token 22cb987851bc5659229114c62e60c79abd0d2c08" --request PUT https://x.example/api"#
         #expect(!redact(header).0.contains("22cb987851bc5659229114c62e60c79abd0d2c08"), "\(redact(header).0)")
+        // A number, a separator and a secret: Facebook app access tokens, Telegram bot tokens.
+        #expect(redact("facebook 1308742762612587|rhoK1cbv0DOU_RTX_87O4MkX7AI in use").0 == "facebook [REDACTED:facebook-token] in use")
+        #expect(redact("bot 22549356:Axzpd4p_ptyu_rc51haepnvkdmsf7uzrm_0 started").0 == "bot [REDACTED:telegram-bot-token] started")
+        for text in ["| 123456789012345 | AY-lRJZq9BoDLobvAiP25L7RcMg |",  // a table cell, not one token
+                     "at 12:34:56 Aug", "release 2024010112:Abstract_reasoning_module_v2_final"] {
+            #expect(redact(text).0 == text)
+        }
         let intra = "s-s4t2ud-" + String(repeating: "3f9a0c", count: 10) + "d1e2"
         #expect(redact("FT_SECRET=" + intra).0 == "FT_SECRET=[REDACTED:intra42-secret]" || !redact("x " + intra).0.contains(intra))
         #expect(!redact("client secret " + intra).0.contains(intra))

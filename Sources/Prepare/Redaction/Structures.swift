@@ -2,7 +2,7 @@ import Foundation
 
 /// Secrets that a structure, not a name, gives away: the `data` of a Kubernetes `Secret` manifest,
 /// `curl -u user:password`, `docker login -p …`, `mysql -p…`, a NuGet/.NET `<add key="…Password"
-/// value="…"/>`, Bundler's `BUNDLE_<HOST>=user:password`.
+/// value="…"/>`, Bundler's `BUNDLE_<HOST>=user:password`, `<app id>|<secret>`, `<bot id>:A…`.
 enum Structures {
     /// Findings in `b`, given which of `Words` occur in it (from the redactor's trigger scan).
     static func find(in b: UnsafeBufferPointer<UInt8>, words: Words) -> [(range: Range<Int>, kind: String)] {
@@ -14,6 +14,8 @@ enum Structures {
         if words.contains(.mysql) || words.contains(.mariadb) { out += attachedPassword(b) }
         if words.contains(.addKey) { out += keyValueElements(b) }
         if words.contains(.bundle) { out += bundlerCredentials(b) }
+        if words.contains(.pipe) { out += numberedTokens(b, separator: 0x7C, digits: 15...16, lengths: [27, 32], firstLetterA: false, kind: "facebook-token") }
+        if words.contains(.colonA) { out += numberedTokens(b, separator: 0x3A, digits: 8...10, lengths: [35], firstLetterA: true, kind: "telegram-bot-token") }
         return out.sorted { $0.range.lowerBound < $1.range.lowerBound }
     }
 
@@ -22,9 +24,9 @@ enum Structures {
         let rawValue: UInt16
         static let secret = Words(rawValue: 1), kind = Words(rawValue: 2), curl = Words(rawValue: 4), wget = Words(rawValue: 8)
         static let login = Words(rawValue: 16), mysql = Words(rawValue: 32), mariadb = Words(rawValue: 64)
-        static let addKey = Words(rawValue: 128), bundle = Words(rawValue: 256)
+        static let addKey = Words(rawValue: 128), bundle = Words(rawValue: 256), pipe = Words(rawValue: 512), colonA = Words(rawValue: 1024)
         /// The words, word k being bit k (the order of the redactor's gate bits).
-        static let spelled = ["secret", "kind", "curl", "wget", "login", "mysql", "mariadb", "<add key", "bundle_"]
+        static let spelled = ["secret", "kind", "curl", "wget", "login", "mysql", "mariadb", "<add key", "bundle_", "|", ":a"]
 
         /// The words a plain search finds (the reference the trigger scan's gate bits must equal).
         static func search(_ b: UnsafeBufferPointer<UInt8>) -> Words {
@@ -252,6 +254,35 @@ enum Structures {
                 out.append((s..<e, "password"))
             }
             i = max(e, i + 1)
+        }
+        return out
+    }
+
+    /// Tokens made of a number, a separator and a secret: Facebook app access tokens (`<app id>|<27
+    /// base64url characters or 32 hex digits>`, what the Graph API returns) and Telegram bot tokens
+    /// (`<bot id>:A<34 characters>`). The number must stand alone (not inside a longer number or word).
+    static func numberedTokens(_ b: UnsafeBufferPointer<UInt8>, separator: UInt8, digits: ClosedRange<Int>, lengths: [Int],
+                               firstLetterA: Bool, kind: String) -> [(range: Range<Int>, kind: String)] {
+        var out: [(range: Range<Int>, kind: String)] = []
+        let n = b.count
+        func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+        func isBody(_ c: UInt8) -> Bool { (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || isDigit(c) || c == 0x5F || c == 0x2D }
+        var i = 0
+        while i < n {
+            guard b[i] == separator else { i += 1; continue }
+            var d = i
+            while d > 0, isDigit(b[d - 1]) { d -= 1 }
+            let count = i - d
+            guard digits.contains(count), d == 0 || !isBody(b[d - 1]) else { i += 1; continue }
+            var e = i + 1
+            while e < n, isBody(b[e]) { e += 1 }
+            let body = b[(i + 1)..<e]
+            if lengths.contains(body.count), !firstLetterA || body.first == 0x41,
+               body.contains(where: { $0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A }), body.contains(where: isDigit),
+               !Placeholders.isPlaceholder(body.map { $0 }[...]) {
+                out.append((d..<e, kind))
+            }
+            i = e
         }
         return out
     }
