@@ -188,14 +188,7 @@ struct ShareGPTImporter: FormatImporter {
             var meta: [String: JSONValue] = [:]
             if let tools = rec["tools"] { meta["tools"] = tools.decodedIfString }
             let src = Source(format: name, file: display, line: line, offset: line == nil ? i : nil)
-            let made = c.trajectory(id: "\(stem)-\(i)", source: src, meta: meta)
-            var r = c.result
-            if let t = made { r.trajectories = [t] }
-            else {
-                r.quarantined.append(QuarantineEntry(file: display, line: line, index: line == nil ? i : nil,
-                                                     reason: "conversation has no human turn"))
-            }
-            total.merge(r)
+            total.merge(c.rowResult(id: "\(stem)-\(i)", source: src, meta: meta, line: line, index: i, missingTask: "conversation has no human turn"))
         }
         return total
     }

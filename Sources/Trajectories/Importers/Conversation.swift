@@ -114,6 +114,17 @@ struct Conversation {
         return (steps, answer)
     }
 
+    /// One record of a file as an import result: its trajectory, or — without a task — a quarantine entry
+    /// giving `reason` with the record's line (JSON Lines) or index (a document's array).
+    mutating func rowResult(id: String, source: Source, meta: [String: JSONValue], line: Int?, index: Int,
+                            missingTask reason: String) -> ImportResult {
+        let made = trajectory(id: id, source: source, meta: meta)
+        var r = result
+        if let t = made { r.trajectories = [t] }
+        else { r.quarantined.append(QuarantineEntry(file: source.file, line: line, index: line == nil ? index : nil, reason: reason)) }
+        return r
+    }
+
     /// Steps, answer and task as a trajectory, or nil when there was no task at all.
     mutating func trajectory(id: String, source: Source, outcome: Outcome = Outcome(), taskOverride: String? = nil,
                              meta: [String: JSONValue] = [:]) -> Trajectory? {

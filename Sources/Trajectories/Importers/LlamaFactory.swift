@@ -86,14 +86,8 @@ struct LlamaFactoryImporter: FormatImporter {
             for (k, v) in row.objectValue ?? [:] where !["messages", "tools", "id"].contains(k) { meta[k] = v }
             let id = row["id"]?.stringValue ?? "\(stem)-\(line.map { "L\($0)" } ?? String(i))"
             let src = Source(format: name, file: display, line: line, offset: line == nil ? i : nil)
-            let made = c.trajectory(id: id, source: src, meta: meta)
-            var r = c.result
-            if let t = made { r.trajectories = [t] }
-            else {
-                r.quarantined.append(QuarantineEntry(file: display, line: line, index: line == nil ? i : nil,
-                                                     reason: "conversation has no user message (its first user message is the task)"))
-            }
-            total.merge(r)
+            total.merge(c.rowResult(id: id, source: src, meta: meta, line: line, index: i,
+                                    missingTask: "conversation has no user message (its first user message is the task)"))
         }
         return total
     }
