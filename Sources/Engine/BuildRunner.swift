@@ -210,10 +210,7 @@ public final class BuildRunner {
     }
 
     /// Shared steps with redaction first unless the pipeline configures redaction itself.
-    static func sharedSteps(_ spec: PipelineSpec) -> [PrepareStepSpec] {
-        let hasRedact = spec.prepare.contains { if case .redact = $0 { return true } else { return false } }
-        return hasRedact ? spec.prepare : [.redact(RedactSpec())] + spec.prepare
-    }
+    static func sharedSteps(_ spec: PipelineSpec) -> [PrepareStepSpec] { spec.sharedPrepare }
 
     /// The shared steps split where the ingest cache stops: the per-record steps before the first
     /// dedupe are cached per input file; the rest runs every build.

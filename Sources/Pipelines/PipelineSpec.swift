@@ -103,21 +103,32 @@ public struct RedactSpec: Sendable, Hashable, Codable {
 }
 
 extension PipelineSpec {
-    /// Every redact step — the shared ones (an implicit default one when there is none) and each output's
-    /// own — with `path` as its gitleaks rules file unless it names one itself (`build --redact-rules`).
-    public func withRedactionRules(_ path: String) -> PipelineSpec {
-        func add(_ steps: [PrepareStepSpec]) -> [PrepareStepSpec] {
+    /// The shared steps as they run: a default `redact` first when the pipeline names none (redaction is
+    /// on for every pipeline).
+    public var sharedPrepare: [PrepareStepSpec] {
+        let hasRedact = prepare.contains { if case .redact = $0 { return true } else { return false } }
+        return hasRedact ? prepare : [.redact(RedactSpec())] + prepare
+    }
+
+    /// The spec with `change` applied to every redact step, shared (the default one included) and per output.
+    func mappingRedactSteps(_ change: (inout RedactSpec) -> Void) -> PipelineSpec {
+        func map(_ steps: [PrepareStepSpec]) -> [PrepareStepSpec] {
             steps.map { step in
-                guard case .redact(var r) = step, r.rules == nil else { return step }
-                r.rules = path
+                guard case .redact(var r) = step else { return step }
+                change(&r)
                 return .redact(r)
             }
         }
         var spec = self
-        let hasRedact = spec.prepare.contains { if case .redact = $0 { return true } else { return false } }
-        spec.prepare = add(hasRedact ? spec.prepare : [.redact(RedactSpec())] + spec.prepare)
-        for k in spec.outputs.indices { spec.outputs[k].prepare = add(spec.outputs[k].prepare) }
+        spec.prepare = map(sharedPrepare)
+        for k in spec.outputs.indices { spec.outputs[k].prepare = map(spec.outputs[k].prepare) }
         return spec
+    }
+
+    /// Every redact step with `path` as its gitleaks rules file unless it names one itself
+    /// (`build --redact-rules`).
+    public func withRedactionRules(_ path: String) -> PipelineSpec {
+        mappingRedactSteps { if $0.rules == nil { $0.rules = path } }
     }
 
     /// The gitleaks rules files the pipeline's redact steps name, once each, in order.
@@ -131,17 +142,8 @@ extension PipelineSpec {
 
     /// The spec with each redact step's `rulesDigest` set from `digests` (file → SHA-256).
     public func withRuleDigests(_ digests: [String: String]) -> PipelineSpec {
-        func fill(_ steps: [PrepareStepSpec]) -> [PrepareStepSpec] {
-            steps.map { step in
-                guard case .redact(var r) = step, let f = r.rules else { return step }
-                r.rulesDigest = digests[f]
-                return .redact(r)
-            }
-        }
-        var spec = self
-        spec.prepare = fill(spec.prepare)
-        for k in spec.outputs.indices { spec.outputs[k].prepare = fill(spec.outputs[k].prepare) }
-        return spec
+        if digests.isEmpty { return self }
+        return mappingRedactSteps { r in if let f = r.rules { r.rulesDigest = digests[f] } }
     }
 }
 

@@ -193,12 +193,12 @@ public struct Distiller: Sendable {
             if let k = t.taskKey, let f = keyToFamily[k] { target = f }
             var words = Set<String>()
             var shape: [String] = []
+            let instruction = target == nil ? TaskText.instruction(t.task) : ""
             if target == nil {
-                let instruction = TaskText.instruction(t.task)
                 if let known = decided[instruction] { target = known }
                 if target == nil {
-                    shape = TaskText.shape(t.task)
-                    words = Set(shape.filter { $0 != "\u{1}" && !Self.stopwords.contains($0) })
+                    shape = TaskText.shape(instruction)
+                    words = TaskText.familyWords(instruction)
                     var best: (Int, Double)?
                     for (i, f) in fams.enumerated() {
                         // Cheap screen first: shapes this far apart in words cannot reach the threshold.
@@ -215,7 +215,7 @@ public struct Distiller: Sendable {
                 fams.append(Family(successes: [], attempts: [], words: words))
                 shapes.append(shape)
                 target = fams.count - 1
-                decided[TaskText.instruction(t.task)] = target
+                decided[instruction] = target
             }
             if success { fams[target!].successes.append(t) }
             fams[target!].attempts.append(t)
@@ -482,7 +482,7 @@ public struct Distiller: Sendable {
         // The family's words in the order the first task uses them.
         let first = TaskText.withoutParameters(TaskText.instruction(f.successes[0].task)).lowercased().split(whereSeparator: { !$0.isLetter })
         var words: [String] = []
-        let everyTask = f.successes.map { TaskText.familyWords($0.task) }  // once each, not once per candidate word
+        let everyTask = f.successes.map { TaskText.familyWords(TaskText.instruction($0.task)) }  // once each, not per candidate word
         for w in first.map(String.init) where f.words.contains(w) && !words.contains(w) && everyTask.allSatisfy({ $0.contains(w) }) {
             words.append(w)
             if words.count == 4 { break }

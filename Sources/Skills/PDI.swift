@@ -144,7 +144,7 @@ public enum PDI {
     /// What an attempt failed: the tests its summary lists as failed, else the first lines of its failed
     /// observations (numbers masked).
     static func errors(_ t: Trajectory) -> Set<String> {
-        if let tests = testLines(t), !tests.failed.isEmpty || !tests.passed.isEmpty { return tests.failed }
+        if let tests = testLines(t) { return tests.failed }
         return Set(t.steps.compactMap { s in
             guard let o = s.observation, o.failed else { return nil }
             return TextPattern.cached(#"\d+"#).replacing(in: String(o.content.prefix(400).prefix { $0 != "\n" }), with: "N")
@@ -168,7 +168,7 @@ public enum PDI {
             var failed: [Set<String>?] = Array(repeating: nil, count: runs.count)
             let tests = runs.map(testLines)
             func facts(_ i: Int) -> [String] { known[i] ?? { known[i] = tokens(PDI.facts(runs[i])); return known[i]! }() }
-            func errs(_ i: Int) -> Set<String> { failed[i] ?? { failed[i] = errors(runs[i]); return failed[i]! }() }
+            func errs(_ i: Int) -> Set<String> { failed[i] ?? { failed[i] = tests[i]?.failed ?? errors(runs[i]); return failed[i]! }() }
             /// How alike two attempts' verified facts are: the overlap of the tests they passed when both ran
             /// tests (both passing none is no progress: 1), else ψ of the fact texts (one side empty: 0).
             func sameFacts(_ a: Int, _ b: Int) -> Double {

@@ -62,8 +62,9 @@ public struct SurrogateVerifier: Sendable {
     public func verify(_ b: SkillBundle, evidence: GroundingEvidence? = nil) -> Result {
         var d = specDiagnoses(b)
         d += boundary(b)
-        d += structure(b)
-        d += implementation(b)
+        let refs = Self.scriptReferences(b)  // both checks below ask how each script is referred to
+        d += structure(b, references: refs)
+        d += implementation(b, references: refs)
         var passRate: Double?
         if let evidence {
             let (g, rate) = grounding(b, evidence)
@@ -265,7 +266,7 @@ public struct SurrogateVerifier: Sendable {
         return out
     }
 
-    func structure(_ b: SkillBundle) -> [Diagnosis] {
+    func structure(_ b: SkillBundle, references: [String: (named: Bool, imported: Bool)]) -> [Diagnosis] {
         var out: [Diagnosis] = []
         let refs = Self.referencedPaths(b.body)
         let present = Set(b.files.map(\.path))
@@ -287,7 +288,7 @@ public struct SurrogateVerifier: Sendable {
         // SKILL.md, a reference file, or another script (`from utils import …` after adding scripts/ to
         // the import path, `require('./utils')`, `source lib.sh`, `python -m scripts.tool`).
         for f in b.files where f.path.hasPrefix("scripts/") && !Self.isBoilerplate(f) && Self.isCode(f) {
-            let mentioned = refs.contains(f.path) || { let r = Self.references(to: f, in: b); return r.named || r.imported }()
+            let mentioned = refs.contains(f.path) || references[f.path].map { $0.named || $0.imported } == true
             if !mentioned {
                 out.append(Diagnosis(check: "structure.unreferenced_script", category: .structure, severity: .error,
                                      actual: "'\(f.path)' is never named, imported, sourced or run anywhere in the bundle",
@@ -299,14 +300,24 @@ public struct SurrogateVerifier: Sendable {
         return out
     }
 
-    /// How the rest of the bundle (SKILL.md and every other file; a file's mentions of itself do not count)
-    /// refers to script `f`: by name (`utils.py`, `scripts/run.sh`, `python -m scripts.tool`) or as a module
+    /// For every script of the bundle (code under `scripts/`), how the rest refers to it; each file's
+    /// text is decoded once.
+    static func scriptReferences(_ b: SkillBundle) -> [String: (named: Bool, imported: Bool)] {
+        let texts = [("SKILL.md", b.body)] + b.files.filter { !$0.data.isEmpty && $0.data.count < 4 << 20 }.map { ($0.path, $0.text) }
+        var out: [String: (named: Bool, imported: Bool)] = [:]
+        for f in b.files where f.path.hasPrefix("scripts/") && !isBoilerplate(f) && isCode(f) {
+            out[f.path] = references(to: f, in: texts.filter { $0.0 != f.path }.map(\.1))
+        }
+        return out
+    }
+
+    /// How `texts` (SKILL.md and every other file of the bundle; a file's mentions of itself do not count)
+    /// refer to script `f`: by name (`utils.py`, `scripts/run.sh`, `python -m scripts.tool`) or as a module
     /// it imports (Python `import utils` / `from utils import …` / `from scripts.utils import …`, JavaScript
     /// `require('./utils')` / `import … from './utils.js'`).
-    static func references(to f: SkillBundle.File, in b: SkillBundle) -> (named: Bool, imported: Bool) {
+    static func references(to f: SkillBundle.File, in texts: [String]) -> (named: Bool, imported: Bool) {
         let file = (f.path as NSString).lastPathComponent
         let stem = NSRegularExpression.escapedPattern(for: (file as NSString).deletingPathExtension)
-        let texts = [b.body] + b.files.filter { $0.path != f.path && !$0.data.isEmpty && $0.data.count < 4 << 20 }.map(\.text)
         let ext = (file as NSString).pathExtension.lowercased()
         let importPatterns: [String]
         switch ext {
@@ -343,7 +354,7 @@ public struct SurrogateVerifier: Sendable {
 
     // MARK: Implementation (parse only; scripts are never executed)
 
-    func implementation(_ b: SkillBundle) -> [Diagnosis] {
+    func implementation(_ b: SkillBundle, references: [String: (named: Bool, imported: Bool)]) -> [Diagnosis] {
         var out: [Diagnosis] = []
         for f in b.files where f.path.hasPrefix("scripts/") && !Self.isBoilerplate(f) && Self.isCode(f) {
             let ext = (f.path as NSString).pathExtension.lowercased()
@@ -362,7 +373,7 @@ public struct SurrogateVerifier: Sendable {
             }
             // Modules imported by other scripts or by SKILL.md's code (Python, JavaScript) need neither a
             // shebang nor the run bit, whatever mode the files were committed with.
-            let module = kind != "bash" && !f.text.hasPrefix("#!") && Self.references(to: f, in: b).imported
+            let module = kind != "bash" && !f.text.hasPrefix("#!") && references[f.path]?.imported == true
             let entryPoint = kind == "bash" || f.text.hasPrefix("#!") || (f.executable && !module)
             if entryPoint && !f.text.hasPrefix("#!") {
                 out.append(Diagnosis(check: "implementation.shebang", category: .implementation, severity: .error, actual: "no shebang line",

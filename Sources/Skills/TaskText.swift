@@ -59,16 +59,16 @@ public enum TaskText {
         return s
     }
 
-    /// The words families compare: those of the instruction without its parameters (stop words, numbers,
-    /// paths and identifiers left out as in `Distiller.taskWords`).
-    public static func familyWords(_ task: String) -> Set<String> {
-        Distiller.taskWords(withoutParameters(instruction(task)))
+    /// The words families compare, of an `instruction`: those left without its parameters (stop words,
+    /// numbers, paths and identifiers left out as in `Distiller.taskWords`).
+    public static func familyWords(_ instruction: String) -> Set<String> {
+        Distiller.taskWords(withoutParameters(instruction))
     }
 
-    /// The instruction as a word sequence for comparing: lower-cased words, each parameter span (backticks,
-    /// quotes, parentheses) and each word with a digit, path or identifier as one placeholder.
-    public static func shape(_ task: String) -> [String] {
-        let folded = TextPattern.cached(#"`[^`]*`|"[^"]*"|“[^”]*”|\([^)]*\)"#).replacing(in: instruction(task), with: " \u{1} ")
+    /// An `instruction` as a word sequence for comparing: lower-cased words, each parameter span (backticks,
+    /// quotes, parentheses) and each word with a digit, path or identifier as one stand-in word.
+    public static func shape(_ instruction: String) -> [String] {
+        let folded = TextPattern.cached(#"`[^`]*`|"[^"]*"|“[^”]*”|\([^)]*\)"#).replacing(in: instruction, with: " \u{1} ")
         return folded.lowercased().split(whereSeparator: \.isWhitespace).map { raw -> String in
             let w = raw.trimmingCharacters(in: CharacterSet.punctuationCharacters.subtracting(CharacterSet(charactersIn: "_/.-")))
             if w.isEmpty { return "\u{1}" }

@@ -198,10 +198,12 @@ public struct GitleaksRules: Sendable {
                 guard r.location != NSNotFound, r.length > 0 else { continue }
                 let secret = ns.substring(with: r)
                 if let e = rule.entropy, Self.entropy(secret) < e { continue }
-                let match = ns.substring(with: m.range)
-                let lineRange = ns.lineRange(for: m.range)
-                let line = ns.substring(with: lineRange).trimmingCharacters(in: .newlines)
-                if (rule.allowlists + global).contains(where: { $0.allows(secret: secret, match: match, line: line) }) { continue }
+                let lists = rule.allowlists + global
+                if !lists.isEmpty {
+                    let match = ns.substring(with: m.range)
+                    let line = ns.substring(with: ns.lineRange(for: m.range)).trimmingCharacters(in: .newlines)
+                    if lists.contains(where: { $0.allows(secret: secret, match: match, line: line) }) { continue }
+                }
                 guard let sr = Range(r, in: text) else { continue }
                 let lo = text.utf8.distance(from: text.utf8.startIndex, to: sr.lowerBound)
                 let hi = lo + text.utf8.distance(from: sr.lowerBound, to: sr.upperBound)

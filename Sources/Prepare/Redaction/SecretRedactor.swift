@@ -228,7 +228,8 @@ public struct SecretRedactor: Sendable {
             }
         }
         if let custom, !custom.rules.isEmpty {
-            apply({ custom.find(in: String(decoding: $0, as: UTF8.self)) }, to: &current, counts: &counts, seen: &seen)
+            let text = current  // the finder's bytes are this string's; no need to decode them again
+            apply({ _ in custom.find(in: text) }, to: &current, counts: &counts, seen: &seen)
         }
         if !seen.isEmpty {
             current = Self.scrub(current, seen, counts: &counts)

@@ -173,13 +173,13 @@ enum Structures {
         return out
     }
 
-    /// The quoted value of attribute `name` inside the tag `b[tag]`, as a range (without the quotes).
-    static func attribute(_ name: String, in b: UnsafeBufferPointer<UInt8>, _ tag: Range<Int>) -> Range<Int>? {
-        let nb = Array(name.utf8)
+    /// The quoted value of attribute `name` (lower case) inside the tag `b[tag]`, as a range (without the quotes).
+    static func attribute(_ name: StaticString, in b: UnsafeBufferPointer<UInt8>, _ tag: Range<Int>) -> Range<Int>? {
+        let length = name.utf8CodeUnitCount
         var i = tag.lowerBound
-        while i + nb.count + 2 < tag.upperBound {
-            if (i == tag.lowerBound || Assignments.isSpace(b[i - 1])), (0..<nb.count).allSatisfy({ b[i + $0] | 0x20 == nb[$0] }) {
-                var j = i + nb.count
+        while i + length + 2 < tag.upperBound {
+            if i == tag.lowerBound || Assignments.isSpace(b[i - 1]), Assignments.matches(b, i, name) {
+                var j = i + length
                 while j < tag.upperBound, b[j] == 0x20 { j += 1 }
                 if j < tag.upperBound, b[j] == 0x3D {
                     j += 1
@@ -202,19 +202,17 @@ enum Structures {
     static func keyValueElements(_ b: UnsafeBufferPointer<UInt8>) -> [(range: Range<Int>, kind: String)] {
         var out: [(range: Range<Int>, kind: String)] = []
         let n = b.count
-        let open = Array("<add".utf8)
         var i = 0
-        while i + open.count < n {
-            guard b[i] == 0x3C, (0..<open.count).allSatisfy({ b[i + $0] | 0x20 == open[$0] }), Assignments.isSpace(b[i + open.count]) else { i += 1; continue }
-            var end = i + open.count
+        while i + 4 < n {
+            guard Assignments.matches(b, i, "<add"), Assignments.isSpace(b[i + 4]) else { i += 1; continue }
+            var end = i + 4
             while end < n, b[end] != 0x3E, b[end] != 0x0A { end += 1 }
-            let tag = (i + open.count)..<end
-            if let key = attribute("key", in: b, tag), Assignments.strength(of: b[key]) != .none,
-               let value = attribute("value", in: b, tag), value.count >= 3,
-               b[value.lowerBound] != 0x24, b[value.lowerBound] != 0x25,            // $VAR, %VAR% references
-               !(value.count <= 10 && b[value].allSatisfy({ $0 >= 0x61 && $0 <= 0x7A })),  // a short word
-               !Placeholders.isPlaceholder(b[value].map { $0 }[...]) {
-                out.append((value, "password"))
+            let tag = (i + 4)..<end
+            // The value is judged as any named value is (references, short words, placeholders).
+            if let key = attribute("key", in: b, tag), case let strength = Assignments.strength(of: b[key]), strength != .none,
+               let value = attribute("value", in: b, tag),
+               let found = Assignments.accept(value, quoted: true, in: b, strength: strength, name: key) {
+                out.append((found, "password"))
             }
             i = end
         }
@@ -226,10 +224,10 @@ enum Structures {
     static func bundlerCredentials(_ b: UnsafeBufferPointer<UInt8>) -> [(range: Range<Int>, kind: String)] {
         var out: [(range: Range<Int>, kind: String)] = []
         let n = b.count
-        let prefix = Array("BUNDLE_".utf8)
+        let prefix = Array("BUNDLE_".utf8)  // exactly: `Assignments.matches` folds case, which `_` does not survive
         var i = 0
         while i + prefix.count < n {
-            guard (0..<prefix.count).allSatisfy({ b[i + $0] == prefix[$0] }), i == 0 || !Assignments.isNameByte(b[i - 1]) else { i += 1; continue }
+            guard b[i] == 0x42, b[i..<(i + prefix.count)].elementsEqual(prefix), i == 0 || !Assignments.isNameByte(b[i - 1]) else { i += 1; continue }
             var j = i + prefix.count
             var doubled = false
             while j < n, (b[j] >= 0x41 && b[j] <= 0x5A) || (b[j] >= 0x30 && b[j] <= 0x39) || b[j] == 0x5F {
@@ -237,6 +235,7 @@ enum Structures {
                 j += 1
             }
             guard doubled else { i = j; continue }  // a host name has a dot: `__` in the variable
+            let name = i..<j
             while j < n, b[j] == 0x20 { j += 1 }
             guard j < n, b[j] == 0x3D || b[j] == 0x3A else { i = j; continue }
             j += 1
@@ -249,9 +248,10 @@ enum Structures {
             } else {
                 while e < n, !Assignments.isSpace(b[e]), b[e] != 0x3B, b[e] != 0x26 { e += 1 }
             }
-            let value = b[s..<e]
-            if let colon = value.firstIndex(of: 0x3A), colon > s, colon + 1 < e, b[s] != 0x24 {
-                out.append((s..<e, "password"))
+            // `user:password`, judged as any named value is (the variable is the name).
+            if let colon = b[s..<e].firstIndex(of: 0x3A), colon > s, colon + 1 < e,
+               let found = Assignments.accept(s..<e, quoted: true, in: b, strength: .strong, name: name) {
+                out.append((found, "password"))
             }
             i = max(e, i + 1)
         }
@@ -279,7 +279,7 @@ enum Structures {
             let body = b[(i + 1)..<e]
             if lengths.contains(body.count), !firstLetterA || body.first == 0x41,
                body.contains(where: { $0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A }), body.contains(where: isDigit),
-               !Placeholders.isPlaceholder(body.map { $0 }[...]) {
+               !Placeholders.isPlaceholder(Array(body)[...]) {
                 out.append((d..<e, kind))
             }
             i = e

@@ -10,6 +10,8 @@ struct Conversation {
     private var pendingText: [String] = []
     /// Step index of every call not yet answered, in call order.
     private var unanswered: [(id: String?, step: Int)] = []
+    /// Calls given up on (`abandonUnanswered`): they stay without a result, counted at the end.
+    private var abandoned = 0
     var result: ImportResult
     let cleaner: TextCleaner
 
@@ -64,7 +66,6 @@ struct Conversation {
         abandoned += unanswered.count
         unanswered = []
     }
-    private var abandoned = 0
 
     /// Pairs a result with its call. Returns false when there was no call to pair with (the result is
     /// then kept as an observation-only step and counted).

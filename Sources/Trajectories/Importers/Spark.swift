@@ -38,13 +38,11 @@ struct SparkImporter: FormatImporter {
         }
     }
 
-    /// The verifier's reward of one `execution_result`: `result_json.verifier_result.rewards.reward` when the
-    /// harness wrote a result; otherwise the event's `reward`, except for `ERROR`/`INFRA_ERROR` events
+    /// The verifier's reward of one `execution_result` (`result`: its `result_json`, decoded):
+    /// `result_json.verifier_result.rewards.reward` when the harness wrote a result; otherwise the event's `reward`, except for `ERROR`/`INFRA_ERROR` events
     /// without a verifier result, whose `reward: 0.0` is a default and not a verdict.
-    static func verifierReward(_ e: JSONValue) -> Double? {
-        if let result = embedded(e["result_json"]) {
-            if let r = result["verifier_result"]?["rewards"]?["reward"]?.doubleValue { return r }
-        }
+    static func verifierReward(_ e: JSONValue, result: JSONValue?) -> Double? {
+        if let r = result?["verifier_result"]?["rewards"]?["reward"]?.doubleValue { return r }
         let status = e["status"]?.stringValue?.uppercased()
         if status == "ERROR" || status == "INFRA_ERROR" { return nil }
         return e["reward"]?.doubleValue
@@ -130,7 +128,8 @@ struct SparkImporter: FormatImporter {
                     c.call(id: nil, tool: "bash", input: .object(["command": .string(cmd)]), command: cmd)
                 }
             }
-            let reward = Self.verifierReward(e)
+            let result = Self.embedded(e["result_json"])  // decoded once: reward and exception
+            let reward = Self.verifierReward(e, result: result)
             let tests = Self.testCounts(e)
             var status = Self.status(e["status"]?.stringValue, success: e["success"]?.boolValue, reward: reward, tests: tests)
             // The run's own later verdict on this attempt (attempts.json, else the task summary's status list)
@@ -141,7 +140,7 @@ struct SparkImporter: FormatImporter {
             var outcome = Outcome(status: status, reward: reward, tests: tests, detail: e["status"]?.stringValue)
             var problems: [String] = []
             if let err = e["error"]?.stringValue, !err.isEmpty { problems.append(err) }
-            if let exception = Self.embedded(e["result_json"])?["exception_info"]?["exception_type"]?.stringValue { problems.append(exception) }
+            if let exception = result?["exception_info"]?["exception_type"]?.stringValue { problems.append(exception) }
             if !problems.isEmpty { outcome.detail = (outcome.detail ?? "") + ": " + problems.joined(separator: "; ") }
             var meta: [String: JSONValue] = ["spark_task": .string(taskName)]
             if let memo = memos[attempt] { meta["memo"] = .string(memo) }
