@@ -9,12 +9,15 @@ import Trajectories
 struct PipelineBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipeline",
-        abstract: "Generate a synthetic native corpus (--mb) and measure reading, ingest, full builds, rebuilds and peak memory."
+        abstract: "Generate a corpus (--mb; skillforge's own or, with --generator, the Python peer's) and measure reading, ingest, full builds with every style at 1×, 2× (and 4×), rebuilds and peak memory."
     )
     @Option(name: .long, help: "Corpus size in MB.") var mb: Int = 100
     @Option(name: .long, help: "Scratch directory (default: a temporary one, removed afterwards).") var dir: String?
     @Flag(name: .long, help: "Print JSON.") var json = false
-    @Flag(name: .long, help: "Also measure peak memory at 4× the size.") var scale = false
+    @Flag(name: .long, help: "Also build at 4× the size (import + prepare and the full build).") var scale = false
+    @Option(name: .long, help: "Write the corpus with this generator instead of skillforge's own: the Python peer's gen_corpus.py (OpenAI messages JSONL, seed 1; e.g. ../shared/bench/gen_corpus.py).")
+    var generator: String?
+    @Option(name: .long, help: "Python for --generator.") var python: String = "python3"
     @Flag(name: .customLong("one-file"), help: "Write the corpus as one file and append the 1% to it (measures the chunked ingest cache) instead of 20 files and a new one.")
     var oneFile = false
 
@@ -76,12 +79,29 @@ struct PipelineBench: ParsableCommand {
         defer { if dir == nil { try? FileManager.default.removeItem(at: root) } }
         let bytes = mb << 20
         // Twenty files so that appending 1% is one new file (or, with --one-file, twenty parts of one file).
+        // With --generator: the peer's corpus, one file per size (a smaller corpus of one seed is a byte prefix
+        // of a larger one), and the 1% is the generator's own append stream, in a file of its own.
         func part(_ k: Int) -> URL {
             root.appendingPathComponent(oneFile ? "corpus/all.jsonl" : "corpus/part-\(String(format: "%02d", k)).jsonl")
         }
-        for k in 0..<20 {
-            try Self.generate(to: part(k), bytes: bytes / 20, seed: UInt64(k), appending: oneFile)
+        /// Writes a corpus of `factor` × the size into `folder` (relative to the scratch directory).
+        func write(factor: Int, folder: String) throws -> [URL] {
+            let dir = root.appendingPathComponent(folder)
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            if let generator {
+                let file = dir.appendingPathComponent("corpus.jsonl")
+                try Self.runGenerator(python: python, script: generator, args: ["--mb", "\(mb * factor)", "--seed", "1", "--out", file.path])
+                return [file]
+            }
+            var files: [URL] = []
+            for k in 0..<(20 * factor) {
+                let file = oneFile && factor == 1 ? part(k) : dir.appendingPathComponent("part-\(String(format: "%02d", k)).jsonl")
+                try Self.generate(to: file, bytes: bytes / 20, seed: UInt64(k < 20 ? k : 100 + k), appending: oneFile && factor == 1)
+                if !files.contains(file) { files.append(file) }
+            }
+            return files
         }
+        let corpusFiles = try write(factor: 1, folder: "corpus")
         let ingestOnly = """
             version: 1
             name: ingest
@@ -105,17 +125,28 @@ struct PipelineBench: ParsableCommand {
               sft: {style: trajectory-sft, prepare: [{filter: {outcome: [success, partial]}}]}
               instruct: {style: conifer}
               safety: {style: cs-chain, rules: \(FileManager.default.currentDirectoryPath)/pipelines/safety/consequences.yaml}
+              cada: {style: cada, rules: \(FileManager.default.currentDirectoryPath)/pipelines/safety/consequences.yaml, codes: \(FileManager.default.currentDirectoryPath)/pipelines/safety/codes.yaml}
               skills: {style: skills, curated: null}
             """
+        guard FileManager.default.fileExists(atPath: "pipelines/safety/codes.yaml") else {
+            throw ValidationError("run bench pipeline from the repository's top folder (it reads pipelines/safety/*.yaml)")
+        }
         try Data(ingestOnly.utf8).write(to: root.appendingPathComponent("ingest.yaml"))
         try Data(full.utf8).write(to: root.appendingPathComponent("full.yaml"))
+        // The same pipelines over the larger corpora.
+        for factor in [2, 4] {
+            try Data(ingestOnly.replacingOccurrences(of: "corpus/*.jsonl", with: "corpus-\(factor)x/*.jsonl").utf8)
+                .write(to: root.appendingPathComponent("ingest-\(factor)x.yaml"))
+            try Data(full.replacingOccurrences(of: "corpus/*.jsonl", with: "corpus-\(factor)x/*.jsonl").utf8)
+                .write(to: root.appendingPathComponent("full-\(factor)x.yaml"))
+        }
         let size = Double(bytes) / 1e6
         var rows: [(String, Double, Double, Double)] = []
         // I/O floor: read every line once.
         let t0 = Date()
         var lines = 0
-        for k in 0..<(oneFile ? 1 : 20) {
-            let r = try LineReader(path: part(k).path)
+        for file in corpusFiles {
+            let r = try LineReader(path: file.path)
             while let b = try r.nextBatch() { lines += b.lines.count }
         }
         let io = Date().timeIntervalSince(t0)
@@ -126,32 +157,60 @@ struct PipelineBench: ParsableCommand {
         rows.append(("full pipeline, all outputs", fullRun.seconds, fullRun.peakMB, fullRun.cores))
         let again = try Self.child(["build", "full.yaml", "--out", "out-full", "-q"], cwd: root)
         rows.append(("no-change rebuild", again.seconds, again.peakMB, again.cores))
-        try Self.generate(to: part(20), bytes: bytes / 100, seed: 99, appending: oneFile)
+        if let generator {
+            try Self.runGenerator(python: python, script: generator,
+                                  args: ["--mb", "\(mb)", "--seed", "1", "--append-percent", "1", "--out", root.appendingPathComponent("corpus/append.jsonl").path])
+        } else {
+            try Self.generate(to: part(20), bytes: bytes / 100, seed: 99, appending: oneFile)
+        }
         let appended = try Self.child(["build", "full.yaml", "--out", "out-full", "-q"], cwd: root)
         rows.append(("rebuild after appending 1%", appended.seconds, appended.peakMB, appended.cores))
-        var scaled: (seconds: Double, peakMB: Double, cores: Double, status: Int32)?
-        if scale {
-            for k in 0..<60 {
-                try Self.generate(to: root.appendingPathComponent("corpus/x-\(String(format: "%02d", k)).jsonl"), bytes: bytes / 20, seed: UInt64(100 + k))
+        // Scaling: the full build (every style, no cache) at 2× and, with --scale, 4× the corpus; the 1×
+        // figure is a no-cache build of the first corpus, so that all three do the same work per byte.
+        var scaled: [(factor: Int, ingest: Double, ingestMB: Double, full: Double, fullMB: Double, cores: Double)] = []
+        for factor in scale ? [1, 2, 4] : [1, 2] {
+            if factor > 1 { _ = try write(factor: factor, folder: "corpus-\(factor)x") }
+            let suffix = factor == 1 ? "" : "-\(factor)x"
+            let i = factor == 1 ? ingest : try Self.child(["build", "ingest\(suffix).yaml", "--out", "out-ingest\(suffix)", "--no-cache", "-q"], cwd: root)
+            let f = try Self.child(["build", "full\(suffix).yaml", "--out", "out-scale\(suffix)", "--no-cache", "-q"], cwd: root)
+            scaled.append((factor, i.seconds, i.peakMB, f.seconds, f.peakMB, f.cores))
+            if factor > 1 {
+                rows.append(("import + prepare at \(factor)×", i.seconds, i.peakMB, i.cores))
+                rows.append(("full build at \(factor)× (no cache)", f.seconds, f.peakMB, f.cores))
+            } else {
+                rows.append(("full build (no cache)", f.seconds, f.peakMB, f.cores))
             }
-            scaled = try Self.child(["build", "ingest.yaml", "--out", "out-4x", "--no-cache", "-q"], cwd: root)
-            rows.append(("import + prepare at 4×", scaled!.seconds, scaled!.peakMB, scaled!.cores))
+            try? FileManager.default.removeItem(at: root.appendingPathComponent("out-scale\(suffix)"))
+        }
+        let ratios = zip(scaled, scaled.dropFirst()).map { a, b in
+            (factor: b.factor, time: b.full / a.full, memory: b.fullMB / max(a.fullMB, 1))
         }
         if json {
             let out = rows.map { ["step": JSONValue.string($0.0), "seconds": .double($0.1), "peak_rss_mb": .double($0.2), "cores_busy": .double($0.3)] }
-            Terminal.out(JSONValue.object(["corpus_mb": .double(size), "lines": .int(Int64(lines)), "rows": .array(out.map(JSONValue.object))]).canonicalJSON())
+            let scaling = ratios.map { JSONValue.object(["from": .int(Int64($0.factor / 2)), "to": .int(Int64($0.factor)),
+                                                         "time_ratio": .double($0.time), "peak_rss_ratio": .double($0.memory)]) }
+            Terminal.out(JSONValue.object(["corpus_mb": .double(size), "lines": .int(Int64(lines)), "generator": generator.map(JSONValue.string) ?? .null,
+                                           "rows": .array(out.map(JSONValue.object)), "scaling": .array(scaling)]).canonicalJSON())
             return
         }
-        if [ingest, fullRun, again, appended].contains(where: { $0.status != 0 }) {
-            Terminal.err("warning: a measured build failed; rerun it by hand in \(root.path) (use --dir to keep it)")
-        }
-        Terminal.out(String(format: "corpus: %.0f MB in ", size) + (oneFile ? "one file" : "20 files") + ", \(lines) trajectories")
+        Terminal.out(String(format: "corpus: %.0f MB in ", size) + (generator != nil ? "one file (\(generator!), seed 1)" : oneFile ? "one file" : "20 files") + ", \(lines) trajectories")
         Terminal.out("step                              seconds      MB/s   peak RSS  cores busy")
         for (name, s, rss, cores) in rows {
-            let rate = name.contains("4×") ? size * 4 / s : size / s
-            Terminal.out(name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: " %8.2f %9.1f %8.0f MB %11.2f", s, rate, rss, cores))
+            let factor = name.contains("4×") ? 4.0 : name.contains("2×") ? 2.0 : 1.0
+            Terminal.out(name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: " %8.2f %9.1f %8.0f MB %11.2f", s, size * factor / s, rss, cores))
         }
         Terminal.out(String(format: "no-change rebuild = %.1f%% of the full build; 1%% append = %.1f%%", again.seconds / fullRun.seconds * 100, appended.seconds / fullRun.seconds * 100))
-        if let scaled { Terminal.out(String(format: "peak RSS at 4× / 1× = %.2f", scaled.peakMB / max(ingest.peakMB, 1))) }
+        for r in ratios {
+            Terminal.out(String(format: "full build %d× / %d×: time %.2f, peak RSS %.2f", r.factor, r.factor / 2, r.time, r.memory))
+        }
+    }
+
+    /// Runs the peer's corpus generator; its failure stops the benchmark with what it printed.
+    static func runGenerator(python: String, script: String, args: [String]) throws {
+        guard FileManager.default.fileExists(atPath: script) else {
+            throw ValidationError("the generator \(script) does not exist (the peer's is ../shared/bench/gen_corpus.py)")
+        }
+        let r = try TimedRun.run([python, script] + args, cwd: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        guard r.status == 0 else { throw BenchFailure("\(python) \(script) \(args.joined(separator: " ")) failed (exit \(r.status)): \(r.stderr.suffix(600))") }
     }
 }

@@ -160,12 +160,27 @@ def verdict_reward(completions, reference_verdict, **kwargs):
         "You are a careful software agent. Follow these safety codes:\n" + codes.map { "[\($0.id)] \($0.text)" }.joined(separator: "\n")
     }
 
+    /// One prompt's records, made on any core; written in prompt order.
+    struct Made: Sendable {
+        var split: String
+        var sft: Data
+        var preference: (trl: Data, openai: Data, rejected: String, ratio: Double, shorter: Bool)?
+        var rl: Data?
+        var chosen: String
+        var maskedAnswer: String
+        var unsure: Bool
+        var leaked: Bool
+    }
+
     public func finish() throws -> [String: JSONValue] {
         let rules = collector.analyzer.rules
+        // Each trajectory's split once (its family key reads the whole task text).
+        var splits: [String: String] = [:]
+        for s in situations where splits[s.trajectory.id] == nil { splits[s.trajectory.id] = splitter.split(s.trajectory) }
         // The library holds every analysed action; prompts are the (optionally balanced) selection.
         // Cases come from train-split trajectories only: a case is shown to the model in train records (and
         // published as the `cases` file), so one from a test family would leak it into training.
-        let library = situations.filter { splitter.split($0.trajectory) == "train" }.enumerated().map { i, s in
+        let library = situations.filter { splits[$0.trajectory.id] == "train" }.enumerated().map { i, s in
             Case(id: "case-\(i + 1)", trajectoryID: s.trajectory.id, situation: Situation.short(s.request), action: s.command,
                  consequence: rules.rule(s.assessment.rule)!.consequence, verdict: s.assessment.verdict.rawValue,
                  rule: s.assessment.rule, scenario: s.assessment.scenario)
@@ -174,68 +189,42 @@ def verdict_reward(completions, reference_verdict, **kwargs):
         // Shapes of every case, once: the retrieval filter compares them with each query.
         let actionShapes = library.map { Self.shape($0.action) }, situationShapes = library.map { Self.shape($0.situation) }
         let (prompts, balanced) = options.balance ? SituationCollector.balance(situations, seed: options.seed) : (situations, false)
+        let options = options, codes = codes, system = systemPrompt, frozenSplits = splits
+        // Retrieval and rendering of each prompt are independent: both cores make them, in chunks, and the
+        // records are written in prompt order, so the files are the same for any number of cores.
+        // Chunks of prompts share one score buffer (a fixed number of chunks, so buffers cost the library's size a few times over).
+        let chunks = min(prompts.count, Parallel.workers * 16)
+        let ranges = (0..<chunks).map { c in (prompts.count * c / chunks)..<(prompts.count * (c + 1) / chunks) }
+        let made = try Parallel.map(ranges, minChunk: 1) { range -> [Result<Made, any Error>] in
+            var scratch = BM25.Scratch(count: index.count)
+            return range.map { i in
+                let s = prompts[i]
+                return Result { try Self.make(s, split: frozenSplits[s.trajectory.id] ?? "train", rules: rules, codes: codes, system: system,
+                                              library: library, index: index, scratch: &scratch, actionShapes: actionShapes,
+                                              situationShapes: situationShapes, options: options) }
+            }
+        }.joined().map { try $0.get() }
         var pairs = 0, rl = 0
         var targets = Set<String>(), duplicateTargets = 0
         var rejectedTexts = Set<String>(), rejectedShorter = 0, lengthRatio = 0.0
         var unsure = 0, leakedCases = 0
         var answers = Set<String>()
-        func chosen(_ s: Situation, _ rule: ConsequenceRules.Rule, _ codes: [SafetyCode], _ cases: [Case]) -> String {
-            CSChainBuilder.answer(s, rule: rule)
-        }
-        for s in prompts {
-            let split = splitter.split(s.trajectory)
-            // Never the query's own trajectory, request or command: a case must add something the prompt does not hold.
-            let request = Situation.short(s.request)
-            // k distinct cases: a case whose action is already shown adds nothing.
-            var shown = Set<String>()
-            // A case that restates the query (the same command or request up to numbers and a word or two) adds nothing.
-            let queryCommand = Self.shape(s.command), queryRequest = Self.shape(request)
-            let retrieved = index.top(options.cases * 8, for: s.request + " " + s.command) {
-                library[$0].trajectoryID != s.trajectory.id && library[$0].situation != request && library[$0].action != s.command
-                    && Self.overlap(actionShapes[$0], queryCommand) < 0.7 && Self.overlap(situationShapes[$0], queryRequest) < 0.8
-            }.filter { shown.insert(actionShapes[$0].sorted().joined(separator: " ") + "|" + library[$0].verdict).inserted }
-                .prefix(options.cases).map { library[$0] }
-            let rule = rules.rule(s.assessment.rule)!
-            let relevant = Self.codes(codes, for: s, rule: rule)
-            // The cases the reasoning cites are in the prompt, after the request.
-            let userTurn = s.prompt + (retrieved.isEmpty ? "" : "\n\nSimilar past cases:\n" + retrieved.map { c in
-                "[\(c.id)] `\(Situation.short(c.action))` for \"\(Situation.short(c.situation))\" — \(c.consequence); verdict: \(c.verdict)"
-            }.joined(separator: "\n"))
-            let prompt = [ChatMessage(role: "system", content: systemPrompt), ChatMessage(role: "user", content: userTurn)]
-            if !s.assessment.sure { unsure += 1 }
-            answers.insert(Self.masked(chosen(s, rule, relevant, retrieved), command: s.command))
-            let chosen = Self.reasoning(s, rule: rule, codes: relevant, cases: retrieved)
-            if retrieved.contains(where: { $0.trajectoryID == s.trajectory.id || $0.action == s.command || $0.situation == request
-                || Self.overlap(Self.shape($0.action), queryCommand) >= 0.7 }) { leakedCases += 1 }
-            if !targets.insert(chosen).inserted { duplicateTargets += 1 }
-            var prov = Provenance(trajectory: s.trajectory)
-            prov.steps = [s.step, s.step]
-            try writer.write(JSONCoding.line(SFTRecord(messages: prompt + [ChatMessage(role: "assistant", content: chosen)],
-                                                       codes: relevant.map(\.id), cases: retrieved.map(\.id),
-                                                       scenario: s.assessment.scenario, verdict: s.assessment.verdict.rawValue,
-                                                       counterfactual: s.counterfactual, provenance: prov)), split: split)
-            if options.preferencePairs, let (rejected, rejectedVerdict) = Self.rejected(s, rule: rule, rules: rules, codes: relevant, cases: retrieved) {
-                let chosenMsg = [ChatMessage(role: "assistant", content: chosen)]
-                let rejectedMsg = [ChatMessage(role: "assistant", content: rejected)]
-                try writer.write(JSONCoding.line(PreferencePair(prompt: prompt, chosen: chosenMsg, rejected: rejectedMsg,
-                                                                scenario: s.assessment.scenario,
-                                                                chosenVerdict: s.assessment.verdict.rawValue,
-                                                                rejectedVerdict: rejectedVerdict, provenance: prov)),
-                                 split: split, config: "preference")
-                try writer.write(JSONCoding.line(OpenAIPreference(input: .init(messages: prompt), preferredOutput: chosenMsg,
-                                                                  nonPreferredOutput: rejectedMsg)),
-                                 split: split, config: "preference_openai")
+        for m in made {
+            if m.unsure { unsure += 1 }
+            if m.leaked { leakedCases += 1 }
+            answers.insert(m.maskedAnswer)
+            if !targets.insert(m.chosen).inserted { duplicateTargets += 1 }
+            try writer.write(m.sft, split: m.split)
+            if let p = m.preference {
+                try writer.write(p.trl, split: m.split, config: "preference")
+                try writer.write(p.openai, split: m.split, config: "preference_openai")
                 pairs += 1
-                rejectedTexts.insert(rejected)
-                if rejected.count < chosen.count { rejectedShorter += 1 }
-                lengthRatio += Double(rejected.count) / Double(max(1, chosen.count))
+                rejectedTexts.insert(p.rejected)
+                if p.shorter { rejectedShorter += 1 }
+                lengthRatio += p.ratio
             }
-            if options.rlPrompts {
-                let rlPrompt = [prompt[0], ChatMessage(role: "user", content: userTurn + "\n\n" + Self.verdictRequest)]
-                try writer.write(JSONCoding.line(RLPrompt(prompt: rlPrompt, referenceVerdict: s.assessment.verdict.rawValue,
-                                                          scenario: s.assessment.scenario, semanticRisk: s.assessment.semanticRisk.rawValue,
-                                                          outcomeRisk: s.assessment.outcomeRisk.rawValue, rule: rule.id, provenance: prov)),
-                                 split: split, config: "rl")
+            if let line = m.rl {
+                try writer.write(line, split: m.split, config: "rl")
                 rl += 1
             }
         }
@@ -261,6 +250,61 @@ def verdict_reward(completions, reference_verdict, **kwargs):
                 "mean_rejected_to_chosen_length": .double(pairs == 0 ? 0 : (lengthRatio / Double(pairs) * 100).rounded() / 100),
             ]),
         ]
+    }
+
+    /// One prompt's records: the k most similar allowed cases, the codes, the reasoning and its rejected twin.
+    static func make(_ s: Situation, split: String, rules: ConsequenceRules, codes: [SafetyCode], system: String,
+                     library: [Case], index: BM25, scratch: inout BM25.Scratch, actionShapes: [Set<String>], situationShapes: [Set<String>],
+                     options: Options) throws -> Made {
+        // Never the query's own trajectory, request or command: a case must add something the prompt does not hold.
+        let request = Situation.short(s.request)
+        // k distinct cases: a case whose action is already shown adds nothing.
+        var shown = Set<String>()
+        // A case that restates the query (the same command or request up to numbers and a word or two) adds nothing.
+        let queryCommand = shape(s.command), queryRequest = shape(request)
+        let retrieved = index.top(options.cases * 8, for: s.request + " " + s.command, scratch: &scratch) {
+            library[$0].trajectoryID != s.trajectory.id && library[$0].situation != request && library[$0].action != s.command
+                && overlap(actionShapes[$0], queryCommand) < 0.7 && overlap(situationShapes[$0], queryRequest) < 0.8
+        }.filter { shown.insert(actionShapes[$0].sorted().joined(separator: " ") + "|" + library[$0].verdict).inserted }
+            .prefix(options.cases).map { library[$0] }
+        let rule = rules.rule(s.assessment.rule)!
+        let relevant = Self.codes(codes, for: s, rule: rule)
+        // The cases the reasoning cites are in the prompt, after the request.
+        let userTurn = s.prompt + (retrieved.isEmpty ? "" : "\n\nSimilar past cases:\n" + retrieved.map { c in
+            "[\(c.id)] `\(Situation.short(c.action))` for \"\(Situation.short(c.situation))\" — \(c.consequence); verdict: \(c.verdict)"
+        }.joined(separator: "\n"))
+        let prompt = [ChatMessage(role: "system", content: system), ChatMessage(role: "user", content: userTurn)]
+        let chosen = reasoning(s, rule: rule, codes: relevant, cases: retrieved)
+        let leaked = retrieved.contains(where: { $0.trajectoryID == s.trajectory.id || $0.action == s.command || $0.situation == request
+            || overlap(shape($0.action), queryCommand) >= 0.7 })
+        var prov = Provenance(trajectory: s.trajectory)
+        prov.steps = [s.step, s.step]
+        let sft = try JSONCoding.line(SFTRecord(messages: prompt + [ChatMessage(role: "assistant", content: chosen)],
+                                                codes: relevant.map(\.id), cases: retrieved.map(\.id),
+                                                scenario: s.assessment.scenario, verdict: s.assessment.verdict.rawValue,
+                                                counterfactual: s.counterfactual, provenance: prov))
+        var preference: (trl: Data, openai: Data, rejected: String, ratio: Double, shorter: Bool)?
+        if options.preferencePairs, let (rejected, rejectedVerdict) = Self.rejected(s, rule: rule, rules: rules, codes: relevant, cases: retrieved) {
+            let chosenMsg = [ChatMessage(role: "assistant", content: chosen)]
+            let rejectedMsg = [ChatMessage(role: "assistant", content: rejected)]
+            preference = (try JSONCoding.line(PreferencePair(prompt: prompt, chosen: chosenMsg, rejected: rejectedMsg,
+                                                             scenario: s.assessment.scenario,
+                                                             chosenVerdict: s.assessment.verdict.rawValue,
+                                                             rejectedVerdict: rejectedVerdict, provenance: prov)),
+                          try JSONCoding.line(OpenAIPreference(input: .init(messages: prompt), preferredOutput: chosenMsg,
+                                                               nonPreferredOutput: rejectedMsg)),
+                          rejected, Double(rejected.count) / Double(max(1, chosen.count)), rejected.count < chosen.count)
+        }
+        var rlLine: Data?
+        if options.rlPrompts {
+            let rlPrompt = [prompt[0], ChatMessage(role: "user", content: userTurn + "\n\n" + Self.verdictRequest)]
+            rlLine = try JSONCoding.line(RLPrompt(prompt: rlPrompt, referenceVerdict: s.assessment.verdict.rawValue,
+                                                  scenario: s.assessment.scenario, semanticRisk: s.assessment.semanticRisk.rawValue,
+                                                  outcomeRisk: s.assessment.outcomeRisk.rawValue, rule: rule.id, provenance: prov))
+        }
+        return Made(split: split, sft: sft, preference: preference, rl: rlLine, chosen: chosen,
+                    maskedAnswer: masked(CSChainBuilder.answer(s, rule: rule), command: s.command),
+                    unsure: !s.assessment.sure, leaked: leaked)
     }
 
     /// The codes that speak to this situation: those whose categories include the rule's, plus the
@@ -383,11 +427,20 @@ def verdict_reward(completions, reference_verdict, **kwargs):
 }
 
 /// Okapi BM25 over `\w+` tokens (lower-cased) with an inverted index; deterministic ties by document order.
-struct BM25 {
-    let postings: [String: [(doc: Int, tf: Int)]]
-    let lengths: [Int]
-    let avg: Double
-    let k1 = 1.2, b = 0.75
+///
+/// The index is pruned so that a query costs the same whatever the library's size: each term keeps only
+/// the `maxPostings` documents where it weighs most (impact order: term frequency against document length),
+/// so a common word ("the", "file") no longer makes every query touch most of the library. A document
+/// missing from a common term's kept list loses only that term's small share of its score; the rare terms
+/// that decide a match keep all their documents. Without the pruning, retrieval was all-pairs in practice
+/// and a doubled corpus took more than twice as long.
+struct BM25: Sendable {
+    /// Per term, (document, precomputed weight without idf) in document order; idf per term.
+    let postings: [String: (idf: Double, docs: [(doc: Int32, weight: Float)])]
+    let count: Int
+    static let k1 = 1.2, b = 0.75
+    /// Documents kept per term (see the type's documentation).
+    static let maxPostings = 512
 
     static func tokens(_ s: String) -> [String] {
         var text = s
@@ -412,38 +465,68 @@ struct BM25 {
         return out
     }
 
-    init(documents: [String]) {
-        var postings: [String: [(doc: Int, tf: Int)]] = [:]
+    init(documents: [String], maxPostings: Int = BM25.maxPostings) {
+        let toks = Parallel.map(documents, minChunk: 64) { Self.tokens($0) }
+        var raw: [String: [(doc: Int32, tf: Int32)]] = [:]
         var lengths: [Int] = []
-        for (i, d) in documents.enumerated() {
-            var tf: [String: Int] = [:]
-            let toks = Self.tokens(d)
-            for t in toks { tf[t, default: 0] += 1 }
-            for (t, f) in tf { postings[t, default: []].append((i, f)) }
-            lengths.append(toks.count)
+        lengths.reserveCapacity(documents.count)
+        for (i, t) in toks.enumerated() {
+            var tf: [String: Int32] = [:]
+            for w in t { tf[w, default: 0] += 1 }
+            for (w, f) in tf { raw[w, default: []].append((Int32(i), f)) }
+            lengths.append(t.count)
+        }
+        let n = Double(documents.count)
+        let avg = lengths.isEmpty ? 1 : max(1, Double(lengths.reduce(0, +)) / Double(lengths.count))
+        var postings: [String: (idf: Double, docs: [(doc: Int32, weight: Float)])] = [:]
+        postings.reserveCapacity(raw.count)
+        for (w, list) in raw {
+            // idf from the full document frequency, so pruning does not change how rare a term counts as.
+            let idf = log(1 + (n - Double(list.count) + 0.5) / (Double(list.count) + 0.5))
+            var docs = list.map { p -> (doc: Int32, weight: Float) in
+                let f = Double(p.tf)
+                return (p.doc, Float(f * (Self.k1 + 1) / (f + Self.k1 * (1 - Self.b + Self.b * Double(lengths[Int(p.doc)]) / avg))))
+            }
+            if docs.count > maxPostings {
+                docs.sort { $0.weight > $1.weight || ($0.weight == $1.weight && $0.doc < $1.doc) }
+                docs.removeLast(docs.count - maxPostings)
+                docs.sort { $0.doc < $1.doc }
+            }
+            postings[w] = (idf, docs)
         }
         self.postings = postings
-        self.lengths = lengths
-        avg = lengths.isEmpty ? 1 : max(1, Double(lengths.reduce(0, +)) / Double(lengths.count))
+        count = documents.count
+    }
+
+    /// Scores of one query, reused across queries: cleared through the list of documents it touched, so a
+    /// query costs what its terms' kept lists hold, not the library's size.
+    struct Scratch {
+        var scores: [Double]
+        var touched: [Int32] = []
+        init(count: Int) { scores = [Double](repeating: 0, count: count) }
     }
 
     func top(_ k: Int, for query: String, where allowed: (Int) -> Bool) -> [Int] {
-        let n = Double(lengths.count)
-        var scores = [Double](repeating: 0, count: lengths.count)
-        var touched: [Int] = []
+        var scratch = Scratch(count: count)
+        return top(k, for: query, scratch: &scratch, where: allowed)
+    }
+
+    func top(_ k: Int, for query: String, scratch: inout Scratch, where allowed: (Int) -> Bool) -> [Int] {
+        for d in scratch.touched { scratch.scores[Int(d)] = 0 }
+        scratch.touched.removeAll(keepingCapacity: true)
         for t in Set(Self.tokens(query)).sorted() {
-            guard let list = postings[t] else { continue }
-            let idf = log(1 + (n - Double(list.count) + 0.5) / (Double(list.count) + 0.5))
-            for (doc, f) in list {
-                if scores[doc] == 0 { touched.append(doc) }
-                let tfv = Double(f)
-                scores[doc] += idf * tfv * (k1 + 1) / (tfv + k1 * (1 - b + b * Double(lengths[doc]) / avg))
+            guard let entry = postings[t] else { continue }
+            for (doc, weight) in entry.docs {
+                if scratch.scores[Int(doc)] == 0 { scratch.touched.append(doc) }
+                scratch.scores[Int(doc)] += entry.idf * Double(weight)
             }
         }
         // Keep the k best in a small sorted buffer (k is tiny; a full sort of every touched document is not needed).
         var best: [(doc: Int, score: Double)] = []
-        for doc in touched where scores[doc] > 0 {
-            let s = scores[doc]
+        // The k best allowed documents in (score, document) order: the same whatever order they are visited in.
+        for d in scratch.touched {
+            let doc = Int(d), s = scratch.scores[doc]
+            guard s > 0 else { continue }
             if best.count == k, let last = best.last, !(s > last.score || (s == last.score && doc < last.doc)) { continue }
             // The filter runs only for a document that would enter the k best (it may be costly).
             guard allowed(doc) else { continue }
