@@ -8,7 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "skillforge", targets: ["skillforge"]),
-        .library(name: "SkillforgeKit", targets: ["Trajectories", "Pipelines", "Prepare", "TrainingSets", "Skills", "Engine"]),
+        .library(name: "SkillforgeKit", targets: ["Trajectories", "Pipelines", "Prepare", "TrainingSets", "Skills", "Styles", "Engine"]),
         // What the fuzz targets in Tests/Fuzz link against (.ci/fuzz.sh builds it with -sanitize=fuzzer).
         .library(name: "SkillforgeFuzzKit", type: .static, targets: ["Trajectories", "Pipelines", "Prepare", "Archives"]),
     ],
@@ -24,7 +24,7 @@ let package = Package(
         // Every YAML document is walked with bounds (depth, alias expansion) before it is composed.
         .target(name: "BoundedYAML", dependencies: ["Yams"]),
         .target(name: "Trajectories", dependencies: [.product(name: "Crypto", package: "swift-crypto"), "Yams", "BoundedYAML"]),
-        .target(name: "Pipelines", dependencies: ["Yams", "BoundedYAML"]),
+        .target(name: "Pipelines", dependencies: ["Yams", "BoundedYAML", "Trajectories"]),
         // gitleaks rule files: TOML read into JSONValue (TOMLKit stays inside this target).
         .target(name: "TOMLSupport", dependencies: ["Trajectories", "TOMLKit"]),
         .target(name: "Prepare", dependencies: ["Trajectories", "TOMLSupport"]),
@@ -36,9 +36,10 @@ let package = Package(
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .target(name: "Archives", dependencies: ["CArchive", "Trajectories"]),
         .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "Trajectories"]),
-        .target(name: "Engine", dependencies: ["Trajectories", "Pipelines", "Prepare", "TrainingSets", "Skills", "Archives", "Catalog", "CPlatform"]),
+        .target(name: "Styles", dependencies: ["Trajectories", "Pipelines", "TrainingSets", "Skills"]),
+        .target(name: "Engine", dependencies: ["Trajectories", "Pipelines", "Prepare", "TrainingSets", "Skills", "Styles", "Archives", "Catalog", "CPlatform"]),
         .executableTarget(name: "skillforge", dependencies: [
-            "Engine", "Pipelines", "Trajectories", "SampleCorpus", "TrainingSets", "Skills", "Archives", "Catalog",
+            "Engine", "Pipelines", "Trajectories", "SampleCorpus", "TrainingSets", "Skills", "Styles", "Archives", "Catalog",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Scratch folders for the tests, removed when the test process exits.
@@ -50,7 +51,7 @@ let package = Package(
         .testTarget(name: "SkillsTests", dependencies: ["TestSupport", "Skills", "Trajectories"]),
         .testTarget(name: "ArchivesTests", dependencies: ["TestSupport", "Archives", "Trajectories"]),
         .testTarget(name: "CatalogTests", dependencies: ["TestSupport", "Catalog", "Trajectories"]),
-        .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "SampleCorpus", "Trajectories", "Pipelines", "Prepare", "Archives", "Skills", "Catalog", "Yams",
+        .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "SampleCorpus", "Trajectories", "Pipelines", "Prepare", "Archives", "Skills", "Styles", "Catalog", "Yams",
                                                      .product(name: "GRDB", package: "GRDB.swift")],
                     resources: [.copy("Fixtures")]),
     ],

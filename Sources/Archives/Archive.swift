@@ -10,15 +10,6 @@ func libarchiveError(_ a: OpaquePointer?, _ fallback: String) -> String {
     archive_error_string(a).map { String(cString: $0) } ?? fallback
 }
 
-/// Archive formats skills are packed in.
-public enum ArchiveFormat: String, Sendable, CaseIterable, Codable {
-    /// Zip whose top entry is the skill folder, as Anthropic's skill packager makes.
-    case skill
-    case tarZst = "tar.zst"
-    case tarGz = "tar.gz"
-
-    public var fileExtension: String { rawValue }
-}
 
 public enum ArchiveError: Error, CustomStringConvertible, Sendable {
     case libarchive(String)

@@ -35,12 +35,6 @@ enum AtomicInstall {
             throw EngineError.io("cannot move \(from.path) to \(to.path): \(String(cString: strerror(errno)))")
         }
     }
-
-    /// Writes `data` to `url` through a temporary file and a rename.
-    static func write(_ data: Data, to url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try data.write(to: url, options: .atomic)
-    }
 }
 
 public enum EngineError: Error, CustomStringConvertible, Sendable {

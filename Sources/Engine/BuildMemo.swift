@@ -1,5 +1,6 @@
 import Foundation
 import Pipelines
+import Styles
 import Trajectories
 
 /// The whole-build memo (`out/.cache/builds/<pipeline>.json`): when the pipeline's configuration, every
@@ -25,8 +26,8 @@ struct BuildMemo: Codable {
 
     /// The directories under out/ that this pipeline installs.
     static func roots(_ spec: PipelineSpec) -> [String] {
-        var r = spec.outputs.filter { $0.style != .skills }.map { "datasets/\($0.name)" }
-        if spec.outputs.contains(where: { $0.style == .skills }) { r += ["skills", "archives"] }
+        var r = spec.outputs.filter { $0.product == .dataset }.map { "datasets/\($0.name)" }
+        if spec.outputs.contains(where: { $0.product == .skillBundles }) { r += ["skills", "archives"] }
         return r + ["report/\(spec.name)"]
     }
 
@@ -37,15 +38,13 @@ struct BuildMemo: Codable {
             var sideFiles: [String]
             var tool: String
         }
-        func path(_ p: String) -> String { p.hasPrefix("/") ? p : (spec.baseDirectory as NSString).appendingPathComponent(p) }
+        let files = StyleFiles(baseDirectory: spec.baseDirectory)
         var side: [String] = []
         for o in spec.outputs {
-            switch o.style {
-            case .csChain: side.append(treeHash(path(o.rules)))
-            case .cada: side += [treeHash(path(o.rules)), treeHash(path(o.codes))]
-            case .skills: side.append(o.curated.map { treeHash(path($0)) } ?? "-")
-            default: break
-            }
+            // A style that is not registered cannot be built; its output is never up to date.
+            guard let style = try? OutputStyles.style(o.style) else { side.append("unregistered \(o.style)"); continue }
+            let names = style.sideFiles(o, context: files)
+            side += names.isEmpty && o.product == .skillBundles ? ["-"] : names.map(treeHash)
         }
         let k = Key(config: spec.semantic, inputs: inputKeys.map { "\($0.display)=\($0.key)" }, sideFiles: side,
                     tool: SkillforgeVersion.current)
@@ -103,9 +102,5 @@ struct BuildMemo: Codable {
         let file = url(out: out, pipeline: spec.name)
         try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         try? JSONCoding.encoder.encode(memo).write(to: file, options: .atomic)
-    }
-
-    static func forget(out: URL, pipeline: String) {
-        try? FileManager.default.removeItem(at: url(out: out, pipeline: pipeline))
     }
 }

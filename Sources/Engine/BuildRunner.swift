@@ -2,6 +2,7 @@ import Foundation
 import Pipelines
 import Prepare
 import Skills
+import Styles
 import TrainingSets
 import Trajectories
 
@@ -99,15 +100,10 @@ public final class BuildRunner {
     /// Problems in the files a pipeline names besides its inputs (rule and code files), so that
     /// `validate` and `build` report them before any work starts.
     public static func resourceProblems(_ spec: PipelineSpec) -> [String] {
-        var problems: [String] = []
-        func path(_ p: String) -> String { p.hasPrefix("/") ? p : (spec.baseDirectory as NSString).appendingPathComponent(p) }
-        for o in spec.outputs where o.style == .csChain || o.style == .cada {
-            do { _ = try ConsequenceRules.load(path: path(o.rules)) } catch { problems.append("\(error)") }
-            if o.style == .cada {
-                do { _ = try SafetyCode.load(path: path(o.codes)) } catch { problems.append("\(error)") }
-            }
+        let files = StyleFiles(baseDirectory: spec.baseDirectory)
+        return spec.outputs.flatMap { o -> [String] in
+            do { return try OutputStyles.style(o.style).resourceProblems(o, context: files) } catch { return ["\(error)"] }
         }
-        return problems
     }
 
     /// Removes ingest entries and output styles' record memos not used for `keepDays` days.
@@ -251,79 +247,6 @@ public final class BuildRunner {
         var seconds: Double = 0
     }
 
-    /// Adapts the skills builder to the engine's builder interface; bundles go to `directory`.
-    final class SkillsOutput: DatasetBuilder {
-        let builder: SkillSetBuilder
-        let directory: URL
-        init(builder: SkillSetBuilder, directory: URL) {
-            self.builder = builder
-            self.directory = directory
-        }
-        func add(_ batch: [Trajectory]) throws { builder.add(batch) }
-        func finish() throws -> [String: JSONValue] {
-            let (entries, below, unshared) = try builder.finish(into: directory)
-            let status = Dictionary(grouping: entries, by: { "\($0.source)_\($0.status)" }).mapValues { JSONValue.int(Int64($0.count)) }
-            return ["skills": .object(status), "families_below_min_support": .int(Int64(below)),
-                    "families_without_shared_procedure": .int(Int64(unshared))]
-        }
-    }
-
-    static func summary(_ o: OutputSpec) -> String {
-        switch o.style {
-        case .trajectorySFT:
-            return "Agent trajectories rendered as tool-calling conversations (`trajectory-sft`), one record per trajectory, built by skillforge."
-        case .skills:
-            return "Agent Skills bundles distilled from successful runs."
-        case .csChain:
-            return "CS-Chain-style safety data (\"Read the Scene, Not the Script\", arXiv 2510.04320) built by skillforge: every agent action (and seeded counterfactual variants of real steps, marked) with its semantic and outcome risk, CB-Bench scenario Q1–Q4, a consequence chain whose links cite the rule and the evidence step, and a response that reasons about consequences." + (o.balance ? " Balanced across the four scenarios." : "")
-        case .cada:
-            return "CADA-style safety data (case-augmented deliberative alignment, arXiv 2601.08000) built by skillforge: simple safety codes plus cases retrieved from analysed agent actions. Configs: `default` (SFT, `### Analysis` … `### Final Response`), `preference` (TRL prompt/chosen/rejected), `preference_openai` (OpenAI DPO), `rl` (prompts with reference verdicts) and `cases` (the case library)."
-        case .conifer:
-            return "Conifer-style instruction-following data (arXiv 2404.02823) built by skillforge from successful agent trajectories: verifiable constraints (IFEval's answer families — keywords, length, format, case, start and end phrases, punctuation — and the agent's tool use and process), recombined into difficulty levels 1–\(o.levels), ordered easy to hard, with internal and external process feedback. Each level's answer is rendered from the run's facts to meet exactly that level's constraints, so answers change when constraints change; every constraint carries its checker and the character spans of the answer that satisfy it, and `skillforge check-constraints` re-runs them."
-        }
-    }
-
-    /// Loads what a style needs besides trajectories (rule and code files), before any input is read.
-    /// `memo`: where the style finds records of the previous build (nil with `--no-cache`).
-    static func makeBuilder(_ o: OutputSpec, spec: PipelineSpec, writer: DatasetWriter, memo: OutputMemo? = nil) throws -> any DatasetBuilder {
-        let seed = spec.seed
-        func path(_ p: String) -> String { p.hasPrefix("/") ? p : (spec.baseDirectory as NSString).appendingPathComponent(p) }
-        let splitter = Splitter(seed: seed, testFraction: o.testFraction)
-        let hygiene = TargetHygiene(removeMetaText: o.removeMetaText, dropGiveUps: o.dropGiveUps)
-        switch o.style {
-        case .trajectorySFT:
-            let format = RecordFormat(rawValue: o.format.rawValue)!
-            return SFTBuilder(renderer: TrajectorySFT(options: .init(format: format, system: o.system, includeThoughts: o.includeThoughts)),
-                              writer: writer, splitter: splitter, memo: memo, toolVersion: SkillforgeVersion.current, hygiene: hygiene)
-        case .conifer:
-            return ConiferBuilder(options: .init(levels: o.levels, internalFeedback: o.feedback.contains(.internal),
-                                                 externalFeedback: o.feedback.contains(.external), easyToHard: o.easyToHard,
-                                                 rlPrompts: o.rlPrompts, system: o.system, seed: seed, hygiene: hygiene),
-                                  writer: writer, splitter: splitter,
-                                  memo: memo,
-                                  toolVersion: SkillforgeVersion.current)
-        case .skills:
-            throw EngineError.configuration("output '\(o.name)': skills outputs write bundles, not datasets")
-        case .csChain, .cada:
-            let rules: ConsequenceRules
-            do { rules = try ConsequenceRules.load(path: path(o.rules)) } catch { throw EngineError.configuration("\(error)") }
-            let collector = SituationCollector(analyzer: ConsequenceAnalyzer(rules: rules),
-                                               counterfactualsPerTrajectory: o.counterfactuals, seed: seed)
-            if o.style == .csChain {
-                let rulesKey = (try? ContentHash.sha256(fileAt: path(o.rules)).hex) ?? ""
-                return CSChainBuilder(options: .init(balance: o.balance, system: o.system, seed: seed, removeMetaText: o.removeMetaText), collector: collector,
-                                      writer: writer, splitter: splitter, memo: memo, rulesKey: rulesKey,
-                                      toolVersion: SkillforgeVersion.current)
-            }
-            let codes: [SafetyCode]
-            do { codes = try SafetyCode.load(path: path(o.codes)) } catch { throw EngineError.configuration("\(error)") }
-            var cada = CADABuilder.Options(cases: o.cases, preferencePairs: o.preferencePairs, rlPrompts: o.rlPrompts, balance: o.balance, seed: seed)
-            cada.removeMetaText = o.removeMetaText
-            return CADABuilder(options: cada,
-                               collector: collector, codes: codes, writer: writer, splitter: splitter)
-        }
-    }
-
     /// Every input file of the pipeline in order (inputs as listed, each glob sorted), with its format
     /// detected and its outcome side file loaded.
     static func resolveInputs(_ spec: PipelineSpec, quarantine: inout [QuarantineEntry]) throws -> [ResolvedInput] {
@@ -358,7 +281,7 @@ public final class BuildRunner {
                     }
                     format = detected
                 }
-                let size = (try? fm.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+                let size = fileSize(atPath: path) ?? 0
                 inputs.append(ResolvedInput(path: path, display: Self.displayPath(path), format: format,
                                             outcomes: table, outcomesSHA: tableSHA, bytes: size,
                                             importOptions: ImportOptions(maxObservationBytes: input.maxObservationBytes,
@@ -451,45 +374,41 @@ public final class BuildRunner {
         var outputs: [OutputState] = []
         // What the previous build left for the outputs that reuse it — record indexes (Conifer, trajectory
         // SFT, CS-Chain) and skills' kept features — read side by side.
-        let reusing = options.useCache ? spec.outputs.filter { [.conifer, .trajectorySFT, .csChain, .skills].contains($0.style) } : []
-        let loaded = Parallel.map(reusing, minChunk: 1) { o -> (memo: OutputMemo?, features: SkillFeatures?) in
-            o.style == .skills
-                ? (nil, SkillFeatures(url: Self.recordsMemoRoot(out).appendingPathComponent("\(o.name).features"), toolVersion: SkillforgeVersion.current))
-                : (OutputMemo(indexURL: Self.recordsMemoRoot(out).appendingPathComponent("\(o.name).index"),
-                              datasetDirectory: out.appendingPathComponent("datasets/\(o.name)")), nil)
+        let styles = try spec.outputs.map { try OutputStyles.style($0.style) }
+        let reusing = options.useCache ? zip(spec.outputs, styles).filter { $0.1.reusesRecords && $0.1.declaration.product == .dataset }.map(\.0) : []
+        let loaded = Parallel.map(reusing, minChunk: 1) { o -> OutputMemo? in
+            OutputMemo(indexURL: Self.recordsMemoRoot(out).appendingPathComponent("\(o.name).index"),
+                       datasetDirectory: out.appendingPathComponent("datasets/\(o.name)"))
         }
         let memos = Dictionary(uniqueKeysWithValues: zip(reusing.map(\.name), loaded))
-        for o in spec.outputs where o.style == .skills {
-            let curated = o.curated.map { $0.hasPrefix("/") ? $0 : (spec.baseDirectory as NSString).appendingPathComponent($0) }
-            let builder = SkillSetBuilder(options: .init(distiller: .init(minSupport: o.minSupport, familyThreshold: o.familyThreshold,
-                                                                          license: o.license == "other" ? nil : o.license),
-                                                         maxRounds: o.maxRounds, curatedDirectory: curated,
-                                                         features: memos[o.name]?.features))
-            outputs.append(OutputState(spec: o, chain: PrepareChain(steps: try Self.makeSteps(o.prepare)),
-                                       builder: SkillsOutput(builder: builder, directory: staging.appendingPathComponent("skills")),
-                                       writer: nil, configHash: ""))
-        }
-        for o in spec.outputs where o.style != .skills {
-            struct OutputConfig: Encodable {
-                var seed: UInt64
-                var inputs: [InputSpec]
-                var prepare: [PrepareStepSpec]
-                var output: OutputSpec
-            }
-            let configHash = Self.hash(OutputConfig(seed: spec.seed, inputs: spec.inputs, prepare: sharedSpec, output: o))
-            let format = RecordFormat(rawValue: o.format.rawValue)!
-            let desc = DatasetWriter.Description(
-                name: o.name, style: o.style.rawValue, format: format, license: o.license, pipeline: spec.name,
-                configHash: configHash, toolVersion: SkillforgeVersion.current, seed: spec.seed, summary: Self.summary(o))
-            // Conifer finds the records of unchanged task families, trajectory SFT and CS-Chain those of
-            // unchanged trajectories, in the output it is about to replace; parts holding the same
-            // records as a part of that output are linked, not written.
-            let memo = memos[o.name]?.memo
-            let writer = try DatasetWriter(directory: staging.appendingPathComponent("datasets/\(o.name)"), description: desc,
+        let files = StyleFiles(baseDirectory: spec.baseDirectory)
+        for (o, style) in zip(spec.outputs, styles) {
+            var writer: DatasetWriter?
+            var configHash = ""
+            let memo = memos[o.name] ?? nil
+            if style.declaration.product == .dataset {
+                struct OutputConfig: Encodable {
+                    var seed: UInt64
+                    var inputs: [InputSpec]
+                    var prepare: [PrepareStepSpec]
+                    var output: OutputSpec
+                }
+                configHash = Self.hash(OutputConfig(seed: spec.seed, inputs: spec.inputs, prepare: sharedSpec, output: o))
+                let desc = DatasetWriter.Description(
+                    name: o.name, style: o.style.rawValue, format: o.format, license: o.license, pipeline: spec.name,
+                    configHash: configHash, toolVersion: SkillforgeVersion.current, seed: spec.seed, summary: style.summary(o))
+                // Styles that reuse find the records of unchanged units of work (Conifer: task families; trajectory
+                // SFT and CS-Chain: trajectories) in the output it is about to replace; parts holding the same
+                // records as a part of that output are linked, not written.
+                writer = try DatasetWriter(directory: staging.appendingPathComponent("datasets/\(o.name)"), description: desc,
                                            partBytes: spec.package.partBytes, previous: memo)
+            }
+            let context = StyleContext(files: files, seed: spec.seed, writer: writer, memo: memo, cacheDirectory: Self.recordsMemoRoot(out),
+                                       useCache: options.useCache, staging: staging, toolVersion: SkillforgeVersion.current)
+            let builder: any DatasetBuilder
+            do { builder = try style.makeBuilder(o, context: context) } catch let e as StyleError { throw EngineError.configuration(e.description) }
             outputs.append(OutputState(spec: o, chain: PrepareChain(steps: try Self.makeSteps(o.prepare)),
-                                       builder: try Self.makeBuilder(o, spec: spec, writer: writer, memo: memo),
-                                       writer: writer, configHash: configHash))
+                                       builder: builder, writer: writer, configHash: configHash))
         }
 
         // Stream every input.
@@ -537,7 +456,7 @@ public final class BuildRunner {
         var results: [BuildResult.DatasetResult] = []
         var manifests: [(BuildResult.DatasetResult, Manifest)] = []
         var skillStats: [String: JSONValue]?
-        var skillsOutput: SkillsOutput?
+        var skillsOutput: SkillBundlesOutput?
         // The outputs are independent (own builder, own staging directory): each is finished on its own
         // thread (one that waits for the disk leaves the cores to the others), and their results are then
         // taken in pipeline order.
@@ -569,7 +488,7 @@ public final class BuildRunner {
             let (styleStats, manifest) = try outcome.get()
             guard let manifest else {
                 skillStats = styleStats
-                skillsOutput = o.builder as? SkillsOutput
+                skillsOutput = o.builder as? SkillBundlesOutput
                 continue
             }
             let reusing = o.builder as? any ReusingBuilder

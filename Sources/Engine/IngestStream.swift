@@ -120,7 +120,7 @@ extension BuildRunner {
     /// The input's digest: its sha256 and size, and its chunks when it is a native file larger than `chunkBytes`.
     static func hashInput(_ input: ResolvedInput, chunkBytes: Int?) throws -> InputDigest {
         do {
-            let size = (try FileManager.default.attributesOfItem(atPath: input.path)[.size] as? Int64) ?? 0
+            guard let size = fileSize(atPath: input.path) else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
             let chunked = chunkBytes.map { InputDigest.chunked(input, bytes: size, chunkBytes: $0) } ?? false
             return try InputDigest.compute(path: input.path, chunkBytes: chunked ? chunkBytes : nil)
         } catch {

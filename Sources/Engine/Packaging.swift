@@ -22,7 +22,7 @@ enum Packaging {
     /// Packs every verified bundle (distilled ones from `skillsDirectory`, curated ones from their own
     /// directory) into `archivesDirectory` in each requested format.
     static func pack(entries: [SkillSetBuilder.Entry], skillsDirectory: URL, curatedDirectory: String?,
-                     formats: [PackageSpec.ArchiveKind], archivesDirectory: URL) throws -> [Packed] {
+                     formats: [ArchiveFormat], archivesDirectory: URL) throws -> [Packed] {
         try FileManager.default.createDirectory(at: archivesDirectory, withIntermediateDirectories: true)
         var out: [Packed] = []
         for e in entries where e.status == "verified" {
@@ -32,8 +32,7 @@ enum Packaging {
             let bundle = try SkillBundle.read(directory: dir)
             var names: [String] = []
             var sha = "", size: Int64 = 0
-            for kind in formats {
-                let format = ArchiveFormat(rawValue: kind.rawValue)!
+            for format in formats {
                 let file = "\(e.name).\(format.fileExtension)"
                 let url = archivesDirectory.appendingPathComponent(file)
                 // verification.json is skillforge's record, not part of the skill.
@@ -62,9 +61,9 @@ enum Packaging {
     /// Records an up-to-date build (see BuildMemo): the run, with the datasets and skills that are
     /// installed, read back from out/ — unchanged skills keep their versions, as in any build.
     static func recordInstalled(catalogPath: URL, out: URL, spec: PipelineSpec, result: BuildResult, started: Date) throws -> [String: Int] {
-        let names = Set(spec.outputs.filter { $0.style != .skills }.map(\.name))
+        let names = Set(spec.outputs.filter { $0.product == .dataset }.map(\.name))
         let (datasets, inputs) = try CatalogRebuild.installedDatasets(out: out, names: names)
-        let skills = spec.outputs.contains { $0.style == .skills } ? try CatalogRebuild.installedSkills(out: out) : []
+        let skills = spec.outputs.contains { $0.product == .skillBundles } ? try CatalogRebuild.installedSkills(out: out) : []
         return try recordRun(catalogPath: catalogPath, spec: spec, result: result, started: started, inputs: inputs,
                              datasets: datasets, skills: skills)
     }

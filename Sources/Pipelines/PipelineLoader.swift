@@ -1,3 +1,4 @@
+import Trajectories
 import BoundedYAML
 import Foundation
 import Yams
@@ -301,8 +302,8 @@ final class SpecReader {
         if let p = top["package"], let m = mapping(p.value, "'package'", allowed: ["skills", "catalog", "part_mb"]) {
             if let e = m["skills"] {
                 package.skills = (stringList(e) ?? []).compactMap { raw in
-                    if let k = PackageSpec.ArchiveKind(rawValue: raw) { return k }
-                    error(e.value, "unknown archive format '\(raw)'\(Suggest.didYouMean(raw, PackageSpec.ArchiveKind.allCases.map(\.rawValue)))")
+                    if let k = ArchiveFormat(rawValue: raw) { return k }
+                    error(e.value, "unknown archive format '\(raw)'\(Suggest.didYouMean(raw, ArchiveFormat.allCases.map(\.rawValue)))")
                     return nil
                 }
             }
@@ -489,16 +490,11 @@ final class SpecReader {
     // MARK: Outputs
 
     static let commonOutputKeys = ["style", "format", "test_split", "system", "license", "prepare"]
-    /// At most one output may write out/skills/.
-    static let singletonStyles: Set<OutputSpec.Style> = [.skills]
-    static let styleKeys: [OutputSpec.Style: [String]] = [
-        .trajectorySFT: ["include_thoughts", "hygiene"],
-        .conifer: ["levels", "feedback", "easy_to_hard", "rl_prompts", "hygiene"],
-        .csChain: ["rules", "balance", "counterfactuals", "hygiene"],
-        .cada: ["rules", "codes", "balance", "counterfactuals", "cases", "preference_pairs", "rl_prompts", "hygiene"],
-        .skills: ["min_support", "family_threshold", "verify", "curated"],
-    ]
-    static var outputKeys: [String] { commonOutputKeys + styleKeys.values.flatMap { $0 } }
+    /// The keys this loader reads into `OutputSpec`'s typed fields; a style's other keys are kept as text in `settings`.
+    static let typedKeys: Set<String> = ["include_thoughts", "hygiene", "levels", "feedback", "easy_to_hard", "rl_prompts", "rules", "codes",
+                                         "balance", "counterfactuals", "cases", "preference_pairs", "min_support", "family_threshold",
+                                         "verify", "curated"]
+    static var outputKeys: [String] { commonOutputKeys + StyleDeclarations.all.flatMap(\.keys) }
 
     func outputMap(_ e: Entry) -> [OutputSpec] {
         guard case .mapping(let m) = e.value else {
@@ -515,7 +511,7 @@ final class SpecReader {
                 continue
             }
             if let o = output(name: name, node: v) {
-                if Self.singletonStyles.contains(o.style), let first = out.first(where: { $0.style == o.style }) {
+                if StyleDeclarations.declaration(o.style)?.singleton == true, let first = out.first(where: { $0.style == o.style }) {
                     error(k, "only one output may use style '\(o.style.rawValue)' (it writes out/\(o.style.rawValue)/); '\(first.name)' already does")
                     continue
                 }
@@ -527,17 +523,25 @@ final class SpecReader {
 
     func output(name: String, node: Node) -> OutputSpec? {
         guard let m = mapping(node, "output '\(name)'", allowed: Self.outputKeys, required: ["style"]) else { return nil }
-        let style = choice(m["style"], OutputSpec.Style.self)
-        if let style {
-            // Keys of other styles are mistakes here, not silently ignored options.
-            let own = Set(Self.commonOutputKeys + (Self.styleKeys[style] ?? []))
-            for (key, entry) in m where !own.contains(key) {
-                error(entry.keyNode, "'\(key)' does not apply to style '\(style.rawValue)' (its keys: \((Self.styleKeys[style] ?? []).joined(separator: ", ")))")
+        var declaration: StyleDeclaration?
+        if let raw = string(m["style"]) {
+            declaration = StyleDeclarations.declaration(.init(rawValue: raw))
+            if declaration == nil {
+                error(m["style"]!.value, "unknown style '\(raw)'\(Suggest.didYouMean(raw, StyleDeclarations.all.map(\.name.rawValue)))")
             }
         }
-        let format = choice(m["format"], OutputSpec.RecordFormat.self) ?? .messages
-        if let style, style != .trajectorySFT, format != .messages, let e = m["format"] {
-            error(e.value, "style '\(style.rawValue)' writes messages records; remove 'format' or set it to messages")
+        if let declaration {
+            // Keys of other styles are mistakes here, not silently ignored options.
+            let own = Set(Self.commonOutputKeys + declaration.keys)
+            for (key, entry) in m where !own.contains(key) {
+                error(entry.keyNode, "'\(key)' does not apply to style '\(declaration.name)' (its keys: \(declaration.keys.joined(separator: ", ")))")
+            }
+        }
+        let format = choice(m["format"], OutputSpec.RecordFormat.self) ?? declaration?.formats.first ?? .messages
+        if let declaration, !declaration.formats.contains(format), let e = m["format"] {
+            error(e.value, declaration.formats.isEmpty
+                  ? "style '\(declaration.name)' writes no records; remove 'format'"
+                  : "style '\(declaration.name)' writes \(declaration.formats.map(\.rawValue).joined(separator: " or ")) records; remove 'format' or set it to \(declaration.formats[0].rawValue)")
         }
         var hygiene = (metaText: true, giveUp: true)
         if let h = m["hygiene"], let hm = mapping(h.value, "'hygiene'", allowed: ["meta_text", "give_up"]) {
@@ -549,7 +553,8 @@ final class SpecReader {
         let thoughts = bool(m["include_thoughts"]) ?? true
         let license = string(m["license"]) ?? "other"
         let prepare = m["prepare"].map { prepareList($0.value, "outputs.\(name).prepare") } ?? []
-        guard let style else { return nil }
+        guard let declaration else { return nil }
+        let style = declaration.name
         var o = OutputSpec(name: name, style: style, format: format, testFraction: test, system: system,
                            includeThoughts: thoughts, license: license, prepare: prepare)
         if let l = int(m["levels"], range: 1...10) { o.levels = l }
@@ -564,19 +569,27 @@ final class SpecReader {
         if let e = bool(m["easy_to_hard"]) { o.easyToHard = e }
         o.removeMetaText = hygiene.metaText
         o.dropGiveUps = hygiene.giveUp
-        if style == .csChain || style == .cada {
-            for (key, keyPath) in [("rules", \OutputSpec.rules), ("codes", \OutputSpec.codes)] where key == "rules" || style == .cada {
-                let path = string(m[key]) ?? o[keyPath: keyPath]
-                o[keyPath: keyPath] = path
-                if checkPaths {
-                    let full = path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path)
-                    if !FileManager.default.fileExists(atPath: full) {
-                        error(m[key]?.value ?? m["style"]!.value,
-                              "\(key) file '\(path)' does not exist (paths are relative to \(displayBase)); set '\(key):' on output '\(name)'")
-                    }
-                }
+        if let r = string(m["rules"]) { o.rules = r }
+        if let c = string(m["codes"]) { o.codes = c }
+        for (key, defaultPath) in declaration.requiredFiles where checkPaths {
+            let path = m[key].flatMap { $0.value.string } ?? defaultPath
+            let full = path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path)
+            if !FileManager.default.fileExists(atPath: full) {
+                error(m[key]?.value ?? m["style"]!.value,
+                      "\(key) file '\(path)' does not exist (paths are relative to \(displayBase)); set '\(key):' on output '\(name)'")
             }
         }
+        // A plug-in's own settings, kept as written and checked by the style.
+        var settings: [String: String] = [:]
+        for key in declaration.keys where !Self.typedKeys.contains(key) {
+            guard let e = m[key] else { continue }
+            guard case .scalar(let s) = e.value, !isNull(e.value) else {
+                error(e.value, "'\(key)' must be a single value, found \(describe(e.value))")
+                continue
+            }
+            if let problem = declaration.checkSetting(key, s.string) { error(e.value, problem) } else { settings[key] = s.string }
+        }
+        if !settings.isEmpty { o.settings = settings }
         if let b = m["balance"] {
             switch b.value.string {
             case "quadrants": o.balance = true
@@ -603,8 +616,8 @@ final class SpecReader {
                 }
             }
         }
-        if style == .skills && test != 0.1 && m["test_split"] != nil {
-            error(m["test_split"]!.keyNode, "'test_split' does not apply to style 'skills' (it writes bundles, not a dataset)")
+        if declaration.product == .skillBundles && test != 0.1 && m["test_split"] != nil {
+            error(m["test_split"]!.keyNode, "'test_split' does not apply to style '\(style)' (it writes bundles, not a dataset)")
         }
         return o
     }

@@ -1,3 +1,4 @@
+import Trajectories
 /// A validated pipeline: what to read, how to prepare it and what to build. Produced only by
 /// `PipelineLoader`, so every value here has passed validation. `Codable` gives the canonical form
 /// hashed into manifests and caches.
@@ -41,12 +42,7 @@ public struct PipelineSpec: Sendable, Hashable, Codable {
 /// `package:` — archive formats for verified skills (out/archives/), whether the catalog is updated, and
 /// the size at which dataset splits are cut into part files.
 public struct PackageSpec: Sendable, Hashable, Codable {
-    public enum ArchiveKind: String, Sendable, Hashable, Codable, CaseIterable {
-        case skill
-        case tarZst = "tar.zst"
-        case tarGz = "tar.gz"
-    }
-    public var skills: [ArchiveKind] = ArchiveKind.allCases
+    public var skills: [ArchiveFormat] = ArchiveFormat.allCases
     public var catalog: Bool = true
     /// A dataset part file ends before the record that would start past this many MiB.
     public var partMB: Double = 16
@@ -75,14 +71,6 @@ public enum PrepareStepSpec: Sendable, Hashable, Codable {
     case redact(RedactSpec)
     case filter(FilterSpec)
     case dedupe(DedupeSpec)
-
-    public var kind: String {
-        switch self {
-        case .redact: return "redact"
-        case .filter: return "filter"
-        case .dedupe: return "dedupe"
-        }
-    }
 }
 
 public struct RedactSpec: Sendable, Hashable, Codable {
@@ -187,29 +175,36 @@ public struct DedupeSpec: Sendable, Hashable, Codable {
 }
 
 public struct OutputSpec: Sendable, Hashable, Codable {
-    public enum Style: String, Sendable, Hashable, Codable, CaseIterable {
-        case trajectorySFT = "trajectory-sft"
-        case conifer
-        case csChain = "cs-chain"
-        case cada
-        case skills
+    /// An output style's name (`style:`). Styles are plug-ins (see `StyleDeclaration`); these are the built-in ones.
+    public struct Style: RawRepresentable, Sendable, Hashable, Codable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public init(stringLiteral value: String) { rawValue = value }
+        public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            try c.encode(rawValue)
+        }
+        public var description: String { rawValue }
+
+        public static let trajectorySFT: Style = "trajectory-sft"
+        public static let conifer: Style = "conifer"
+        public static let csChain: Style = "cs-chain"
+        public static let cada: Style = "cada"
+        public static let skills: Style = "skills"
     }
 
     public enum Feedback: String, Sendable, Hashable, Codable, CaseIterable { case `internal`, external }
 
-    public enum RecordFormat: String, Sendable, Hashable, Codable, CaseIterable {
-        /// OpenAI/TRL chat with tool-call `arguments` as JSON objects and a `tools` column (Hugging Face chat templates).
-        case messages
-        /// OpenAI's fine-tuning file layout: the same, with `arguments` as JSON text as the OpenAI API sends it.
-        case openai
-        case sharegpt, alpaca
-    }
+    /// The record layouts (shared with the builders: see `Trajectories.RecordFormat`).
+    public typealias RecordFormat = Trajectories.RecordFormat
 
     /// The key under `outputs:`; also the dataset's directory name.
     public var name: String
     public var style: Style
     public var format: RecordFormat
-    /// Fraction of records assigned (by seeded hash of the trajectory id) to the test split.
+    /// Fraction of task families assigned to the test split (by a seeded hash of the family key: the task
+    /// text read loosely, see `TrainingSets.Splitter`), so that no family is on both sides.
     public var testFraction: Double
     /// Optional system prompt placed first in each conversation.
     public var system: String?
@@ -252,4 +247,6 @@ public struct OutputSpec: Sendable, Hashable, Codable {
     public var maxRounds: Int = 5
     /// skills: directory of curated bundles verified with the build (relative to the pipeline file).
     public var curated: String? = "../skills"
+    /// A plug-in style's own settings that no built-in style reads, as written (scalars); nil when there are none.
+    public var settings: [String: String]?
 }

@@ -2,17 +2,6 @@ import Foundation
 import Trajectories
 
 /// Record formats a dataset can be written in.
-public enum RecordFormat: String, Sendable, CaseIterable, Codable {
-    /// OpenAI / TRL chat: `{"messages": [...], "tools": [...]}` with `tool_calls` whose `arguments` are JSON
-    /// objects (what Hugging Face chat templates render) and `tool` turns.
-    case messages
-    /// OpenAI's fine-tuning file layout: as `messages`, with `arguments` as JSON text (the OpenAI API's form).
-    case openai
-    /// LLaMA-Factory ShareGPT: `{"conversations": [...]}` with `function_call` / `observation` turns.
-    case sharegpt
-    /// Alpaca: `{"instruction", "input", "output"}`.
-    case alpaca
-}
 
 /// Where a record's content came from: every record carries one.
 public struct Provenance: Sendable, Hashable, Codable {
@@ -69,6 +58,15 @@ public struct ChatMessage: Sendable, Hashable, Codable {
     public var toolCalls: [ToolCall]?
     public var toolCallID: String?
     public var name: String?
+
+    /// A turn (styles outside this module make their records from these too).
+    public init(role: String, content: String, toolCalls: [ToolCall]? = nil, toolCallID: String? = nil, name: String? = nil) {
+        self.role = role
+        self.content = content
+        self.toolCalls = toolCalls
+        self.toolCallID = toolCallID
+        self.name = name
+    }
 
     enum CodingKeys: String, CodingKey {
         case role, content, toolCalls = "tool_calls", toolCallID = "tool_call_id", name

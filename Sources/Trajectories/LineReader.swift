@@ -214,3 +214,10 @@ public enum UTF8Repair {
         return Array(String(decoding: bytes, as: UTF8.self).utf8)
     }
 }
+
+/// The size of the file at `path`, following symbolic links (an input given as a link is measured by what
+/// it points to, not by the link); nil when it cannot be read.
+public func fileSize(atPath path: String) -> Int64? {
+    var st = stat()
+    return stat(path, &st) == 0 ? Int64(st.st_size) : nil
+}

@@ -21,8 +21,9 @@ public struct Trajectory: Sendable, Hashable {
     public var source: Source?
     /// Anything else the source carried that skillforge does not interpret.
     public var meta: [String: JSONValue]
-    /// sha256 of this trajectory's native line, when ingest knows it (it read or wrote that line); not
-    /// part of the record: ignored by `==`, hashing and coding. Steps that change a trajectory clear it.
+    /// What ingest computed from this record as it left it (its name in the ingest cache and the first
+    /// dedupe step's fingerprint; see `Digest`); not part of the record: ignored by `==`, hashing and
+    /// coding. Steps that change a trajectory clear it.
     public var digest = Digest()
 
     /// A value that equality and hashing do not see: what was computed from the record as ingest left

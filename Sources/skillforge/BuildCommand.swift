@@ -75,7 +75,7 @@ struct BuildCommand: ParsableCommand {
             do {
                 let r = try runner.run(spec)
                 results.append(r)
-                if !quiet && !json { Summary.print(r, verbose: verbose) }
+                if !quiet && !json { Summary.print(r, out: out, verbose: verbose) }
             } catch {
                 Terminal.err("\(Terminal.red("error:")) \(error)")
                 if case EngineError.interrupted = error { throw ExitCode(Exit.interrupted) }
@@ -132,7 +132,7 @@ struct MergeCommand: ParsableCommand {
         for spec in specs {
             do {
                 let r = try runner.merge(spec, count: shards)
-                if !quiet { Summary.print(r, verbose: false) }
+                if !quiet { Summary.print(r, out: out, verbose: false) }
             } catch {
                 Terminal.err("\(Terminal.red("error:")) \(error)")
                 if case EngineError.interrupted = error { throw ExitCode(Exit.interrupted) }

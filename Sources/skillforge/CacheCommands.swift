@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Pipelines
+import Styles
 
 struct CacheCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -52,9 +53,8 @@ struct PlanCommand: ParsableCommand {
                 throw ExitCode(Exit.buildFailure)
             }
             for o in spec.outputs {
-                Terminal.out("  output \(o.name) (\(o.style.rawValue)): built every run from the ingested trajectories"
-                             + (o.style == .conifer ? " (task families whose trajectories are unchanged reuse their records)"
-                                : o.style == .trajectorySFT ? " (unchanged trajectories reuse their records)" : ""))
+                let note = (try? OutputStyles.style(o.style).reuseNote) ?? "its style is not registered"
+                Terminal.out("  output \(o.name) (\(o.style.rawValue)): \(note)")
             }
         }
     }

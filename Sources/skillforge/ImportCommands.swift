@@ -94,7 +94,7 @@ struct InspectCommand: ParsableCommand {
         var stats: [CorpusStats] = []
         var failed = false
         for f in files {
-            let bytes = (try? FileManager.default.attributesOfItem(atPath: f)[.size] as? Int64) ?? 0
+            let bytes = fileSize(atPath: f) ?? 0
             do {
                 let r = try Importers.importFile(path: f, display: f, format: from, options: importOptions.options)
                 stats.append(CorpusStats(file: f, bytes: bytes, result: r))

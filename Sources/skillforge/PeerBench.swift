@@ -85,7 +85,7 @@ struct PeerBench: ParsableCommand {
         try job.write(to: root.appendingPathComponent("peer-job.yaml"), atomically: true, encoding: .utf8)
         try ingest.write(to: root.appendingPathComponent("peer-ingest.yaml"), atomically: true, encoding: .utf8)
         let scriptPath = URL(fileURLWithPath: script).standardizedFileURL.path
-        let mb = Double((try FileManager.default.attributesOfItem(atPath: corpusURL.path)[.size] as? Int64) ?? 0) / 1_048_576
+        let mb = Double(fileSize(atPath: corpusURL.path) ?? 0) / 1_048_576
 
         var peerRuns: [Run] = [], ours: [Run] = [], prepareRuns: [Run] = []
         for round in 1...rounds {

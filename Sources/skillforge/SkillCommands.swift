@@ -15,7 +15,7 @@ struct SkillVerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Run the surrogate verifier on bundles (spec, information boundary, structure, implementation). Scripts are parsed, never run.",
-        discussion: "Exit code 0 when every bundle passes, 1 otherwise. With --repair the refiner's repairs are applied to a copy written to --to."
+        discussion: "Exit code 0 when every bundle passes, 1 otherwise. With --to DIR the refiner's repairs (up to --max-rounds rounds) are applied to copies written into DIR; the bundles given are not changed."
     )
 
     @Argument(help: "Bundle directories (each with SKILL.md).")

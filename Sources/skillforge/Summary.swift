@@ -5,7 +5,9 @@ import Trajectories
 
 /// The human-readable end-of-build summary.
 enum Summary {
-    static func print(_ r: BuildResult, verbose: Bool) {
+    /// `out`: the output directory as the user gave it (`--out`), for the paths the summary names.
+    static func print(_ r: BuildResult, out: String, verbose: Bool) {
+        let out = out.hasSuffix("/") ? String(out.dropLast()) : out
         var lines: [String] = []
         if r.upToDate == true {
             Terminal.err("\(Terminal.green("up to date")) \(r.pipeline) (\(String(format: "%.2f", r.seconds))s): no input, setting or output changed since the last build; nothing was rebuilt (--no-cache rebuilds anyway)")
@@ -29,12 +31,12 @@ enum Summary {
             lines.append(line)
         }
         if let skills = r.skills {
-            lines.append("  skills → out/skills: " + (skills["skills"]?.objectValue ?? [:]).keys.sorted().map { "\($0.replacingOccurrences(of: "_", with: " ")) \(skills["skills"]![$0]!.intValue ?? 0)" }.joined(separator: ", ")
+            lines.append("  skills → \(out)/skills: " + (skills["skills"]?.objectValue ?? [:]).keys.sorted().map { "\($0.replacingOccurrences(of: "_", with: " ")) \(skills["skills"]![$0]!.intValue ?? 0)" }.joined(separator: ", ")
                          + "; \(skills["families_below_min_support"]?.intValue ?? 0) famil(ies) below min_support"
                          + "; \(skills["families_without_shared_procedure"]?.intValue ?? 0) whose runs share no procedure")
         }
         if !r.quarantined.isEmpty {
-            lines.append("  \(Terminal.yellow("quarantined")) \(r.quarantined.count) record(s) (out/report/\(r.pipeline)/quarantine.jsonl):")
+            lines.append("  \(Terminal.yellow("quarantined")) \(r.quarantined.count) record(s) (\(out)/report/\(r.pipeline)/quarantine.jsonl):")
             for q in r.quarantined.prefix(verbose ? Int.max : 10) { lines.append("    \(q.location): \(q.reason)") }
             if !verbose && r.quarantined.count > 10 { lines.append("    … \(r.quarantined.count - 10) more (use --verbose)") }
         }

@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 @testable import Archives
+import Trajectories
 
 func scratchDir(_ label: String) throws -> URL {
     try Scratch.directory("arch-\(label)")

@@ -41,7 +41,7 @@ public enum Importers {
         if let prefix = FormatDetector.jsonLinesPrefix(head) {
             return all.first { $0.recognizes(prefix, path: path) }?.name
         }
-        bytesRead += Int((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0)
+        bytesRead += Int(fileSize(atPath: path) ?? 0)
         let parsed = try FileParser.parse(path: path, display: display)
         return all.first { $0.recognizes(parsed, path: path) }?.name
     }
