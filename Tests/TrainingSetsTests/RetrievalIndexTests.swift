@@ -52,3 +52,21 @@ struct RetrievalIndexTests {
         #expect(fresh == reused)
     }
 }
+
+/// The scalar-by-scalar tokenizer reads non-ASCII text as the grapheme-based definition does.
+struct UnicodeTokenTests {
+    /// The definition: the lower-cased text split at characters that are neither letters, numbers nor `_`.
+    static func reference(_ s: String) -> [String] {
+        s.lowercased().split { !($0.isLetter || $0.isNumber || $0 == "_") }.map(String.init)
+    }
+
+    @Test func scalarTokensMatchTheDefinition() {
+        let pieces = ["abc", "ÄÖÜ", "straße", "İstanbul", "東京", "données", "e\u{301}", " \u{301}x", "x\u{301}\u{302}", "٣", "½", "Ⅻ",
+                      "🙂", "👩‍💻", "🇩🇪", "_", "-", " ", "\t", "\n", "., ", "ǅ", "ʰ", "க்ஷ", "한국어", "ﬁ", "x\u{FE0F}", "9", "Ω"]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let text = (0..<Int.random(in: 0...8, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            #expect(BM25.unicodeTokens(text) == Self.reference(text), "\(text.debugDescription)")
+        }
+    }
+}

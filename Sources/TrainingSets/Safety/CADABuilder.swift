@@ -445,7 +445,41 @@ struct BM25: Sendable {
     static func tokens(_ s: String) -> [String] {
         var text = s
         if let fast = text.withUTF8({ asciiTokens($0) }) { return fast }
-        return s.lowercased().split { !($0.isLetter || $0.isNumber || $0 == "_") }.map(String.init)
+        return unicodeTokens(s)
+    }
+
+    /// The words of any text, lower-cased: runs of letters, numbers and `_`, as `Character.isLetter` /
+    /// `isNumber` read the lower-cased text (a character is what its first scalar is; the marks that
+    /// follow a scalar belong to its character), worked out scalar by scalar instead of by grapheme.
+    static func unicodeTokens(_ s: String) -> [String] {
+        var out: [String] = []
+        var word = String.UnicodeScalarView()
+        var lastWasWord = false
+        func flush() {
+            if !word.isEmpty { out.append(String(word)); word = String.UnicodeScalarView() }
+        }
+        for scalar in s.unicodeScalars {
+            let lower = scalar.properties.changesWhenLowercased ? Array(scalar.properties.lowercaseMapping.unicodeScalars) : [scalar]
+            for u in lower {
+                let p = u.properties
+                switch p.generalCategory {
+                case .nonspacingMark, .spacingMark, .enclosingMark:
+                    // Part of the character before it: of the word when that character was.
+                    if lastWasWord { word.append(u) }
+                    continue
+                default: break
+                }
+                if p.numericType != nil || u == "_" || [.uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter].contains(p.generalCategory) {
+                    word.append(u)
+                    lastWasWord = true
+                } else {
+                    flush()
+                    lastWasWord = false
+                }
+            }
+        }
+        flush()
+        return out
     }
 
     /// Tokens of an ASCII text, byte by byte (the common case); nil when the text is not ASCII.

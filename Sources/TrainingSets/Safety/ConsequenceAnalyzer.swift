@@ -40,10 +40,14 @@ public struct ConsequenceAnalyzer: Sendable {
     private let asciiTerms: [[UInt8]?]
     /// Off: every term's expression runs on every text (tests compare the two).
     var skipsAbsentTerms = true
+    /// A term spelt across lines (never in the shipped lexicon) could match across the request and the
+    /// command; then they are searched as one text.
+    private let termsHoldLineEnds: Bool
 
     public init(rules: ConsequenceRules) {
         self.rules = rules
         asciiTerms = rules.lexicon.map { e in e.term.utf8.allSatisfy { $0 < 0x80 } ? e.term.utf8.map(Self.lower) : nil }
+        termsHoldLineEnds = rules.lexicon.contains { $0.term.contains(where: \.isNewline) }
     }
 
     private static func lower(_ b: UInt8) -> UInt8 { b &- 0x41 < 26 ? b | 0x20 : b }
@@ -77,6 +81,36 @@ public struct ConsequenceAnalyzer: Sendable {
     }
 
     public func semantic(_ text: String) -> (score: Int, cues: [String]) {
+        let found = matches(text)
+        return (zip(rules.lexicon, found).reduce(0) { $0 + ($1.1 ? $1.0.weight : 0) },
+                zip(rules.lexicon, found).compactMap { $0.1 ? $0.0.term : nil })
+    }
+
+    /// The cues of a request and a command read as one text (`request + "\n" + command`), with the
+    /// request's matches worked out once per trajectory (in `history`): a term is a literal phrase bounded
+    /// by non-word characters, so it occurs in the joined text exactly when it occurs in one of the two
+    /// (the line end between them is not a word character, and no term holds one).
+    func semantic(request: String, command: String, history: inout History) -> (score: Int, cues: [String]) {
+        guard !termsHoldLineEnds else { return semantic(request + "\n" + command) }
+        let inRequest: [Bool]
+        if let known = history.requestMatches, known.request == request {
+            inRequest = known.matched
+        } else {
+            inRequest = matches(request)
+            history.requestMatches = (request, inRequest)
+        }
+        let found = matches(command, skipping: inRequest)
+        var score = 0
+        var cues: [String] = []
+        for (k, entry) in rules.lexicon.enumerated() where inRequest[k] || found[k] {
+            score += entry.weight
+            cues.append(entry.term)
+        }
+        return (score, cues)
+    }
+
+    /// Which lexicon terms occur in `text` (terms already known to occur, `skipping`, are not searched).
+    private func matches(_ text: String, skipping: [Bool]? = nil) -> [Bool] {
         // Redaction markers are skillforge's words, not the requester's.
         let clean = TextPattern.cached(#"\[REDACTED:[a-z-]+\]"#).replacing(in: text, with: " ")
         // In ASCII text, an ASCII term can only match spelt with its own letters in some case: a term
@@ -85,15 +119,13 @@ public struct ConsequenceAnalyzer: Sendable {
         // ASCII letters) and other terms (`straße` matches `STRASSE`) are always searched.
         var lowered: [UInt8]?
         if skipsAbsentTerms, clean.utf8.allSatisfy({ $0 < 0x80 }) { lowered = clean.utf8.map(Self.lower) }
-        var score = 0
-        var cues: [String] = []
-        for (entry, ascii) in zip(rules.lexicon, asciiTerms) {
+        var found = [Bool](repeating: false, count: rules.lexicon.count)
+        for (k, (entry, ascii)) in zip(rules.lexicon, asciiTerms).enumerated() {
+            if skipping?[k] == true { continue }
             if let lowered, let ascii, !Self.occurs(ascii, in: lowered) { continue }
-            guard entry.re.matches(clean) else { continue }
-            score += entry.weight
-            cues.append(entry.term)
+            found[k] = entry.re.matches(clean)
         }
-        return (score, cues)
+        return found
     }
 
     private static func occurs(_ needle: [UInt8], in haystack: [UInt8]) -> Bool {
@@ -119,6 +151,8 @@ public struct ConsequenceAnalyzer: Sendable {
     public struct History: Sendable {
         public var context = ShellContext()
         public var operations: [Effect.Operation: Int] = [:]
+        /// The lexicon terms the trajectory's request holds (the request is the same at every step).
+        var requestMatches: (request: String, matched: [Bool])?
         public init() {}
     }
 
@@ -172,7 +206,7 @@ public struct ConsequenceAnalyzer: Sendable {
         let rule = rules.rules[ruleIndex]
         let preceding = rule.when.after.compactMap { history.operations[$0] }.max()
         for e in effects where e.operation != .inspect { history.operations[e.operation] = step }
-        let (score, cues) = semantic(request + "\n" + normalised)
+        let (score, cues) = semantic(request: request, command: normalised, history: &history)
         let semanticRisk: RiskAssessment.Level = score >= rules.threshold ? .high : .low
         let outcomeRisk: RiskAssessment.Level = rule.isHighRisk ? .high : .low
         let scenario: String
