@@ -47,7 +47,7 @@ public struct Splitter: Sendable {
                 lastWasDigit = false
             }
         }
-        return out.trimmingCharacters(in: .whitespaces)
+        return out.trimmed(newlines: false)
     }
 
     public func split(_ t: Trajectory) -> String {

@@ -92,13 +92,13 @@ public struct AnswerFacts: Sendable {
     static func codeSafe(_ s: String) -> String { oneLine(s).replacingOccurrences(of: "`", with: "'") }
 
     static func oneLine(_ s: String) -> String {
-        s.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        s.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map { $0.trimmed(newlines: false) }.joined(separator: " ")
     }
 
     /// The last non-empty line of an observation, when it is short and says something (tests passed, OK).
     static func resultLine(_ content: String) -> String? {
         let clean = TextPattern.cached("\u{1B}\\[[0-9;]*[A-Za-z]").replacing(in: content, with: "")
-        guard let last = clean.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }).last(where: { !$0.isEmpty }) else { return nil }
+        guard let last = clean.split(separator: "\n").map({ $0.trimmed(newlines: false) }).last(where: { !$0.isEmpty }) else { return nil }
         let line = last.trimmingCharacters(in: CharacterSet(charactersIn: "=-_ "))
         guard (3...80).contains(line.count), line.contains(where: \.isLetter) else { return nil }
         return line
@@ -110,10 +110,10 @@ public struct AnswerFacts: Sendable {
         // Prose lines only: fenced code blocks and tables are not sentences.
         var inFence = false
         let lines = answer.split(separator: "\n").compactMap { line -> String? in
-            var l = line.trimmingCharacters(in: .whitespaces)
+            var l = line.trimmed(newlines: false)
             if l.hasPrefix("```") { inFence.toggle(); return nil }
             if inFence || l.hasPrefix("|") || l.hasPrefix("    ") { return nil }
-            while let first = l.first, "#*->".contains(first) { l = String(l.dropFirst()).trimmingCharacters(in: .whitespaces) }
+            while let first = l.first, "#*->".contains(first) { l = String(l.dropFirst()).trimmed(newlines: false) }
             return l.isEmpty ? nil : l
         }
         var out: [String] = []
@@ -123,10 +123,10 @@ public struct AnswerFacts: Sendable {
             let scalars = text.unicodeScalars
             for end in AnswerText.sentenceEnds(text) {
                 let stop = scalars.index(scalars.startIndex, offsetBy: end.end)
-                out.append(String(scalars[start..<stop]).trimmingCharacters(in: .whitespaces))
+                out.append(String(scalars[start..<stop]).trimmed(newlines: false))
                 start = stop
             }
-            let rest = String(scalars[start...]).trimmingCharacters(in: .whitespaces)
+            let rest = String(scalars[start...]).trimmed(newlines: false)
             if rest.contains(where: { $0.isLetter || $0.isNumber }) { out.append(rest.hasSuffix(":") ? String(rest.dropLast()) + "." : rest + ".") }
         }
         return out.filter { s in s.count >= 8 && s.count <= 300 && s.contains(where: \.isLetter) && s.filter({ $0 == "`" }).count % 2 == 0 }
@@ -145,7 +145,7 @@ public struct AnswerFacts: Sendable {
         let clause = first.split(whereSeparator: { ".!?:;(".contains($0) }).first.map(String.init) ?? first
         let words = clause.replacingOccurrences(of: ",", with: "").replacingOccurrences(of: "<", with: "").replacingOccurrences(of: ">", with: "")
             .split(separator: " ").prefix(8)
-        let t = words.joined(separator: " ").trimmingCharacters(in: .whitespaces)
+        let t = words.joined(separator: " ").trimmed(newlines: false)
         return t.isEmpty ? "Summary" : t
     }
 }
@@ -314,7 +314,7 @@ public struct AnswerRenderer: Sendable {
         var inFence = false
         for (k, line) in text.components(separatedBy: "\n").enumerated() {
             if k > 0 { out += "\n" }
-            if line.trimmingCharacters(in: .whitespaces).hasPrefix("```") { inFence.toggle(); out += line; continue }
+            if line.trimmed(newlines: false).hasPrefix("```") { inFence.toggle(); out += line; continue }
             if inFence { out += line; continue }
             out += line.components(separatedBy: "`").enumerated().map { $0.offset % 2 == 1 ? $0.element : transform($0.element) }.joined(separator: "`")
         }

@@ -64,9 +64,9 @@ public enum AnswerText {
     public static func paragraphs(_ text: String) -> [String] {
         var parts: [[Substring]] = [[]]
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.trimmingCharacters(in: .whitespaces) == "***" { parts.append([]) } else { parts[parts.count - 1].append(line) }
+            if line.trimmed(newlines: false) == "***" { parts.append([]) } else { parts[parts.count - 1].append(line) }
         }
-        return parts.map { $0.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines) }
+        return parts.map { $0.joined(separator: "\n").trimmed() }
     }
 
     /// Lines that are bullet points: starting (after indentation) with `* ` or `- `.
@@ -96,7 +96,7 @@ public enum AnswerText {
 
     /// The answer as one JSON object, when it is one (surrounding whitespace allowed, nothing else).
     public static func jsonObject(_ text: String) -> [String: Any]? {
-        let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let t = text.trimmed()
         guard t.hasPrefix("{"), let o = try? JSONSerialization.jsonObject(with: Data(t.utf8)) as? [String: Any] else { return nil }
         return o
     }
@@ -148,7 +148,7 @@ public enum AnswerText {
         case .includes(let keywords): return keywords.flatMap { occurrences(of: $0, in: answer) }.sorted { $0.start < $1.start }
         case .excludes, .minWords, .maxWords, .lowercase, .uppercase, .noCommas: return [Span(0, length)]
         case .sentences: return sentenceEnds(answer)
-        case .paragraphs: return lineSpans(answer).filter { $0.0.trimmingCharacters(in: .whitespaces) == "***" }
+        case .paragraphs: return lineSpans(answer).filter { $0.0.trimmed(newlines: false) == "***" }
             .map { Span($0.1, $0.1 + $0.0.unicodeScalars.count) }
         case .bullets: return bulletLines(answer)
         case .sections: return sectionHeaders(answer).map(\.span)
@@ -160,7 +160,7 @@ public enum AnswerText {
                 return matches(NSRegularExpression.escapedPattern(for: String(token)) + "\\s*:", in: answer).first.map { Span($0.start, $0.start + token.unicodeScalars.count) }
             }
         case .codeBlock:
-            return lineSpans(answer).filter { $0.0.trimmingCharacters(in: .whitespaces).hasPrefix("```") }
+            return lineSpans(answer).filter { $0.0.trimmed(newlines: false).hasPrefix("```") }
                 .map { Span($0.1, $0.1 + $0.0.unicodeScalars.count) }
         case .quoted: return length >= 2 ? [Span(0, 1), Span(length - 1, length)] : []
         case .startsWith(let p): return answer.hasPrefix(p) ? [Span(0, p.unicodeScalars.count)] : []

@@ -249,7 +249,7 @@ public enum Check: Sendable, Hashable, Codable {
     }
 
     func runOnAnswer(_ raw: String) -> Result {
-        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = raw.trimmed()
         guard !text.isEmpty else { return Result(passed: false, evidence: "the answer is empty") }
         switch self {
         case .includes(let keywords):
@@ -359,9 +359,9 @@ public enum Check: Sendable, Hashable, Codable {
         var out: [String] = []
         var open = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let t = line.trimmingCharacters(in: .whitespaces)
+            let t = line.trimmed(newlines: false)
             guard t.hasPrefix("```") else { continue }
-            if !open { out.append(String(t.dropFirst(3)).trimmingCharacters(in: .whitespaces).lowercased()) }
+            if !open { out.append(String(t.dropFirst(3)).trimmed(newlines: false).lowercased()) }
             open.toggle()
         }
         return out.filter { !$0.isEmpty }

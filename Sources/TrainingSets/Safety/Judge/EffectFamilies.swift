@@ -400,7 +400,7 @@ extension EffectDeriver {
         }
         let db = Self.value(c.arguments, ["-d", "--dbname", "-D", "--database"]) ?? Self.operands(c.arguments, withValue: ["-h", "-p", "-U", "-u", "-c", "-e", "-P", "--host", "--port", "--user"]).first ?? "the database"
         var out: [Effect] = []
-        for statement in sql.flatMap({ $0.split(separator: ";") }).map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) {
+        for statement in sql.flatMap({ $0.split(separator: ";") }).map({ $0.trimmed() }) {
             let s = statement.uppercased()
             func words(_ k: Int) -> String { statement.split(separator: " ").dropFirst(k).first.map(String.init) ?? db }
             if s.hasPrefix("DROP DATABASE") || s.hasPrefix("DROP SCHEMA") { out.append(e(.destroyRemote, [Target(.database, words(2))], ["drop"])) }
@@ -449,7 +449,7 @@ extension EffectDeriver {
             if line.contains(" install ") || line.contains(" add ") || line.contains(" i ") { return packageEffects(c, base: base) }
         }
         if c.program == "php" && !c.arguments.contains("artisan") { return [] }
-        if drops.contains(where: { line.contains($0) || line.hasSuffix(" " + $0.trimmingCharacters(in: .whitespaces) + " ") }) {
+        if drops.contains(where: { line.contains($0) || line.hasSuffix(" " + $0.trimmed(newlines: false) + " ") }) {
             var facts: Set<String> = ["migration"]
             if line.lowercased().contains("production") || line.contains("RAILS_ENV=prod") { facts.insert("production") }
             return [e(.destroyRemote, [Target(.database, "the application's database")], facts)]

@@ -157,7 +157,7 @@ public struct EffectDeriver {
             if op == .persistence && r.op != ">>" { add(.overwrite, [t], ["truncates"]) }
             if op == .persistence, let content {
                 let payload = payloadEffects(content, base: base)
-                let trimmed = content.trimmingCharacters(in: .whitespaces)
+                let trimmed = content.trimmed(newlines: false)
                 if payload.isEmpty, t.name.contains("rc") || t.name.contains("profile"),
                    ["export ", "alias ", "source ", ". ", "PATH=", "eval \"$(", "#", "set ", "shopt ", "umask "].contains(where: { trimmed.hasPrefix($0) }),
                    !trimmed.contains("curl"), !trimmed.contains("wget"), !trimmed.contains("nc ") {

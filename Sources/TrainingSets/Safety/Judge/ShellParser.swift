@@ -184,7 +184,7 @@ public struct ShellParser {
     }
 
     static func arithmetic(_ expr: String, _ ctx: ShellContext) -> String? {
-        let t = expr.trimmingCharacters(in: .whitespaces)
+        let t = expr.trimmed(newlines: false)
         if let n = Int(t) { return String(n) }
         return nil
     }
@@ -312,7 +312,7 @@ public struct ShellParser {
             var l = String(String.UnicodeScalarView(s[j..<e]))
             if strip { l = String(l.drop(while: { $0 == "\t" })) }
             let next = min(e + 1, s.count)
-            if l.trimmingCharacters(in: .whitespaces) == delimiter { end = next; break }
+            if l.trimmed(newlines: false) == delimiter { end = next; break }
             lines.append(l)
             j = next
             end = next
