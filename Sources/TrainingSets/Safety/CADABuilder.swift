@@ -192,40 +192,47 @@ def verdict_reward(completions, reference_verdict, **kwargs):
         let options = options, codes = codes, system = systemPrompt, frozenSplits = splits
         // Retrieval and rendering of each prompt are independent: both cores make them, in chunks, and the
         // records are written in prompt order, so the files are the same for any number of cores.
-        // Chunks of prompts share one score buffer (a fixed number of chunks, so buffers cost the library's size a few times over).
-        let chunks = min(prompts.count, Parallel.workers * 16)
-        let ranges = (0..<chunks).map { c in (prompts.count * c / chunks)..<(prompts.count * (c + 1) / chunks) }
-        let made = try Parallel.map(ranges, minChunk: 1) { range -> [Result<Made, any Error>] in
-            var scratch = BM25.Scratch(count: index.count)
-            return range.map { i in
-                let s = prompts[i]
-                return Result { try Self.make(s, split: frozenSplits[s.trajectory.id] ?? "train", rules: rules, codes: codes, system: system,
-                                              library: library, index: index, scratch: &scratch, actionShapes: actionShapes,
-                                              situationShapes: situationShapes, options: options) }
-            }
-        }.joined().map { try $0.get() }
         var pairs = 0, rl = 0
-        var targets = Set<String>(), duplicateTargets = 0
-        var rejectedTexts = Set<String>(), rejectedShorter = 0, lengthRatio = 0.0
+        // Texts are counted by a 64-bit hash, not kept: these sets would otherwise hold every answer written.
+        var targets = Set<UInt64>(), duplicateTargets = 0
+        var rejectedTexts = Set<UInt64>(), rejectedShorter = 0, lengthRatio = 0.0
         var unsure = 0, leakedCases = 0
-        var answers = Set<String>()
-        for m in made {
-            if m.unsure { unsure += 1 }
-            if m.leaked { leakedCases += 1 }
-            answers.insert(m.maskedAnswer)
-            if !targets.insert(m.chosen).inserted { duplicateTargets += 1 }
-            try writer.write(m.sft, split: m.split)
-            if let p = m.preference {
-                try writer.write(p.trl, split: m.split, config: "preference")
-                try writer.write(p.openai, split: m.split, config: "preference_openai")
-                pairs += 1
-                rejectedTexts.insert(p.rejected)
-                if p.shorter { rejectedShorter += 1 }
-                lengthRatio += p.ratio
-            }
-            if let line = m.rl {
-                try writer.write(line, split: m.split, config: "rl")
-                rl += 1
+        var answers = Set<UInt64>()
+        // Prompts go in windows (at most 16, at least 2,048 prompts each), so that only one window's records
+        // are held before they are written; in each window, chunks of prompts share one score buffer (a fixed
+        // number of buffers in all, so they cost the library's size a fixed number of times).
+        let windowSize = max(2_048, (prompts.count + 15) / 16)
+        for windowStart in stride(from: 0, to: prompts.count, by: windowSize) {
+            let window = windowStart..<min(prompts.count, windowStart + windowSize)
+            let chunks = min(window.count, Parallel.workers * 4)
+            let ranges = (0..<chunks).map { c in (window.lowerBound + window.count * c / chunks)..<(window.lowerBound + window.count * (c + 1) / chunks) }
+            let made = try Parallel.map(ranges, minChunk: 1) { range -> [Result<Made, any Error>] in
+                var scratch = BM25.Scratch(count: index.count)
+                return range.map { i in
+                    let s = prompts[i]
+                    return Result { try Self.make(s, split: frozenSplits[s.trajectory.id] ?? "train", rules: rules, codes: codes, system: system,
+                                                  library: library, index: index, scratch: &scratch, actionShapes: actionShapes,
+                                                  situationShapes: situationShapes, options: options) }
+                }
+            }.joined().map { try $0.get() }
+            for m in made {
+                if m.unsure { unsure += 1 }
+                if m.leaked { leakedCases += 1 }
+                answers.insert(StableHash.fnv1a(m.maskedAnswer))
+                if !targets.insert(StableHash.fnv1a(m.chosen)).inserted { duplicateTargets += 1 }
+                try writer.write(m.sft, split: m.split)
+                if let p = m.preference {
+                    try writer.write(p.trl, split: m.split, config: "preference")
+                    try writer.write(p.openai, split: m.split, config: "preference_openai")
+                    pairs += 1
+                    rejectedTexts.insert(StableHash.fnv1a(p.rejected))
+                    if p.shorter { rejectedShorter += 1 }
+                    lengthRatio += p.ratio
+                }
+                if let line = m.rl {
+                    try writer.write(line, split: m.split, config: "rl")
+                    rl += 1
+                }
             }
         }
         for c in library { try writer.write(JSONCoding.line(c), split: "train", config: "cases") }
