@@ -250,7 +250,6 @@ public final class BuildRunner {
     /// Every input file of the pipeline in order (inputs as listed, each glob sorted), with its format
     /// detected and its outcome side file loaded.
     static func resolveInputs(_ spec: PipelineSpec, quarantine: inout [QuarantineEntry]) throws -> [ResolvedInput] {
-        let fm = FileManager.default
         var inputs: [ResolvedInput] = []
         var seen = Set<String>()
         for input in spec.inputs {
@@ -382,6 +381,7 @@ public final class BuildRunner {
         }
         let memos = Dictionary(uniqueKeysWithValues: zip(reusing.map(\.name), loaded))
         let files = StyleFiles(baseDirectory: spec.baseDirectory)
+        let shared = SharedWork()
         for (o, style) in zip(spec.outputs, styles) {
             var writer: DatasetWriter?
             var configHash = ""
@@ -404,7 +404,8 @@ public final class BuildRunner {
                                            partBytes: spec.package.partBytes, previous: memo)
             }
             let context = StyleContext(files: files, seed: spec.seed, writer: writer, memo: memo, cacheDirectory: Self.recordsMemoRoot(out),
-                                       useCache: options.useCache, staging: staging, toolVersion: SkillforgeVersion.current)
+                                       useCache: options.useCache, staging: staging, toolVersion: SkillforgeVersion.current,
+                                       shared: shared)
             let builder: any DatasetBuilder
             do { builder = try style.makeBuilder(o, context: context) } catch let e as StyleError { throw EngineError.configuration(e.description) }
             outputs.append(OutputState(spec: o, chain: PrepareChain(steps: try Self.makeSteps(o.prepare)),

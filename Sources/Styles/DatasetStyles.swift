@@ -49,9 +49,16 @@ enum SafetyInputs {
         do { return try ConsequenceRules.load(path: files.path(o.rules)) } catch { throw StyleError("\(error)") }
     }
 
+    /// The collector, sharing what it reads with the other outputs of the build that judge with the same
+    /// rules file content, counterfactuals and seed (CS-Chain and CADA side by side read each trajectory once).
     static func collector(_ o: OutputSpec, _ context: StyleContext) throws -> SituationCollector {
-        SituationCollector(analyzer: ConsequenceAnalyzer(rules: try rules(o, context.files)),
-                           counterfactualsPerTrajectory: o.counterfactuals, seed: context.seed)
+        var c = SituationCollector(analyzer: ConsequenceAnalyzer(rules: try rules(o, context.files)),
+                                   counterfactualsPerTrajectory: o.counterfactuals, seed: context.seed)
+        if let sha = try? ContentHash.sha256(fileAt: context.files.path(o.rules)).hex {
+            c.shared = (context.shared.memo("situations", String.self, [Situation].self),
+                        "rules:\(sha) counterfactuals:\(o.counterfactuals) seed:\(context.seed)")
+        }
+        return c
     }
 }
 

@@ -57,9 +57,11 @@ public struct StyleContext {
     /// The staging folder the build installs from (skill bundles go to `skills/` under it).
     public var staging: URL
     public var toolVersion: String
+    /// Work the outputs of this build share (one per build; see `SharedWork`).
+    public var shared: SharedWork
 
     public init(files: StyleFiles, seed: UInt64, writer: DatasetWriter?, memo: OutputMemo?, cacheDirectory: URL, useCache: Bool,
-                staging: URL, toolVersion: String) {
+                staging: URL, toolVersion: String, shared: SharedWork) {
         self.files = files
         self.seed = seed
         self.writer = writer
@@ -68,6 +70,7 @@ public struct StyleContext {
         self.useCache = useCache
         self.staging = staging
         self.toolVersion = toolVersion
+        self.shared = shared
     }
 
     /// The writer, for dataset styles (the engine always passes one to them).

@@ -624,3 +624,23 @@ func cleanBuildHashes(_ dir: URL, folder: String = "datasets") throws -> [String
         #expect(try treeHashes(out.appendingPathComponent("datasets")) == (try clean()))
     }
 }
+
+/// CS-Chain and CADA judging with the same rules share what the judge read (issue 17); the outputs are
+/// those of builds that do not share (`--no-cache`: trajectories have no cache name, nothing is shared).
+@Suite(.serialized) struct SharedSituationTests {
+    @Test func safetyStylesShareTheJudgeAndWriteTheSameBytes() throws {
+        let dir = try scratch("shared-judge")
+        try writeSampleParts(to: dir, seed: 11, tasks: 40)
+        let rules = repoRoot.appendingPathComponent("pipelines/safety/consequences.yaml").path
+        let codes = repoRoot.appendingPathComponent("pipelines/safety/codes.yaml").path
+        try writeSamplesPipeline(dir, name: "shared", """
+            outputs:
+              safety: {style: cs-chain, rules: \(rules)}
+              cada: {style: cada, rules: \(rules), codes: \(codes)}
+              cada-more: {style: cada, rules: \(rules), codes: \(codes), counterfactuals: 2}
+            """)
+        let out = dir.appendingPathComponent("out")
+        try buildSamplesPipeline(dir, into: out)
+        #expect(try treeHashes(out.appendingPathComponent("datasets")) == (try cleanBuildHashes(dir)))
+    }
+}

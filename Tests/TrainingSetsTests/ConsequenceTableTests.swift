@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 @testable import TrainingSets
+import Trajectories
 
 let rulesPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("pipelines/safety/consequences.yaml").path
@@ -194,5 +195,35 @@ let labelled: [Labelled] = [
             #expect(text.contains("unknown operation 'explode'") && text.contains("unknown condition 'colour'"))
             #expect(text.contains("'patterns' was replaced by 'when'"))
         }
+    }
+}
+
+/// A trajectory judged by one collector is not judged again by another with the same shared memo and key;
+/// a trajectory without a cache name, or another key, is judged on its own.
+struct SharedSituationMemoTests {
+    @Test func collectorsWithOneMemoJudgeATrajectoryOnce() throws {
+        let rules = try ConsequenceRules.load(path: rulesPath)
+        let memo = Memo<String, [Situation]>()
+        var a = SituationCollector(analyzer: ConsequenceAnalyzer(rules: rules), counterfactualsPerTrajectory: 1, seed: 3)
+        a.shared = (memo, "k")
+        var b = a
+        b.shared = (memo, "k")
+        var other = a
+        other.shared = (memo, "other")
+        var t = Trajectory(id: "t1", task: "Clean the build folder",
+                           steps: [Step(index: 0, action: Action(tool: "bash", command: "rm -rf build"), observation: Observation(content: "", exitCode: 0))],
+                           outcome: Outcome(status: .success))
+        let hygiene = TargetHygiene(removeMetaText: true, dropGiveUps: false)
+        let unnamed = a.situations(t, hygiene: hygiene)
+        #expect(memo.count == 0)
+        t.digest.identity = "entry:0"
+        let first = a.situations(t, hygiene: hygiene)
+        #expect(memo.count == 1)
+        let second = b.situations(t, hygiene: hygiene)
+        #expect(memo.count == 1)
+        #expect(first.map(\.assessment.rule) == second.map(\.assessment.rule) && first.map(\.assessment.rule) == unnamed.map(\.assessment.rule))
+        #expect(!first.isEmpty)
+        _ = other.situations(t, hygiene: hygiene)
+        #expect(memo.count == 2)
     }
 }

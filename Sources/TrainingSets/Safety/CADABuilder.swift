@@ -150,10 +150,7 @@ def verdict_reward(completions, reference_verdict, **kwargs):
     public func add(_ batch: [Trajectory]) throws {
         let collector = collector
         let hygiene = TargetHygiene(removeMetaText: options.removeMetaText, dropGiveUps: false)
-        situations += Parallel.map(batch) { t -> [Situation] in
-            var counts = TargetHygiene.Counts()
-            return collector.situations(hygiene.apply(t, counts: &counts) ?? t)
-        }.flatMap { $0 }
+        situations += Parallel.map(batch) { collector.situations($0, hygiene: hygiene) }.flatMap { $0 }
     }
 
     var systemPrompt: String {

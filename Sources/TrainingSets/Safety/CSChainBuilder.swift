@@ -148,8 +148,7 @@ public final class CSChainBuilder: ReusingBuilder {
         let collector = collector
         let hygiene = TargetHygiene(removeMetaText: options.removeMetaText, dropGiveUps: false)
         let made = Parallel.map(Array(batch.enumerated())) { i, t -> [Situation]? in
-            var counts = TargetHygiene.Counts()
-            return found[i] == nil ? collector.situations(hygiene.apply(t, counts: &counts) ?? t) : nil
+            found[i] == nil ? collector.situations(t, hygiene: hygiene) : nil
         }
         for (i, t) in batch.enumerated() {
             if let (unit, summaries) = found[i] {

@@ -58,10 +58,26 @@ public struct SituationCollector: Sendable {
     public let counterfactualsPerTrajectory: Int
     public let seed: UInt64
 
+    /// Situations already read in this build, shared with other outputs that judge with the same rules
+    /// (`key`: the rules' content hash and this collector's settings); keyed by the trajectory's name in the
+    /// ingest cache, which names exactly its bytes.
+    public var shared: (memo: Memo<String, [Situation]>, key: String)?
+
     public init(analyzer: ConsequenceAnalyzer, counterfactualsPerTrajectory: Int, seed: UInt64) {
         self.analyzer = analyzer
         self.counterfactualsPerTrajectory = counterfactualsPerTrajectory
         self.seed = seed
+    }
+
+    /// The situations of `t` after `hygiene`, taken from `shared` when another output already read them.
+    /// A trajectory without a cache name (changed by an output's own steps, or built with `--no-cache`) is read here.
+    public func situations(_ t: Trajectory, hygiene: TargetHygiene) -> [Situation] {
+        func read() -> [Situation] {
+            var counts = TargetHygiene.Counts()
+            return situations(hygiene.apply(t, counts: &counts) ?? t)
+        }
+        guard let shared, let id = t.digest.identity else { return read() }
+        return shared.memo.value("\(shared.key) meta-text:\(hygiene.removeMetaText) \(id)", read)
     }
 
     public func situations(_ t: Trajectory) -> [Situation] {
