@@ -371,8 +371,8 @@ public final class BuildRunner {
         let cache = IngestCache(outDirectory: out)
         var cacheHits = 0, cacheMisses = 0
         var outputs: [OutputState] = []
-        // What the previous build left for the outputs that reuse it — record indexes (Conifer, trajectory
-        // SFT, CS-Chain) and skills' kept features — read side by side.
+        // The record indexes the previous build left for the dataset styles that reuse its records, read side
+        // by side (a style's other kept work, such as skills' per-run features, it loads itself).
         let styles = try spec.outputs.map { try OutputStyles.style($0.style) }
         let reusing = options.useCache ? zip(spec.outputs, styles).filter { $0.1.reusesRecords && $0.1.declaration.product == .dataset }.map(\.0) : []
         let loaded = Parallel.map(reusing, minChunk: 1) { o -> OutputMemo? in

@@ -1,6 +1,6 @@
-import Trajectories
 import BoundedYAML
 import Foundation
+import Trajectories
 import Yams
 
 /// Reads a pipeline file and validates all of it before anything runs. Every problem found is

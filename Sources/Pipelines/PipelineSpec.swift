@@ -1,4 +1,5 @@
 import Trajectories
+
 /// A validated pipeline: what to read, how to prepare it and what to build. Produced only by
 /// `PipelineLoader`, so every value here has passed validation. `Codable` gives the canonical form
 /// hashed into manifests and caches.
