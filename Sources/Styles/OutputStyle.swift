@@ -87,6 +87,7 @@ public struct StyleError: Error, CustomStringConvertible {
 
 /// The registry of output styles: the built-in ones and any a program registers.
 public enum OutputStyles {
+    // A lock guards the table: registration happens at start-up, reads from any thread.
     private static let lock = NSLock()
     nonisolated(unsafe) private static var table: [OutputSpec.Style: any OutputStyle] = Dictionary(
         uniqueKeysWithValues: builtIn.map { ($0.declaration.name, $0) })
