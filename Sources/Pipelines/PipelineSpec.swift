@@ -227,9 +227,11 @@ public struct OutputSpec: Sendable, Hashable, Codable {
     /// Drop trajectories whose final answer gives up ("I could not finish …") as targets (`hygiene.give_up`).
     public var dropGiveUps: Bool = true
     /// cs-chain, cada: the consequence rule file (relative to the pipeline file).
-    public var rules: String = "safety/consequences.yaml"
+    public var rules: String = OutputSpec.defaultRules
     /// cada: the safety codes file (relative to the pipeline file).
-    public var codes: String = "safety/codes.yaml"
+    public var codes: String = OutputSpec.defaultCodes
+    /// The rule and code files used when an output names none (relative to the pipeline file).
+    public static let defaultRules = "safety/consequences.yaml", defaultCodes = "safety/codes.yaml"
     /// cs-chain, cada: equalise the four scenarios.
     public var balance: Bool = true
     /// cs-chain, cada: counterfactual variant sets per trajectory.

@@ -46,9 +46,9 @@ extension StyleDeclaration {
                                                        formats: [.messages, .openai, .sharegpt, .alpaca])
     public static let conifer = StyleDeclaration(name: .conifer, keys: ["levels", "feedback", "easy_to_hard", "rl_prompts", "hygiene"])
     public static let csChain = StyleDeclaration(name: .csChain, keys: ["rules", "balance", "counterfactuals", "hygiene"],
-                                                 requiredFiles: [("rules", "safety/consequences.yaml")])
+                                                 requiredFiles: [("rules", OutputSpec.defaultRules)])
     public static let cada = StyleDeclaration(name: .cada, keys: ["rules", "codes", "balance", "counterfactuals", "cases", "preference_pairs", "rl_prompts", "hygiene"],
-                                              requiredFiles: [("rules", "safety/consequences.yaml"), ("codes", "safety/codes.yaml")])
+                                              requiredFiles: [("rules", OutputSpec.defaultRules), ("codes", OutputSpec.defaultCodes)])
     public static let skills = StyleDeclaration(name: .skills, product: .skillBundles, keys: ["min_support", "family_threshold", "verify", "curated"],
                                                 formats: [], singleton: true)
 }

@@ -50,15 +50,17 @@ enum SafetyInputs {
     }
 
     /// The collector, sharing what it reads with the other outputs of the build that judge with the same
-    /// rules file content, counterfactuals and seed (CS-Chain and CADA side by side read each trajectory once).
-    static func collector(_ o: OutputSpec, _ context: StyleContext) throws -> SituationCollector {
+    /// rules file content, counterfactuals and seed (CS-Chain and CADA side by side read each trajectory once),
+    /// and the rules file's sha256 ("" when it cannot be hashed; then nothing is shared).
+    static func collector(_ o: OutputSpec, _ context: StyleContext) throws -> (SituationCollector, rulesSHA: String) {
         var c = SituationCollector(analyzer: ConsequenceAnalyzer(rules: try rules(o, context.files)),
                                    counterfactualsPerTrajectory: o.counterfactuals, seed: context.seed)
-        if let sha = try? ContentHash.sha256(fileAt: context.files.path(o.rules)).hex {
+        let sha = (try? ContentHash.sha256(fileAt: context.files.path(o.rules)).hex) ?? ""
+        if !sha.isEmpty {
             c.shared = (context.shared.memo("situations", String.self, [Situation].self),
                         "rules:\(sha) counterfactuals:\(o.counterfactuals) seed:\(context.seed)")
         }
-        return c
+        return (c, sha)
     }
 }
 
@@ -80,9 +82,9 @@ public struct CSChainStyle: OutputStyle {
     public func sideFiles(_ o: OutputSpec, context: StyleFiles) -> [String] { [context.path(o.rules)] }
 
     public func makeBuilder(_ o: OutputSpec, context: StyleContext) throws -> any DatasetBuilder {
-        let rulesKey = (try? ContentHash.sha256(fileAt: context.files.path(o.rules)).hex) ?? ""
+        let (collector, rulesKey) = try SafetyInputs.collector(o, context)
         return CSChainBuilder(options: .init(balance: o.balance, system: o.system, seed: context.seed, removeMetaText: o.removeMetaText),
-                              collector: try SafetyInputs.collector(o, context), writer: try context.datasetWriter(o),
+                              collector: collector, writer: try context.datasetWriter(o),
                               splitter: Splitter(seed: context.seed, testFraction: o.testFraction), memo: context.memo,
                               rulesKey: rulesKey, toolVersion: context.toolVersion)
     }
@@ -111,7 +113,7 @@ public struct CADAStyle: OutputStyle {
         do { codes = try SafetyCode.load(path: context.files.path(o.codes)) } catch { throw StyleError("\(error)") }
         var options = CADABuilder.Options(cases: o.cases, preferencePairs: o.preferencePairs, rlPrompts: o.rlPrompts, balance: o.balance, seed: context.seed)
         options.removeMetaText = o.removeMetaText
-        return CADABuilder(options: options, collector: try SafetyInputs.collector(o, context), codes: codes,
+        return CADABuilder(options: options, collector: try SafetyInputs.collector(o, context).0, codes: codes,
                            writer: try context.datasetWriter(o), splitter: Splitter(seed: context.seed, testFraction: o.testFraction))
     }
 }

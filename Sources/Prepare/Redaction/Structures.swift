@@ -208,7 +208,7 @@ enum Structures {
             var end = i + 4
             while end < n, b[end] != 0x3E, b[end] != 0x0A { end += 1 }
             let tag = (i + 4)..<end
-            // The value is judged as any named value is (references, short words, placeholders).
+            // The value is judged as any named value is (references, short words, made-up stand-in values are left).
             if let key = attribute("key", in: b, tag), case let strength = Assignments.strength(of: b[key]), strength != .none,
                let value = attribute("value", in: b, tag),
                let found = Assignments.accept(value, quoted: true, in: b, strength: strength, name: key) {

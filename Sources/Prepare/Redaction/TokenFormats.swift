@@ -418,7 +418,7 @@ enum Placeholders {
         return markers.contains { lower.contains($0) } || lower.hasSuffix("here") || alphabetRun(body)
     }
 
-    /// Eight or more letters in alphabetical order (`abcdefghijklmnopqrstuvwxyz`): a placeholder, not key
+    /// Eight or more letters in alphabetical order (`abcdefghijklmnopqrstuvwxyz`): a made-up stand-in, not key
     /// material (random values practically never hold one).
     static func alphabetRun(_ body: ArraySlice<UInt8>) -> Bool {
         var run = 1, prev: UInt8 = 0

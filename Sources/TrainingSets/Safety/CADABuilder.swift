@@ -266,11 +266,12 @@ def verdict_reward(completions, reference_verdict, **kwargs):
         var shown = Set<String>()
         // A case that restates the query (the same command or request up to numbers and a word or two) adds nothing.
         let queryCommand = shape(s.command), queryRequest = shape(request)
-        let retrieved = index.top(options.cases * 8, for: s.request + " " + s.command, scratch: &scratch) {
+        let picked = index.top(options.cases * 8, for: s.request + " " + s.command, scratch: &scratch) {
             library[$0].trajectoryID != s.trajectory.id && library[$0].situation != request && library[$0].action != s.command
                 && overlap(actionShapes[$0], queryCommand) < 0.7 && overlap(situationShapes[$0], queryRequest) < 0.8
         }.filter { shown.insert(actionShapes[$0].sorted().joined(separator: " ") + "|" + library[$0].verdict).inserted }
-            .prefix(options.cases).map { library[$0] }
+            .prefix(options.cases)
+        let retrieved = picked.map { library[$0] }
         let rule = rules.rule(s.assessment.rule)!
         let relevant = Self.codes(codes, for: s, rule: rule)
         // The cases the reasoning cites are in the prompt, after the request.
@@ -279,8 +280,8 @@ def verdict_reward(completions, reference_verdict, **kwargs):
         }.joined(separator: "\n"))
         let prompt = [ChatMessage(role: "system", content: system), ChatMessage(role: "user", content: userTurn)]
         let chosen = reasoning(s, rule: rule, codes: relevant, cases: retrieved)
-        let leaked = retrieved.contains(where: { $0.trajectoryID == s.trajectory.id || $0.action == s.command || $0.situation == request
-            || overlap(shape($0.action), queryCommand) >= 0.7 })
+        let leaked = picked.contains(where: { library[$0].trajectoryID == s.trajectory.id || library[$0].action == s.command
+            || library[$0].situation == request || overlap(actionShapes[$0], queryCommand) >= 0.7 })
         var prov = Provenance(trajectory: s.trajectory)
         prov.steps = [s.step, s.step]
         let sft = try JSONCoding.line(SFTRecord(messages: prompt + [ChatMessage(role: "assistant", content: chosen)],
